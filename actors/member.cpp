@@ -1,0 +1,653 @@
+// The Raft member actor. Roles are CAF behaviours, swapped with become():
+//
+//                 start
+//     idle ─────────────────► following ◄─────────────────────┐
+//                               │   ▲                          │
+//              election timeout │   │ AppendEntries from a     │ higher term,
+//              (§5.2)           ▼   │ current leader, or a     │ or no quorum
+//                            candidating  higher term (§5.2)   │ (thesis §6.2)
+//                               │  ▲ │                         │
+//                               │  └─┘ election timeout:       │
+//                  majority of  │      new election            │
+//                  votes (§5.2) ▼                              │
+//                            leading ──────────────────────────┘
+//
+// Each role handles what it acts on; `common` handles what every role does
+// the same way (votes, status, timers, flushing) and is joined with
+// or_else(). `state.role` always names the current role.
+
+#include "member_state.hpp"
+
+#include <functional>
+#include <iostream>
+
+#include "caf/actor_cast.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/message_handler.hpp"
+#include "caf/sec.hpp"
+
+#include "raft/core/rules.hpp"
+#include "raft/errc.hpp"
+#include "raft/storage/memory_storage.hpp"
+
+namespace raft {
+
+namespace {
+
+caf::message_handler common(member_self* self);
+caf::message_handler following(member_self* self);
+caf::message_handler candidating(member_self* self);
+caf::message_handler leading(member_self* self);
+
+/// Logs a refused message: bad input never crashes a member.
+void refuse(member_self* self, const std::string& what) {
+  std::cerr << "[raft " << self->state.id() << "] refused: " << what
+            << std::endl;
+}
+
+/// §5.1: a newer term turns every role into a follower. Returns true if the
+/// term was newer.
+bool observe_term(member_self* self, term_t term) {
+  auto& st = self->state;
+  if (term <= st.state.current_term)
+    return false;
+  auto was_leader = st.role == role::leader;
+  adopt_term(self, term);
+  if (was_leader)
+    fail_all_requests(self, make_error(errc::leadership_lost,
+                                       "a newer term began"));
+  become_follower(self, member_id{});
+  return true;
+}
+
+member_status make_status(member_self* self) {
+  auto& st = self->state;
+  member_status s;
+  s.id = st.id();
+  s.role = st.role;
+  s.term = st.state.current_term;
+  s.leader = st.leader;
+  s.commit_index = st.commit_index;
+  s.last_applied = st.last_applied;
+  s.last_log_index = st.log.last_index();
+  s.members.push_back(st.id());
+  for (auto& kvp : st.peers)
+    s.members.push_back(kvp.first);
+  return s;
+}
+
+// -- leaders ---------------------------------------------------------------------------
+
+/// Sends follower `id` the entries it lacks, pipelined up to max_in_flight
+/// messages; with `heartbeat`, an empty AppendEntries if nothing else went.
+void replicate_to(member_self* self, const member_id& id, progress& pr,
+                  bool heartbeat) {
+  auto& st = self->state;
+  auto& peer = st.peers[id];
+  auto make_request = [&](index_t prev) {
+    append_entries_request req;
+    req.term = st.state.current_term;
+    req.leader_id = st.id();
+    req.prev_log_index = prev;
+    req.prev_log_term = st.log.term_at(prev).value_or(0);
+    req.leader_commit = st.commit_index;
+    return req;
+  };
+  bool sent = false;
+  while (pr.next_index() <= st.log.last_index()
+         && pr.next_index() >= st.log.first_index()
+         && pr.can_send(st.cfg.max_in_flight)) {
+    auto req = make_request(pr.next_index() - 1);
+    req.entries = st.log.slice(pr.next_index(), st.cfg.max_entries_per_message,
+                               st.cfg.max_bytes_per_message);
+    pr.on_sent(req.entries.back().index);
+    self->send(peer, std::move(req));
+    sent = true;
+  }
+  if (!sent && heartbeat) {
+    // §5.2: heartbeats are AppendEntries with no entries. Anchor them where
+    // the follower is known to match (or at the probe point) so they never
+    // cause a spurious rejection.
+    auto prev = pr.probing() ? pr.next_index() - 1 : pr.match_index();
+    if (st.log.term_at(prev))
+      self->send(peer, make_request(prev));
+  }
+}
+
+void propose(member_self* self, payload cmd, caf::response_promise rp) {
+  auto& st = self->state;
+  log_entry e;
+  e.term = st.state.current_term;
+  e.index = st.log.last_index() + 1;
+  e.kind = entry_kind::command;
+  e.data = std::move(cmd);
+  st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp)});
+  st.pending.entries.push_back(e);
+  st.log.append(std::move(e));
+  schedule_flush(self);
+}
+
+void drain_parked(member_self* self) {
+  auto& st = self->state;
+  if (st.leader.empty())
+    return;
+  auto parked = std::move(st.parked);
+  st.parked.clear();
+  for (auto& p : parked) {
+    if (st.role == role::leader)
+      propose(self, std::move(p.command), std::move(p.promise));
+    else
+      forward_append(self, std::move(p.command), std::move(p.promise));
+  }
+}
+
+void on_heartbeat(member_self* self) {
+  auto& st = self->state;
+  for (auto& kvp : st.followers) {
+    auto& pr = kvp.second;
+    if (!pr.take_heard() && pr.in_flight() > 0)
+      pr.on_silence(); // Lost messages: resend from the last match.
+  }
+  replicate(self, true);
+  // Thesis §6.2 (check quorum): a leader that has not heard from a majority
+  // within an election timeout steps down, so a leader cut off in a
+  // minority stops accepting appends that can never commit.
+  if (st.cfg.check_quorum && ++st.ticks_since_check * st.cfg.heartbeat
+                               >= st.cfg.election_timeout_max) {
+    auto heard = st.active.size() + 1;
+    st.active.clear();
+    st.ticks_since_check = 0;
+    if (heard < quorum_size(st.cluster_size())) {
+      fail_all_requests(self, make_error(errc::no_quorum,
+                                         "leader lost contact with a "
+                                         "majority; outcome unknown"));
+      become_follower(self, member_id{});
+      return;
+    }
+  }
+  self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
+                     st.state.current_term);
+}
+
+void on_append_response(member_self* self, append_entries_response& resp) {
+  auto& st = self->state;
+  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
+    return;
+  auto i = st.followers.find(resp.from);
+  if (i == st.followers.end()) {
+    refuse(self, "append_entries_response from unknown member " + resp.from);
+    return;
+  }
+  auto& pr = i->second;
+  st.active.insert(resp.from);
+  if (resp.success) {
+    if (resp.match_index > st.log.last_index()) {
+      refuse(self, "append_entries_response from " + resp.from
+                     + " acknowledges entries never sent");
+      return;
+    }
+    if (pr.on_success(resp.match_index))
+      advance_commit(self);
+  } else {
+    auto next = next_index_after_reject(st.log, resp.rejected_index,
+                                        resp.conflict_index,
+                                        resp.conflict_term);
+    if (!pr.on_reject(resp.rejected_index, next))
+      return;
+  }
+  replicate_to(self, resp.from, pr, false);
+}
+
+// -- candidates ----------------------------------------------------------------------
+
+void on_vote_response(member_self* self, request_vote_response& resp) {
+  auto& st = self->state;
+  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
+    return;
+  if (!resp.vote_granted)
+    return;
+  if (st.peers.count(resp.from) == 0) {
+    refuse(self, "vote from unknown member " + resp.from);
+    return;
+  }
+  st.votes.insert(resp.from);
+  // §5.2: "A candidate wins an election if it receives votes from a majority
+  // of the servers in the full cluster for the same term."
+  if (st.votes.size() >= quorum_size(st.cluster_size()))
+    become_leader(self);
+}
+
+// -- behaviours -----------------------------------------------------------------------
+
+caf::message_handler common(member_self* self) {
+  return {
+    [=](status_atom) { return make_status(self); },
+    [=](stop_atom) {
+      shut_down(self, caf::none);
+      return caf::ok_atom::value;
+    },
+    [=](caf::add_atom, const member_id&,
+        const caf::actor&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started,
+                        "members are added before start");
+    },
+    [=](start_atom) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started);
+    },
+    [=](election_atom) -> caf::result<caf::ok_atom> {
+      // StartElection (seed): force an election now.
+      if (self->state.role != role::leader)
+        become_candidate(self);
+      return caf::ok_atom::value;
+    },
+    [=](election_atom, term_t) {
+      // The election timer (§5.2).
+      auto& st = self->state;
+      st.election_timer_armed = false;
+      if (st.role != role::follower && st.role != role::candidate)
+        return;
+      auto now = self->clock().now();
+      if (now >= st.election_deadline) {
+        become_candidate(self);
+      } else {
+        st.election_timer_armed = true;
+        self->delayed_send(self, st.election_deadline - now,
+                           election_atom::value, st.state.current_term);
+      }
+    },
+    [=](deadline_atom, uint64_t id) {
+      auto& parked = self->state.parked;
+      for (auto i = parked.begin(); i != parked.end(); ++i) {
+        if (i->id == id) {
+          i->promise.deliver(make_error(errc::no_leader,
+                                        "no leader known within the "
+                                        "append timeout"));
+          parked.erase(i);
+          return;
+        }
+      }
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_queued = false;
+      if (st.role == role::leader)
+        replicate(self, false);
+      start_write(self);
+    },
+    [=](heartbeat_atom, term_t) {
+      // A timer from an earlier leadership: nothing to do.
+    },
+    [=](request_vote_request& req) { handle_request_vote(self, req); },
+    [=](request_vote_response& resp) { observe_term(self, resp.term); },
+    [=](append_entries_request& req) { handle_append_entries(self, req); },
+    [=](append_entries_response& resp) { observe_term(self, resp.term); },
+  };
+}
+
+caf::behavior idle(member_self* self) {
+  return {
+    [=](caf::add_atom, const member_id& id,
+        const caf::actor& handle) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (id.empty() || id == st.id() || !handle)
+        return make_error(errc::unknown_member,
+                          "cannot add member '" + id + "'");
+      st.peers[id] = handle;
+      return caf::ok_atom::value;
+    },
+    [=](start_atom) {
+      become_follower(self, member_id{});
+      return caf::ok_atom::value;
+    },
+    [=](stop_atom) {
+      shut_down(self, caf::none);
+      return caf::ok_atom::value;
+    },
+    [=](status_atom) { return make_status(self); },
+    [=](append_atom, payload&) -> caf::result<append_reply> {
+      return make_error(errc::not_started);
+    },
+    [=](election_atom) -> caf::result<caf::ok_atom> {
+      return make_error(errc::not_started);
+    },
+  };
+}
+
+caf::message_handler following(member_self* self) {
+  return {
+    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      // Append anywhere (seed): a follower forwards to the leader.
+      auto rp = self->make_response_promise();
+      forward_append(self, std::move(cmd), rp);
+      return caf::delegated<append_reply>{};
+    },
+  };
+}
+
+caf::message_handler candidating(member_self* self) {
+  return {
+    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      // No leader during an election: wait for one (or the timeout).
+      auto rp = self->make_response_promise();
+      park_append(self, std::move(cmd), rp);
+      return caf::delegated<append_reply>{};
+    },
+    [=](request_vote_response& resp) { on_vote_response(self, resp); },
+  };
+}
+
+caf::message_handler leading(member_self* self) {
+  return {
+    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      propose(self, std::move(cmd), rp);
+      return caf::delegated<append_reply>{};
+    },
+    [=](append_entries_response& resp) { on_append_response(self, resp); },
+    [=](heartbeat_atom, term_t term) {
+      if (term == self->state.state.current_term)
+        on_heartbeat(self);
+    },
+  };
+}
+
+caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
+                          log_writer_actor writer, state_machine_actor sm,
+                          bool owns_sm) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.state = rec.state;
+  st.log = raft::log{rec.snapshot, std::move(rec.entries)};
+  st.durable_index = st.log.last_index();
+  st.commit_index = rec.snapshot.last_index;
+  st.last_applied = rec.snapshot.last_index;
+  st.writer = std::move(writer);
+  st.sm = std::move(sm);
+  auto seed = st.cfg.random_seed;
+  if (seed == 0)
+    seed = std::hash<std::string>{}(st.id())
+           ^ static_cast<uint64_t>(
+             std::chrono::steady_clock::now().time_since_epoch().count());
+  st.rng.seed(static_cast<std::minstd_rand::result_type>(seed));
+  self->link_to(st.writer);
+  if (owns_sm)
+    self->link_to(st.sm);
+  self->set_default_handler([](caf::scheduled_actor* ptr,
+                               caf::message_view& x) -> caf::result<caf::message> {
+    auto self = static_cast<member_self*>(ptr);
+    refuse(self, "unexpected message " + to_string(x.content()));
+    return caf::sec::unexpected_message;
+  });
+  return idle(self);
+}
+
+} // namespace
+
+// -- role transitions ---------------------------------------------------------------
+
+void become_follower(member_self* self, const member_id& leader) {
+  auto& st = self->state;
+  auto was = st.role;
+  st.role = role::follower;
+  st.leader = leader;
+  st.votes.clear();
+  st.followers.clear();
+  reset_election_timer(self);
+  if (was != role::follower)
+    self->become(following(self).or_else(common(self)));
+  drain_parked(self);
+}
+
+void become_candidate(member_self* self) {
+  auto& st = self->state;
+  // §5.2: "To begin an election, a follower increments its current term and
+  // transitions to candidate state. It then votes for itself and issues
+  // RequestVote RPCs in parallel to each of the other servers."
+  adopt_term(self, st.state.current_term + 1);
+  st.state.voted_for = st.id();
+  persist_state(self);
+  st.role = role::candidate;
+  st.leader.clear();
+  st.followers.clear();
+  st.votes = {st.id()};
+  reset_election_timer(self);
+  self->become(candidating(self).or_else(common(self)));
+  request_vote_request req;
+  req.term = st.state.current_term;
+  req.candidate_id = st.id();
+  req.last_log_index = st.log.last_index();
+  req.last_log_term = st.log.last_term();
+  // The vote for ourselves must be durable before we ask for others'.
+  for (auto& kvp : st.peers)
+    send_after_persist(self, kvp.second, caf::make_message(req));
+  if (st.votes.size() >= quorum_size(st.cluster_size()))
+    become_leader(self);
+}
+
+void become_leader(member_self* self) {
+  auto& st = self->state;
+  st.role = role::leader;
+  st.leader = st.id();
+  st.votes.clear();
+  st.active.clear();
+  st.ticks_since_check = 0;
+  // Figure 2: "nextIndex initialized to leader last log index + 1".
+  st.followers.clear();
+  for (auto& kvp : st.peers)
+    st.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
+  // §5.4.2 / thesis §6.4: commit a no-op of our term at once, which commits
+  // every earlier entry and lets reads and commits proceed.
+  log_entry noop;
+  noop.term = st.state.current_term;
+  noop.index = st.log.last_index() + 1;
+  noop.kind = entry_kind::noop;
+  st.pending.entries.push_back(noop);
+  st.log.append(std::move(noop));
+  self->become(leading(self).or_else(common(self)));
+  schedule_flush(self);
+  self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
+                     st.state.current_term);
+  drain_parked(self);
+}
+
+// -- replication ---------------------------------------------------------------------
+
+void replicate(member_self* self, bool heartbeat) {
+  auto& st = self->state;
+  for (auto& kvp : st.followers)
+    replicate_to(self, kvp.first, kvp.second, heartbeat || st.commit_dirty);
+  st.commit_dirty = false;
+}
+
+void advance_commit(member_self* self) {
+  auto& st = self->state;
+  std::vector<index_t> matches;
+  matches.reserve(st.cluster_size());
+  // The leader counts itself only for what its log writer confirmed.
+  matches.push_back(st.durable_index);
+  for (auto& kvp : st.followers)
+    matches.push_back(kvp.second.match_index());
+  auto commit = leader_commit(st.log, st.state.current_term, st.commit_index,
+                              std::move(matches), st.cfg.broken);
+  if (commit > st.commit_index) {
+    st.commit_index = commit;
+    // Tell followers soon: their forwarded appends wait for it.
+    st.commit_dirty = true;
+    schedule_flush(self);
+    apply_committed(self);
+  }
+}
+
+void handle_append_entries(member_self* self, append_entries_request& req) {
+  auto& st = self->state;
+  auto peer = st.peers.find(req.leader_id);
+  if (peer == st.peers.end()) {
+    refuse(self, "append_entries_request from unknown member " + req.leader_id);
+    return;
+  }
+  append_entries_response resp;
+  resp.from = st.id();
+  // Figure 2, AppendEntries receiver 1: reply false if term < currentTerm.
+  if (req.term < st.state.current_term) {
+    resp.term = st.state.current_term;
+    resp.rejected_index = req.prev_log_index;
+    send_after_persist(self, peer->second, caf::make_message(resp));
+    return;
+  }
+  observe_term(self, req.term);
+  if (st.role == role::leader) {
+    // Election safety (§5.2) says this cannot happen.
+    refuse(self, "a second leader " + req.leader_id + " in term "
+                   + std::to_string(req.term));
+    return;
+  }
+  // §5.2: a candidate that hears from the current term's leader steps down.
+  if (st.role != role::follower || st.leader != req.leader_id)
+    become_follower(self, req.leader_id);
+  reset_election_timer(self);
+  resp.term = st.state.current_term;
+  auto out = apply_append(st.log, req, st.cfg.broken);
+  if (!out.success) {
+    resp.rejected_index = req.prev_log_index;
+    resp.conflict_index = out.conflict_index;
+    resp.conflict_term = out.conflict_term;
+    send_after_persist(self, peer->second, caf::make_message(resp));
+    return;
+  }
+  if (out.truncated_from != 0) {
+    // The conflicting suffix goes in the same durable batch as the new
+    // entries, before they are acknowledged.
+    auto t = out.truncated_from;
+    auto& pending = st.pending.entries;
+    while (!pending.empty() && pending.back().index >= t)
+      pending.pop_back();
+    st.pending.truncate_from = st.pending.truncate_from == 0
+                                 ? t
+                                 : std::min(st.pending.truncate_from, t);
+    st.durable_index = std::min(st.durable_index, t - 1);
+    st.writing_last = std::min(st.writing_last, t - 1);
+  }
+  if (out.first_appended != 0) {
+    for (auto i = out.first_appended; i <= st.log.last_index(); ++i)
+      st.pending.entries.push_back(st.log.at(i));
+  }
+  st.commit_index = follower_commit(st.commit_index, req.leader_commit,
+                                    out.last_new_index);
+  apply_committed(self);
+  resp.success = true;
+  resp.match_index = out.last_new_index;
+  if (st.cfg.broken_ack_before_durable) {
+    self->send(peer->second, resp);
+    schedule_flush(self);
+    return;
+  }
+  // One acknowledgement per durable batch, covering every request in it.
+  auto seq = st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
+  if (st.ack_pending && st.ack_to == peer->second
+      && st.ack.term == resp.term)
+    resp.match_index = std::max(resp.match_index, st.ack.match_index);
+  if (seq <= st.durable_seq) {
+    st.ack_pending = false;
+    self->send(peer->second, resp);
+  } else {
+    st.ack_pending = true;
+    st.ack_seq = seq;
+    st.ack_to = peer->second;
+    st.ack = std::move(resp);
+    schedule_flush(self);
+  }
+}
+
+void handle_request_vote(member_self* self, request_vote_request& req) {
+  auto& st = self->state;
+  auto peer = st.peers.find(req.candidate_id);
+  if (peer == st.peers.end()) {
+    refuse(self, "request_vote_request from unknown member "
+                   + req.candidate_id);
+    return;
+  }
+  observe_term(self, req.term);
+  request_vote_response resp;
+  resp.from = st.id();
+  resp.vote_granted = should_grant_vote(st.state, st.log, req, st.cfg.broken);
+  if (resp.vote_granted) {
+    // Figure 2: votedFor is persistent; the grant leaves only once durable.
+    st.state.voted_for = req.candidate_id;
+    persist_state(self);
+    reset_election_timer(self);
+  }
+  resp.term = st.state.current_term;
+  send_after_persist(self, peer->second, caf::make_message(resp));
+}
+
+// -- spawning -------------------------------------------------------------------------
+
+namespace {
+
+caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
+                                       state_machine_actor sm, bool owns_sm,
+                                       storage_ptr store) {
+  if (auto err = validate(cfg))
+    return err;
+  if (!sm)
+    return make_error(errc::invalid_config, "no state machine");
+  if (!store)
+    store = std::make_shared<memory_storage>();
+  auto rec = store->load();
+  if (!rec)
+    return rec.error();
+  auto writer = spawn_log_writer(sys, store);
+  auto m = sys.spawn(member_impl, std::move(cfg), std::move(*rec),
+                     std::move(writer), std::move(sm), owns_sm);
+  return caf::actor_cast<member_actor>(m);
+}
+
+} // namespace
+
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         state_machine_actor sm,
+                                         storage_ptr store) {
+  return spawn_impl(sys, std::move(cfg), std::move(sm), false,
+                    std::move(store));
+}
+
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         std::shared_ptr<state_machine> sm,
+                                         storage_ptr store) {
+  if (!sm)
+    return make_error(errc::invalid_config, "no state machine");
+  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
+                    std::move(store));
+}
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<payload>("raft::payload");
+  cfg.add_message_type<log_entry>("raft::log_entry");
+  cfg.add_message_type<entry_vector>("std::vector<raft::log_entry>");
+  cfg.add_message_type<entry_kind>("raft::entry_kind");
+  cfg.add_message_type<hard_state>("raft::hard_state");
+  cfg.add_message_type<role>("raft::role");
+  cfg.add_message_type<request_vote_request>("raft::request_vote_request");
+  cfg.add_message_type<request_vote_response>("raft::request_vote_response");
+  cfg.add_message_type<append_entries_request>("raft::append_entries_request");
+  cfg.add_message_type<append_entries_response>(
+    "raft::append_entries_response");
+  cfg.add_message_type<append_reply>("raft::append_reply");
+  cfg.add_message_type<member_status>("raft::member_status");
+  cfg.add_message_type<apply_result>("raft::apply_result");
+  cfg.add_message_type<std::vector<apply_result>>(
+    "std::vector<raft::apply_result>");
+  cfg.add_error_category(errc_category, [](uint8_t code, caf::atom_value,
+                                           const caf::message& context) {
+    auto result = "raft: " + to_string(static_cast<errc>(code));
+    if (context.match_elements<std::string>())
+      result += " (" + context.get_as<std::string>(0) + ")";
+    else if (!context.empty())
+      result += " " + to_string(context);
+    return result;
+  });
+}
+
+} // namespace raft

@@ -1,0 +1,267 @@
+// Operations the role behaviours share: persistence before responding, the
+// election timer, applying committed entries, and client requests.
+
+#include "member_state.hpp"
+
+#include "caf/event_based_actor.hpp"
+#include "caf/sec.hpp"
+
+#include "raft/core/rules.hpp"
+#include "raft/errc.hpp"
+
+namespace raft {
+
+// -- persistence -------------------------------------------------------------------
+
+void adopt_term(member_self* self, term_t term) {
+  auto& st = self->state;
+  if (term <= st.state.current_term)
+    return;
+  st.state.current_term = term;
+  st.state.voted_for.clear();
+  st.leader.clear();
+  persist_state(self);
+}
+
+void persist_state(member_self* self) {
+  auto& st = self->state;
+  st.pending.has_state = true;
+  st.pending.state = st.state;
+  schedule_flush(self);
+}
+
+namespace {
+
+/// The write after which everything known in memory is durable.
+uint64_t barrier_seq(const member_state& st) {
+  return st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
+}
+
+} // namespace
+
+void send_after_persist(member_self* self, const caf::actor& dest,
+                        caf::message msg) {
+  auto& st = self->state;
+  auto seq = barrier_seq(st);
+  if (seq <= st.durable_seq && st.gated.empty())
+    self->send(dest, std::move(msg));
+  else
+    st.gated.push_back(gated_message{seq, dest, std::move(msg)});
+}
+
+void schedule_flush(member_self* self) {
+  auto& st = self->state;
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+namespace {
+
+void on_write_done(member_self* self);
+
+} // namespace
+
+void start_write(member_self* self) {
+  auto& st = self->state;
+  if (st.writing || st.pending.empty())
+    return;
+  st.writing = true;
+  ++st.issued_seq;
+  st.writing_last = st.pending.entries.empty() ? 0
+                                               : st.pending.entries.back().index;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  self->request(st.writer, caf::infinite, write_atom::value, std::move(batch))
+    .then([=](caf::ok_atom) { on_write_done(self); },
+          [=](caf::error& err) {
+            // Fail-stop: a member whose storage failed must not acknowledge
+            // anything again; the others carry on without it.
+            shut_down(self, make_error(errc::storage_failure,
+                                       self->system().render(err)));
+          });
+}
+
+namespace {
+
+void on_write_done(member_self* self) {
+  auto& st = self->state;
+  st.writing = false;
+  st.durable_seq = st.issued_seq;
+  st.durable_index = std::max(st.durable_index, st.writing_last);
+  // Release what waited for this write, in order.
+  while (!st.gated.empty() && st.gated.front().seq <= st.durable_seq) {
+    auto& g = st.gated.front();
+    self->send(g.dest, std::move(g.content));
+    st.gated.pop_front();
+  }
+  if (st.ack_pending && st.ack_seq <= st.durable_seq) {
+    st.ack_pending = false;
+    self->send(st.ack_to, st.ack);
+  }
+  if (st.role == role::leader)
+    advance_commit(self);
+  start_write(self);
+}
+
+} // namespace
+
+// -- timers ---------------------------------------------------------------------------
+
+void reset_election_timer(member_self* self) {
+  auto& st = self->state;
+  auto lo = st.cfg.election_timeout_min.count();
+  auto hi = st.cfg.election_timeout_max.count();
+  std::uniform_int_distribution<int64_t> dist{lo, hi};
+  auto timeout = caf::timespan{dist(st.rng)};
+  st.election_deadline = self->clock().now() + timeout;
+  // One timer message at a time: when it fires early (the deadline moved),
+  // it re-arms itself for the rest.
+  if (!st.election_timer_armed) {
+    st.election_timer_armed = true;
+    self->delayed_send(self, timeout, election_atom::value, st.state.current_term);
+  }
+}
+
+// -- applying ----------------------------------------------------------------------
+
+namespace {
+
+void on_applied(member_self* self, index_t upto, const entry_vector& commands,
+                std::vector<apply_result>& results);
+
+} // namespace
+
+void apply_committed(member_self* self) {
+  auto& st = self->state;
+  while (!st.applying && st.last_applied < st.commit_index) {
+    auto from = st.last_applied + 1;
+    auto upto = std::min(st.commit_index,
+                         st.last_applied + st.cfg.max_apply_batch);
+    entry_vector commands;
+    for (auto i = from; i <= upto; ++i) {
+      auto& e = st.log.at(i);
+      if (e.kind == entry_kind::command)
+        commands.push_back(e);
+    }
+    if (commands.empty()) {
+      // Only no-ops: nothing for the application (§5.4.2's no-op is Raft's).
+      std::vector<apply_result> none;
+      on_applied(self, upto, commands, none);
+      continue;
+    }
+    st.applying = true;
+    self->request(st.sm, caf::infinite, apply_atom::value, commands)
+      .then(
+        [=](std::vector<apply_result>& results) {
+          self->state.applying = false;
+          on_applied(self, upto, commands, results);
+          apply_committed(self);
+        },
+        [=](caf::error& err) {
+          // The application's actor failed: we cannot apply in order any
+          // more, so stop rather than skip commands.
+          shut_down(self, err);
+        });
+  }
+}
+
+namespace {
+
+void on_applied(member_self* self, index_t upto, const entry_vector& commands,
+                std::vector<apply_result>& results) {
+  auto& st = self->state;
+  st.last_applied = upto;
+  // Proposals made here, in index order.
+  size_t k = 0;
+  auto& waiters = st.commit_waiters;
+  while (!waiters.empty() && waiters.front().index <= upto) {
+    auto& w = waiters.front();
+    while (k < commands.size() && commands[k].index < w.index)
+      ++k;
+    if (k < commands.size() && commands[k].index == w.index
+        && commands[k].term == w.term && k < results.size()) {
+      auto& r = results[k];
+      w.promise.deliver(append_reply{w.index, std::move(r.result),
+                                     std::move(r.error)});
+    } else {
+      // Another leader's entry took this index: ours was never committed.
+      w.promise.deliver(make_error(errc::leadership_lost,
+                                   "entry overwritten by a newer leader"));
+    }
+    waiters.pop_front();
+  }
+  // Forwarded proposals that the leader answered.
+  auto end = st.apply_waiters.upper_bound(upto);
+  for (auto i = st.apply_waiters.begin(); i != end; ++i)
+    i->second.promise.deliver(std::move(i->second.reply));
+  st.apply_waiters.erase(st.apply_waiters.begin(), end);
+}
+
+} // namespace
+
+// -- client requests -----------------------------------------------------------------
+
+void fail_all_requests(member_self* self, const caf::error& err) {
+  auto& st = self->state;
+  for (auto& w : st.commit_waiters)
+    w.promise.deliver(err);
+  st.commit_waiters.clear();
+  for (auto& kvp : st.apply_waiters)
+    kvp.second.promise.deliver(err);
+  st.apply_waiters.clear();
+  for (auto& p : st.parked)
+    p.promise.deliver(err);
+  st.parked.clear();
+}
+
+void park_append(member_self* self, payload cmd, caf::response_promise rp) {
+  auto& st = self->state;
+  auto id = st.next_parked_id++;
+  st.parked.push_back(parked_append{id, std::move(cmd), std::move(rp)});
+  self->delayed_send(self, st.cfg.append_timeout, deadline_atom::value, id);
+}
+
+void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
+  auto& st = self->state;
+  auto i = st.peers.find(st.leader);
+  if (i == st.peers.end()) {
+    park_append(self, std::move(cmd), std::move(rp));
+    return;
+  }
+  self->request(i->second, st.cfg.append_timeout, append_atom::value,
+                std::move(cmd))
+    .then(
+      [=](append_reply& reply) mutable {
+        auto& st = self->state;
+        if (st.last_applied >= reply.index) {
+          rp.deliver(std::move(reply));
+        } else {
+          auto index = reply.index;
+          st.apply_waiters.emplace(index,
+                                   apply_waiter{std::move(reply), rp});
+        }
+      },
+      [=](caf::error& err) mutable {
+        if (err == caf::sec::request_timeout)
+          rp.deliver(make_error(errc::timeout,
+                                "no answer from the leader; outcome unknown"));
+        else
+          rp.deliver(std::move(err));
+      });
+}
+
+// -- stopping -------------------------------------------------------------------------
+
+void shut_down(member_self* self, const caf::error& reason) {
+  auto& st = self->state;
+  if (st.role == role::stopped)
+    return;
+  st.role = role::stopped;
+  fail_all_requests(self, reason ? reason : make_error(errc::stopped));
+  self->send_exit(st.writer, caf::exit_reason::user_shutdown);
+  self->quit(reason);
+}
+
+} // namespace raft

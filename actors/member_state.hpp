@@ -1,0 +1,207 @@
+// State of the member actor and the operations its role behaviours share.
+// Private to the actors layer: applications use raft/member.hpp.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
+#include "caf/actor.hpp"
+#include "caf/actor_clock.hpp"
+#include "caf/message.hpp"
+#include "caf/response_promise.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "raft/core/log.hpp"
+#include "raft/core/progress.hpp"
+#include "raft/member.hpp"
+#include "raft/messages.hpp"
+
+#include "log_writer.hpp"
+
+namespace raft {
+
+/// A client's append waiting for its entry to be committed and applied here.
+struct commit_waiter {
+  index_t index;
+  term_t term;
+  caf::response_promise promise;
+};
+
+/// A forwarded append that the leader answered; it waits until this member
+/// has applied the entry too.
+struct apply_waiter {
+  append_reply reply;
+  caf::response_promise promise;
+};
+
+/// An append that arrived while no leader was known.
+struct parked_append {
+  uint64_t id;
+  payload command;
+  caf::response_promise promise;
+};
+
+/// A message that may leave only once everything written before it is
+/// durable (Figure 2: "respond to RPCs" only after updating stable storage).
+struct gated_message {
+  uint64_t seq;
+  caf::actor dest;
+  caf::message content;
+};
+
+struct member_state {
+  static inline const char* name = "raft.member";
+
+  config cfg;
+  raft::role role = role::idle;
+
+  // -- persistent state (Figure 2), in memory; may run ahead of the disk ------
+
+  hard_state state;
+  raft::log log;
+
+  // -- volatile state on all servers (Figure 2) ---------------------------------
+
+  /// Invariant: commit_index >= last_applied (§5.3).
+  index_t commit_index = 0;
+  index_t last_applied = 0;
+  /// The leader of the current term, if known.
+  member_id leader;
+  /// Every other voting member and the handle that reaches it.
+  std::map<member_id, caf::actor> peers;
+
+  // -- candidates -------------------------------------------------------------------
+
+  /// Members that granted their vote in the current term (self included).
+  std::set<member_id> votes;
+
+  // -- leaders (Figure 2: "reinitialized after election") -----------------------
+
+  std::map<member_id, progress> followers;
+  /// Followers heard from since the last check-quorum round (thesis §6.2).
+  std::set<member_id> active;
+  /// Heartbeat ticks since the last check-quorum round.
+  unsigned ticks_since_check = 0;
+
+  // -- timers -------------------------------------------------------------------------
+
+  /// When a follower or candidate starts an election unless it hears from a
+  /// leader (or grants a vote) first.
+  caf::actor_clock::time_point election_deadline;
+  /// Whether an election timer message is scheduled.
+  bool election_timer_armed = false;
+  std::minstd_rand rng;
+
+  // -- persistence pipeline (one batch at the log writer at a time) ------------
+
+  log_writer_actor writer;
+  /// Accumulates while a batch is at the writer: group commit.
+  write_batch pending;
+  bool writing = false;
+  /// Last entry index of the batch at the writer (0 if it has none).
+  index_t writing_last = 0;
+  /// Batches handed to the writer / confirmed durable so far.
+  uint64_t issued_seq = 0;
+  uint64_t durable_seq = 0;
+  /// Entries up to here are durable and match the in-memory log.
+  index_t durable_index = 0;
+  /// Outgoing messages held until their batch is durable.
+  std::deque<gated_message> gated;
+  /// A follower's acknowledgement, coalesced: one per durable batch.
+  bool ack_pending = false;
+  uint64_t ack_seq = 0;
+  caf::actor ack_to;
+  append_entries_response ack;
+
+  // -- applying ---------------------------------------------------------------------
+
+  state_machine_actor sm;
+  bool applying = false;
+
+  // -- client requests --------------------------------------------------------------
+
+  /// Leader: appends proposed here, in index order.
+  std::deque<commit_waiter> commit_waiters;
+  /// Forwarded appends waiting for this member's apply, by index.
+  std::multimap<index_t, apply_waiter> apply_waiters;
+  /// Appends waiting for a leader to become known.
+  std::deque<parked_append> parked;
+  uint64_t next_parked_id = 1;
+
+  /// A flush message is queued: sends and writes happen once the mailbox's
+  /// current backlog is handled, batching everything that arrived together.
+  bool flush_queued = false;
+  /// Leader: commit_index moved since followers were last told.
+  bool commit_dirty = false;
+
+  // -- helpers ----------------------------------------------------------------------
+
+  const member_id& id() const {
+    return cfg.host_port;
+  }
+
+  size_t cluster_size() const {
+    return peers.size() + 1;
+  }
+};
+
+using member_self = caf::stateful_actor<member_state>;
+
+// -- operations shared by the role behaviours (member_ops.cpp) ------------------
+
+/// Adopts a newer term (§5.1: "If RPC request or response contains term T >
+/// currentTerm: set currentTerm = T, convert to follower").
+void adopt_term(member_self* self, term_t term);
+
+/// Queues the current term and vote for the next durable write.
+void persist_state(member_self* self);
+
+/// Sends `msg` to `dest` once every write issued so far is durable.
+void send_after_persist(member_self* self, const caf::actor& dest,
+                        caf::message msg);
+
+/// Arranges for a flush after the messages already in the mailbox.
+void schedule_flush(member_self* self);
+
+/// Hands the pending batch to the log writer unless one is there already.
+void start_write(member_self* self);
+
+/// Draws a new randomized election deadline (§5.2) and arms the timer.
+void reset_election_timer(member_self* self);
+
+/// Applies committed entries in order, one batch at a time.
+void apply_committed(member_self* self);
+
+/// Fails every request this member holds with `err`.
+void fail_all_requests(member_self* self, const caf::error& err);
+
+/// Parks an append until a leader is known (or its deadline passes).
+void park_append(member_self* self, payload cmd, caf::response_promise rp);
+
+/// Forwards an append to the known leader; the reply is delivered once this
+/// member has applied the entry too.
+void forward_append(member_self* self, payload cmd, caf::response_promise rp);
+
+/// Role transitions (member.cpp).
+void become_follower(member_self* self, const member_id& leader);
+void become_candidate(member_self* self);
+void become_leader(member_self* self);
+
+/// Leader: sends what each follower lacks (and heartbeats if asked).
+void replicate(member_self* self, bool heartbeat);
+
+/// Leader: advances commit_index from the match indexes (§5.3, §5.4.2).
+void advance_commit(member_self* self);
+
+/// Follower and candidate: the AppendEntries receiver (Figure 2).
+void handle_append_entries(member_self* self, append_entries_request& req);
+
+/// Everyone: the RequestVote receiver (Figure 2).
+void handle_request_vote(member_self* self, request_vote_request& req);
+
+/// Stops the member: fails requests, stops the writer, quits.
+void shut_down(member_self* self, const caf::error& reason);
+
+} // namespace raft

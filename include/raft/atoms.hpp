@@ -1,0 +1,33 @@
+// Atoms name commands and timers (CAF 0.17: at most 10 characters).
+#pragma once
+
+#include "caf/atom.hpp"
+
+namespace raft {
+
+/// Client request: append a command to the replicated log.
+using append_atom = caf::atom_constant<caf::atom("append")>;
+/// Client request: the member's status.
+using status_atom = caf::atom_constant<caf::atom("status")>;
+/// Client request: start taking part in the cluster.
+using start_atom = caf::atom_constant<caf::atom("start")>;
+/// Client request: stop for good.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+/// Client request (StartElection), and the election timer.
+using election_atom = caf::atom_constant<caf::atom("election")>;
+/// The leader's heartbeat timer.
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+/// A pending request's deadline.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+/// Member to log writer: persist a batch.
+using write_atom = caf::atom_constant<caf::atom("write")>;
+/// Member to state machine: apply a batch of commands.
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+/// Member to state machine: save a snapshot.
+using save_atom = caf::atom_constant<caf::atom("save")>;
+/// Member to state machine: restore from a snapshot.
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
+/// Member to itself: send what accumulated while handling the mailbox.
+using flush_atom = caf::atom_constant<caf::atom("flushout")>;
+
+} // namespace raft

@@ -1,0 +1,78 @@
+// Configuration of one member: the seed's RaftConfig plus the knobs a user
+// tunes in practice. Zero durations mean "derive from the heartbeat".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/error.hpp"
+#include "caf/timespan.hpp"
+
+#include "raft/core/rules.hpp"
+#include "raft/core/types.hpp"
+
+namespace raft {
+
+struct config {
+  // -- the seed's RaftConfig ----------------------------------------------------
+
+  /// Directory for log and snapshot files (the durable backend).
+  std::string log_dir;
+  /// `host:port` for RPCs from other members; also this member's id.
+  std::string host_port;
+  /// If set, the member registers under this name (remote lookup).
+  std::string server_name;
+  /// Time between heartbeats (leader to followers).
+  caf::timespan heartbeat = std::chrono::milliseconds(50);
+  /// Approximate number of applied entries between snapshots (0: never).
+  int64_t snapshot_threshold = 10000;
+  /// Identities allowed to talk to this member (empty: anyone authenticated).
+  std::vector<std::string> acl;
+
+  // -- timing -------------------------------------------------------------------
+
+  /// Election timeouts are drawn uniformly from [min, max] (§5.2).
+  /// Default: min = 10 * heartbeat, max = 2 * min.
+  caf::timespan election_timeout_min{0};
+  caf::timespan election_timeout_max{0};
+  /// How long an append may wait for a leader or a commit before it fails.
+  /// Default: 4 * election_timeout_max.
+  caf::timespan append_timeout{0};
+  /// Seed for the election timer's randomness (0: derived from the id and the
+  /// clock). Tests set it to replay a run.
+  uint64_t random_seed = 0;
+
+  // -- replication -----------------------------------------------------------------
+
+  /// At most this many entries in one AppendEntries message.
+  size_t max_entries_per_message = 1024;
+  /// At most about this many payload bytes in one AppendEntries message.
+  size_t max_bytes_per_message = 1024 * 1024;
+  /// Unacknowledged AppendEntries messages per follower (pipelining depth).
+  size_t max_in_flight = 8;
+  /// At most this many entries in one apply batch to the state machine.
+  size_t max_apply_batch = 1024;
+  /// A leader that hears from no majority for an election timeout steps down
+  /// (thesis §6.2), so a minority leader stops accepting appends.
+  bool check_quorum = true;
+
+  // -- test-only ----------------------------------------------------------------------
+
+  /// Deliberately broken rules, for showing that the tests catch them.
+  broken_rules broken;
+  /// Acknowledge appends before the log writer confirms them (broken).
+  bool broken_ack_before_durable = false;
+
+  /// This member's id (`host_port`).
+  const std::string& id() const {
+    return host_port;
+  }
+};
+
+/// Checks `cfg` and fills in the derived defaults. Returns an `invalid_config`
+/// error that says what is wrong.
+caf::error validate(config& cfg);
+
+} // namespace raft

@@ -1,0 +1,100 @@
+// The rules of Figure 2 as pure functions over the log and plain values.
+// The member actor calls them; tests/core checks each against the paper.
+#pragma once
+
+#include <vector>
+
+#include "raft/core/log.hpp"
+#include "raft/messages.hpp"
+
+namespace raft {
+
+// -- elections -----------------------------------------------------------------
+
+/// Votes needed to win and acknowledgements needed to commit:
+/// floor(n/2) + 1 of `n` voting members (§5.2 "a majority of the servers").
+size_t quorum_size(size_t members);
+
+/// §5.4.1: "If the logs have last entries with different terms, then the log
+/// with the later term is more up-to-date. If the logs end with the same
+/// term, then whichever log is longer is more up-to-date."
+/// True if a candidate's log (cand_*) is at least as up-to-date as ours.
+bool log_up_to_date(term_t cand_last_term, index_t cand_last_index,
+                    term_t our_last_term, index_t our_last_index);
+
+/// Knobs that switch off a rule on purpose, so that the fault rig can show
+/// that it catches the resulting bugs. Never set outside tests.
+struct broken_rules {
+  /// Grant votes without the §5.4.1 up-to-date check.
+  bool skip_vote_log_check = false;
+  /// Commit entries of earlier terms by counting replicas (Figure 8's bug).
+  bool commit_old_terms_by_counting = false;
+  /// Keep a conflicting suffix instead of truncating it (§5.3 step 3).
+  bool keep_conflicting_suffix = false;
+};
+
+/// Figure 2, RequestVote receiver: decides whether to grant a vote. The
+/// caller has already adopted `req.term` if it was newer (§5.1).
+/// 1. Reply false if term < currentTerm.
+/// 2. If votedFor is null or candidateId, and candidate's log is at least as
+///    up-to-date as receiver's log, grant vote.
+bool should_grant_vote(const hard_state& state, const log& our_log,
+                       const request_vote_request& req,
+                       const broken_rules& broken = {});
+
+// -- replication: follower side --------------------------------------------------
+
+/// What a follower did with an AppendEntries request.
+struct append_outcome {
+  /// The consistency check passed (Figure 2, AppendEntries receiver 2).
+  bool success = false;
+  /// On success: index of the last entry the request covers (prev + n),
+  /// which the follower's log now matches.
+  index_t last_new_index = 0;
+  /// First index removed from the log, or 0 if nothing was truncated.
+  index_t truncated_from = 0;
+  /// First index appended by this request, or 0 if nothing was new.
+  index_t first_appended = 0;
+  /// On failure: the fast-backtracking hint (see append_entries_response).
+  index_t conflict_index = 0;
+  term_t conflict_term = 0;
+};
+
+/// Figure 2, AppendEntries receiver steps 2-4, applied to `our_log`:
+/// 2. Reply false if log doesn't contain an entry at prevLogIndex whose term
+///    matches prevLogTerm.
+/// 3. If an existing entry conflicts with a new one (same index but different
+///    terms), delete the existing entry and all that follow it.
+/// 4. Append any new entries not already in the log.
+/// Step 1 (the term check) is the caller's, as is step 5 (commit_index).
+append_outcome apply_append(log& our_log, const append_entries_request& req,
+                            const broken_rules& broken = {});
+
+/// Figure 2, AppendEntries receiver 5: "If leaderCommit > commitIndex, set
+/// commitIndex = min(leaderCommit, index of last new entry)".
+index_t follower_commit(index_t commit_index, index_t leader_commit,
+                        index_t last_new_index);
+
+// -- replication: leader side ------------------------------------------------------
+
+/// Where the leader resumes after a rejection, using the follower's hint
+/// (§5.3, fast backtracking): past the leader's last entry of the conflicting
+/// term if it has one, else at the follower's conflict index. The result is
+/// never above `rejected_index`, so a follower is never skipped past the
+/// point it just refused.
+index_t next_index_after_reject(const log& leader_log, index_t rejected_index,
+                                index_t conflict_index, term_t conflict_term);
+
+/// The highest index stored on a majority, given every voter's match index
+/// (the leader's own counts only once its write is durable).
+index_t quorum_match_index(std::vector<index_t> match_indexes);
+
+/// Figure 2, Rules for Servers, Leaders: "If there exists an N such that
+/// N > commitIndex, a majority of matchIndex[i] >= N, and log[N].term ==
+/// currentTerm: set commitIndex = N" (§5.3, §5.4.2). Returns the new commit
+/// index (unchanged if no such N exists).
+index_t leader_commit(const log& leader_log, term_t current_term,
+                      index_t commit_index, std::vector<index_t> match_indexes,
+                      const broken_rules& broken = {});
+
+} // namespace raft

@@ -1,0 +1,66 @@
+// Raft's own errors, kept apart from the application's apply errors (the
+// seed's raftError vs applyError). Registered with CAF as the "raft" error
+// category, so caf::error values render as "raft: not_leader (...)".
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "caf/atom.hpp"
+#include "caf/error.hpp"
+
+namespace raft {
+
+enum class errc : uint8_t {
+  /// Not an error.
+  none = 0,
+  /// This member is not the leader; the context names the leader if known.
+  /// The command was not appended.
+  not_leader,
+  /// No leader was known within the request's timeout. Not appended.
+  no_leader,
+  /// The leader lost its leadership (a higher term appeared) after appending
+  /// the command: it may or may not be committed later. Outcome unknown.
+  leadership_lost,
+  /// The leader lost contact with a majority (check quorum) after appending
+  /// the command: outcome unknown.
+  no_quorum,
+  /// The request timed out after it was sent on: outcome unknown.
+  timeout,
+  /// The member is stopped (or stopping).
+  stopped,
+  /// The member has not been started yet.
+  not_started,
+  /// Start was called twice, or add_member after start.
+  already_started,
+  /// The configuration is invalid; the context says why.
+  invalid_config,
+  /// A member id is not valid or not known.
+  unknown_member,
+  /// Stable storage failed (write, fsync, full disk): the member stops.
+  storage_failure,
+  /// A stored record failed its checksum or could not be decoded.
+  corrupt_record,
+  /// The state machine failed to save or restore a snapshot.
+  snapshot_failure,
+  /// A peer sent a message that makes no sense (e.g. a second leader in a
+  /// term); it was refused and logged.
+  protocol_violation,
+  /// The sender is not in the access list.
+  access_denied,
+};
+
+/// Name of the CAF error category for errc.
+constexpr caf::atom_value errc_category = caf::atom("raft");
+
+std::string to_string(errc x);
+
+caf::error make_error(errc x);
+
+caf::error make_error(errc x, std::string context);
+
+/// True for errors after which the command may still be applied (the caller
+/// cannot know): timeouts and lost leadership.
+bool outcome_unknown(const caf::error& err);
+
+} // namespace raft

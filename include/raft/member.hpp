@@ -1,0 +1,95 @@
+// The public face of a Raft member: a typed actor handle, its requests and
+// replies, and the functions that spawn one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/expected.hpp"
+#include "caf/fwd.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include "raft/atoms.hpp"
+#include "raft/config.hpp"
+#include "raft/state_machine.hpp"
+#include "raft/storage/storage.hpp"
+
+namespace raft {
+
+/// The reply to a successful append: the command is committed and the member
+/// that received the request has applied it.
+struct append_reply {
+  /// Where the command sits in the log (the index passed to apply).
+  index_t index = 0;
+  /// What apply returned.
+  std::string result;
+  /// The application's error from apply (the seed's applyError); empty if
+  /// none. Raft's own failures are caf::error replies instead.
+  std::string apply_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_reply& x) {
+  return f(caf::meta::type_name("append_reply"), x.index, x.result,
+           x.apply_error);
+}
+
+/// A member's view of itself (the seed's Status, and more).
+struct member_status {
+  member_id id;
+  raft::role role = role::idle;
+  term_t term = 0;
+  /// The leader this member knows of, or empty.
+  member_id leader;
+  index_t commit_index = 0;
+  index_t last_applied = 0;
+  index_t last_log_index = 0;
+  /// Every voting member, this one included.
+  std::vector<member_id> members;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_status& x) {
+  return f(caf::meta::type_name("member_status"), x.id, x.role, x.term,
+           x.leader, x.commit_index, x.last_applied, x.last_log_index,
+           x.members);
+}
+
+/// The handle an application holds.
+/// - add:      (add_atom, id, handle) adds a member before start (seed:
+///             AddMember); the handle reaches it (local actor or proxy).
+/// - start:    joins the cluster as a follower (seed: Start).
+/// - stop:     stops for good (seed: Stop).
+/// - append:   appends a command; the reply comes once a quorum has logged
+///             it and this member has applied it (seed: Append). Any member
+///             accepts it and forwards it to the leader.
+/// - status:   id, role, term, leader, ... (seed: Status).
+/// - election: starts an election now (seed: StartElection).
+using member_actor = caf::typed_actor<
+  caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
+  caf::replies_to<start_atom>::with<caf::ok_atom>,
+  caf::replies_to<stop_atom>::with<caf::ok_atom>,
+  caf::replies_to<append_atom, payload>::with<append_reply>,
+  caf::replies_to<status_atom>::with<member_status>,
+  caf::replies_to<election_atom>::with<caf::ok_atom>>;
+
+/// Spawns a member that applies commands through the actor `sm`.
+/// `store` defaults to memory_storage. Fails on an invalid config or when the
+/// stored state cannot be loaded.
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         state_machine_actor sm,
+                                         storage_ptr store = nullptr);
+
+/// Spawns a member that applies commands through the C++ interface `sm`.
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         std::shared_ptr<state_machine> sm,
+                                         storage_ptr store = nullptr);
+
+/// Registers caf-raft's message types and its error category. Call it on the
+/// actor_system_config of every process that runs members or talks to them.
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace raft

@@ -1,0 +1,100 @@
+// The RPCs of Figure 2, one struct per message, fields named as in the paper.
+// Members exchange them as one-way messages: a response names its sender so
+// that it can travel through any transport (local, remote, simulated).
+#pragma once
+
+#include "raft/core/types.hpp"
+
+namespace raft {
+
+// -- RequestVote (§5.2, §5.4.1) -------------------------------------------------
+
+struct request_vote_request {
+  /// Candidate's term.
+  term_t term = 0;
+  /// Candidate requesting vote.
+  member_id candidate_id;
+  /// Index of candidate's last log entry.
+  index_t last_log_index = 0;
+  /// Term of candidate's last log entry.
+  term_t last_log_term = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_vote_request& x) {
+  return f(caf::meta::type_name("request_vote_request"), x.term,
+           x.candidate_id, x.last_log_index, x.last_log_term);
+}
+
+struct request_vote_response {
+  /// current_term, for candidate to update itself.
+  term_t term = 0;
+  /// The voter.
+  member_id from;
+  /// True means candidate received vote.
+  bool vote_granted = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        request_vote_response& x) {
+  return f(caf::meta::type_name("request_vote_response"), x.term, x.from,
+           x.vote_granted);
+}
+
+// -- AppendEntries (§5.3) ---------------------------------------------------------
+
+struct append_entries_request {
+  /// Leader's term.
+  term_t term = 0;
+  /// So follower can redirect clients.
+  member_id leader_id;
+  /// Index of log entry immediately preceding new ones.
+  index_t prev_log_index = 0;
+  /// Term of prev_log_index entry.
+  term_t prev_log_term = 0;
+  /// Log entries to store (empty for heartbeat).
+  entry_vector entries;
+  /// Leader's commit_index.
+  index_t leader_commit = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        append_entries_request& x) {
+  return f(caf::meta::type_name("append_entries_request"), x.term, x.leader_id,
+           x.prev_log_index, x.prev_log_term, x.entries, x.leader_commit);
+}
+
+struct append_entries_response {
+  /// current_term, for leader to update itself.
+  term_t term = 0;
+  /// The follower.
+  member_id from;
+  /// True if follower contained entry matching prev_log_index and
+  /// prev_log_term.
+  bool success = false;
+  /// On success: the follower's log matches the leader's up to here, and the
+  /// entries are durable. Several requests may be acknowledged by one
+  /// response (the follower acknowledges once per storage write).
+  index_t match_index = 0;
+  /// On rejection: the prev_log_index that was rejected, so the leader can
+  /// tell a stale rejection from a current one.
+  index_t rejected_index = 0;
+  /// On rejection: where the leader should look next (fast backtracking,
+  /// §5.3 "the follower can include the term of the conflicting entry and
+  /// the first index it stores for that term"). conflict_term is 0 when the
+  /// follower's log is simply shorter.
+  index_t conflict_index = 0;
+  term_t conflict_term = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        append_entries_response& x) {
+  return f(caf::meta::type_name("append_entries_response"), x.term, x.from,
+           x.success, x.match_index, x.rejected_index, x.conflict_index,
+           x.conflict_term);
+}
+
+} // namespace raft

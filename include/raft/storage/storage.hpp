@@ -1,0 +1,63 @@
+// The persistence seam: what the log writer actor needs from stable storage.
+// The member never touches storage directly; it sends write batches to its
+// log writer and acts on their confirmation (persist before respond, Figure 2).
+#pragma once
+
+#include <memory>
+
+#include "caf/error.hpp"
+#include "caf/expected.hpp"
+
+#include "raft/core/types.hpp"
+
+namespace raft {
+
+/// One unit of durable work: applied in order (hard state, truncation,
+/// entries) and made durable as a whole before the writer confirms it.
+struct write_batch {
+  /// New term and vote, if they changed.
+  bool has_state = false;
+  hard_state state;
+  /// Remove every stored entry with index >= truncate_from first (0: none).
+  index_t truncate_from = 0;
+  /// Then append these, in index order, contiguous with what remains.
+  entry_vector entries;
+
+  bool empty() const {
+    return !has_state && truncate_from == 0 && entries.empty();
+  }
+
+  void clear() {
+    has_state = false;
+    truncate_from = 0;
+    entries.clear();
+  }
+};
+
+/// What a member finds in stable storage when it starts.
+struct recovered_state {
+  hard_state state;
+  /// The newest snapshot (all zero if none).
+  snapshot_meta snapshot;
+  /// The entries after the snapshot.
+  entry_vector entries;
+};
+
+/// Stable storage of one member. Implementations: memory_storage (tests,
+/// benchmarks without fsync) and the segmented file log.
+/// Called only from the log writer actor (and once before it starts).
+class storage {
+public:
+  virtual ~storage();
+
+  /// Reads back everything stored; an error refuses to start the member.
+  virtual caf::expected<recovered_state> load() = 0;
+
+  /// Applies `batch` and returns once it is durable. An error is fatal for
+  /// the member (fail-stop): it must not acknowledge anything afterwards.
+  virtual caf::error write(const write_batch& batch) = 0;
+};
+
+using storage_ptr = std::shared_ptr<storage>;
+
+} // namespace raft

@@ -1,0 +1,44 @@
+#include "raft/core/progress.hpp"
+
+#include <algorithm>
+
+namespace raft {
+
+void progress::on_sent(index_t last_index) {
+  if (in_flight_.empty() || in_flight_.back() < last_index)
+    in_flight_.push_back(last_index);
+  else
+    in_flight_.push_back(in_flight_.back());
+  next_index_ = std::max(next_index_, last_index + 1);
+}
+
+bool progress::on_success(index_t match) {
+  heard_ = true;
+  while (!in_flight_.empty() && in_flight_.front() <= match)
+    in_flight_.pop_front();
+  if (match <= match_index_ && !probing_)
+    return false;
+  probing_ = false;
+  auto advanced = match > match_index_;
+  match_index_ = std::max(match_index_, match);
+  next_index_ = std::max(next_index_, match_index_ + 1);
+  return advanced;
+}
+
+bool progress::on_reject(index_t rejected, index_t next) {
+  heard_ = true;
+  if (rejected < match_index_)
+    return false; // Stale: a later success already moved past it.
+  in_flight_.clear();
+  probing_ = true;
+  next_index_ = std::max(match_index_ + 1, next);
+  return true;
+}
+
+void progress::on_silence() {
+  in_flight_.clear();
+  probing_ = true;
+  next_index_ = match_index_ + 1;
+}
+
+} // namespace raft

@@ -1,0 +1,9 @@
+#include "raft/storage/storage.hpp"
+
+namespace raft {
+
+storage::~storage() {
+  // nop
+}
+
+} // namespace raft
