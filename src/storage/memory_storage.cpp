@@ -38,6 +38,41 @@ caf::error memory_storage::write(const write_batch& batch) {
   return caf::none;
 }
 
+caf::expected<entry_vector> memory_storage::read(index_t from, index_t to) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  entry_vector result;
+  auto first = data_.snapshot.last_index + 1;
+  auto last = data_.snapshot.last_index + data_.entries.size();
+  if (from < first || to > last || from > to)
+    return make_error(errc::storage_failure,
+                      "read of [" + std::to_string(from) + ", "
+                        + std::to_string(to) + "] outside the stored log");
+  result.assign(data_.entries.begin() + (from - first),
+                data_.entries.begin() + (to - first + 1));
+  return result;
+}
+
+caf::error memory_storage::compact(snapshot_meta meta) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (failing_)
+    return make_error(errc::storage_failure, "injected write failure");
+  auto& entries = data_.entries;
+  while (!entries.empty() && entries.front().index <= meta.last_index)
+    entries.erase(entries.begin());
+  if (meta.last_index > data_.snapshot.last_index)
+    data_.snapshot = meta;
+  return caf::none;
+}
+
+caf::error memory_storage::reset(snapshot_meta meta) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (failing_)
+    return make_error(errc::storage_failure, "injected write failure");
+  data_.entries.clear();
+  data_.snapshot = meta;
+  return caf::none;
+}
+
 void memory_storage::fail_writes(bool on) {
   std::lock_guard<std::mutex> guard{mtx_};
   failing_ = on;

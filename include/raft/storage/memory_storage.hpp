@@ -20,6 +20,12 @@ public:
 
   caf::error write(const write_batch& batch) override;
 
+  caf::expected<entry_vector> read(index_t from, index_t to) override;
+
+  caf::error compact(snapshot_meta meta) override;
+
+  caf::error reset(snapshot_meta meta) override;
+
   /// Makes every following write fail with `storage_failure` (a dead disk).
   void fail_writes(bool on);
 

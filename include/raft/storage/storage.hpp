@@ -56,6 +56,17 @@ public:
   /// Applies `batch` and returns once it is durable. An error is fatal for
   /// the member (fail-stop): it must not acknowledge anything afterwards.
   virtual caf::error write(const write_batch& batch) = 0;
+
+  /// Reads back the stored entries with indexes in [from, to] (for
+  /// replication and apply once the member no longer holds them in memory).
+  virtual caf::expected<entry_vector> read(index_t from, index_t to) = 0;
+
+  /// A snapshot covering `meta` is durable: remember it as the log's new
+  /// base and free the entries it covers (whole segments, for files).
+  virtual caf::error compact(snapshot_meta meta) = 0;
+
+  /// InstallSnapshot (§7): drop every entry and restart the log after `meta`.
+  virtual caf::error reset(snapshot_meta meta) = 0;
 };
 
 using storage_ptr = std::shared_ptr<storage>;
