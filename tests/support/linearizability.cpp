@@ -1,0 +1,735 @@
+// The checker: partition by key, then a depth-first search per key.
+//
+// P-compositionality (Herlihy & Wing): a history is linearizable iff each
+// object's sub-history is. Every operation touches exactly one key, so each
+// key is checked on its own, which keeps the searches small.
+//
+// The search for one key (Wing & Gong's algorithm with Lowe's memoization):
+//
+//   * Each operation gives a call entry at its invocation time and, unless
+//     its outcome is unknown, a return entry at its completion time. All
+//     entries sit in one doubly-linked list sorted by time (at equal times,
+//     calls before returns: such operations overlap).
+//   * Walking the list from its head, every call entry met before the first
+//     return entry belongs to an operation invoked before the earliest
+//     completion among the operations not yet linearized: exactly the
+//     operations that may take the next linearization point.
+//   * Linearizing one applies it to the model (a key's value, interned to an
+//     int), unlinks its two entries ("lifts" them) and pushes it on a stack;
+//     the walk restarts at the head. If the model rejects it, or the pair
+//     (set of linearized operations, model value) was reached before, the
+//     walk moves on to the next entry.
+//   * Meeting a return entry means that operation should already have been
+//     linearized: backtrack (pop, relink, restore the value) and go on with
+//     the entry after the popped call, i.e. try the next candidate.
+//   * Done when every definite operation is linearized. Unknown operations
+//     have no return entry, so they never force a backtrack: the search may
+//     linearize them anywhere after their invocation, or leave them out.
+//   * Violation when a return entry is met with an empty stack.
+//
+// The memo cache holds each (bitset, value) pair once: the search never
+// explores the same configuration twice, which bounds it by the number of
+// reachable configurations rather than by the number of orders. Bitsets are
+// hashed incrementally (one random word per operation, XORed in and out).
+#include "linearizability.hpp"
+
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+namespace raft::test::lin {
+
+// -- operations ---------------------------------------------------------------
+
+call call::put(std::string key, std::string value) {
+  return call{op_kind::put, std::move(key), std::move(value), {}};
+}
+
+call call::get(std::string key) {
+  return call{op_kind::get, std::move(key), {}, {}};
+}
+
+call call::cas(std::string key, std::string expected, std::string value) {
+  return call{op_kind::cas, std::move(key), std::move(value),
+              std::move(expected)};
+}
+
+call call::del(std::string key) {
+  return call{op_kind::del, std::move(key), {}, {}};
+}
+
+response response::ok() {
+  return response{result_code::ok, {}};
+}
+
+response response::found(std::string value) {
+  return response{result_code::ok, std::move(value)};
+}
+
+response response::not_found() {
+  return response{result_code::not_found, {}};
+}
+
+response response::mismatch() {
+  return response{result_code::mismatch, {}};
+}
+
+// -- recording ----------------------------------------------------------------
+
+history::id history::invoke(uint64_t client, uint64_t time, call c) {
+  operation op;
+  op.client = client;
+  op.invoke = time;
+  op.op = std::move(c);
+  op.status = outcome::unknown;
+  ops_.push_back(std::move(op));
+  return ops_.size() - 1;
+}
+
+void history::complete(id i, uint64_t time, response r) {
+  auto& op = ops_.at(i);
+  op.complete = time;
+  op.status = outcome::ok;
+  op.result = std::move(r);
+}
+
+void history::fail(id i, uint64_t time) {
+  auto& op = ops_.at(i);
+  op.complete = time;
+  op.status = outcome::failed;
+}
+
+history::id history::add(uint64_t client, uint64_t invoke, uint64_t complete,
+                         call c, response r) {
+  auto i = this->invoke(client, invoke, std::move(c));
+  this->complete(i, complete, std::move(r));
+  return i;
+}
+
+history::id history::add_unknown(uint64_t client, uint64_t invoke, call c) {
+  return this->invoke(client, invoke, std::move(c));
+}
+
+history::id history::add_failed(uint64_t client, uint64_t invoke,
+                                uint64_t complete, call c) {
+  auto i = this->invoke(client, invoke, std::move(c));
+  fail(i, complete);
+  return i;
+}
+
+namespace {
+
+// -- the model on interned values ---------------------------------------------
+
+/// The model's value of a key without one.
+constexpr int32_t no_value = -1;
+
+/// An operation of one key's sub-history, its strings interned per key.
+struct key_op {
+  op_kind kind;
+  result_code code;
+  bool unknown;
+  /// put, cas: the value written; get (ok): the value read.
+  int32_t value;
+  /// cas: the expected value.
+  int32_t expected;
+  /// Index into the caller's history.
+  std::size_t index;
+};
+
+/// The model's own reply and next value for `op` applied to `state`.
+std::pair<result_code, int32_t> apply(int32_t state, const key_op& op) {
+  switch (op.kind) {
+    case op_kind::put:
+      return {result_code::ok, op.value};
+    case op_kind::get:
+      return {state == no_value ? result_code::not_found : result_code::ok,
+              state};
+    case op_kind::cas:
+      if (state == no_value)
+        return {result_code::not_found, state};
+      if (state == op.expected)
+        return {result_code::ok, op.value};
+      return {result_code::mismatch, state};
+    case op_kind::del:
+      return {state == no_value ? result_code::not_found : result_code::ok,
+              no_value};
+  }
+  return {result_code::ok, state};
+}
+
+/// Whether `op` may take effect on `state`; if so, sets `next`. An unknown
+/// operation's reply was never seen, so any reply fits.
+bool step(int32_t state, const key_op& op, int32_t& next) {
+  auto [code, after] = apply(state, op);
+  if (!op.unknown) {
+    if (code != op.code)
+      return false;
+    if (op.kind == op_kind::get && code == result_code::ok && state != op.value)
+      return false;
+  }
+  next = after;
+  return true;
+}
+
+uint64_t mix(uint64_t x) {
+  // splitmix64's finalizer.
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// -- budget -------------------------------------------------------------------
+
+struct budget {
+  uint64_t steps = 0;
+  uint64_t max_steps = 0;
+  std::chrono::nanoseconds timeout{0};
+  std::chrono::steady_clock::time_point start;
+  bool exhausted = false;
+
+  /// Counts one step; false once the budget is spent.
+  bool tick() {
+    ++steps;
+    if (max_steps != 0 && steps > max_steps)
+      exhausted = true;
+    else if (timeout.count() != 0 && (steps & 1023) == 0
+             && std::chrono::steady_clock::now() - start > timeout)
+      exhausted = true;
+    return !exhausted;
+  }
+};
+
+// -- memo cache ---------------------------------------------------------------
+
+/// A set of (bitset of linearized operations, model value) pairs.
+class memo {
+public:
+  explicit memo(std::size_t words) : words_(words) {
+  }
+
+  /// Adds the pair unless present; returns whether it was new. `bits_hash`
+  /// is the caller's incremental hash of `bits`.
+  bool insert(const std::vector<uint64_t>& bits, uint64_t bits_hash,
+              int32_t state) {
+    auto h = bits_hash ^ mix(static_cast<uint64_t>(state) + 0x51ed27);
+    auto [first, last] = index_.equal_range(h);
+    for (auto i = first; i != last; ++i) {
+      auto slot = i->second;
+      if (states_[slot] == state
+          && std::equal(bits.begin(), bits.end(),
+                        pool_.begin() + slot * words_))
+        return false;
+    }
+    auto slot = states_.size();
+    states_.push_back(state);
+    pool_.insert(pool_.end(), bits.begin(), bits.end());
+    index_.emplace(h, slot);
+    return true;
+  }
+
+private:
+  std::size_t words_;
+  std::vector<uint64_t> pool_;
+  std::vector<int32_t> states_;
+  std::unordered_multimap<uint64_t, std::size_t> index_;
+};
+
+// -- one key ------------------------------------------------------------------
+
+enum class key_verdict { linearizable, violation, undecided };
+
+class key_checker {
+public:
+  key_checker(std::vector<key_op> ops, std::vector<std::string> names,
+              const std::vector<operation>& all)
+    : ops_(std::move(ops)), names_(std::move(names)), all_(all) {
+    build_list();
+  }
+
+  key_verdict run(budget& b);
+
+  /// After a violation: the report's parts.
+  std::vector<operation> prefix() const;
+  std::vector<operation> unplaced() const;
+  std::string explain(const std::string& key) const;
+
+private:
+  struct frame {
+    std::size_t entry;  // the linearized operation's call entry
+    int32_t state;      // the model's value before it
+  };
+
+  void build_list();
+  void lift(std::size_t call_entry);
+  void unlift(std::size_t call_entry);
+  void record_deepest(const std::vector<frame>& stack, int32_t state,
+                      std::size_t blocking_return);
+  std::string value_name(int32_t v) const;
+
+  std::vector<key_op> ops_;
+  std::vector<std::string> names_;
+  const std::vector<operation>& all_;
+
+  // The entry list: entries [0, head_) sorted by time, head_ the sentinel of
+  // a circular doubly-linked list.
+  std::size_t head_ = 0;
+  std::vector<std::size_t> next_;
+  std::vector<std::size_t> prev_;
+  std::vector<std::size_t> op_of_;     // entry -> operation
+  std::vector<bool> is_call_;          // entry -> call or return
+  std::vector<std::size_t> ret_of_;    // call entry -> its return entry
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+  // The deepest point reached, recorded at backtracks.
+  bool recorded_ = false;
+  std::vector<std::size_t> best_prefix_;   // operations, in order
+  std::vector<int32_t> best_values_;       // the value after each
+  std::vector<std::size_t> best_unplaced_; // operations
+  int32_t best_state_ = no_value;
+  uint64_t best_deadline_ = 0;             // the blocking completion time
+};
+
+void key_checker::build_list() {
+  struct event {
+    uint64_t time;
+    bool is_return;
+    std::size_t op;
+  };
+  std::vector<event> events;
+  events.reserve(ops_.size() * 2);
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    auto& src = all_[ops_[i].index];
+    events.push_back({src.invoke, false, i});
+    if (!ops_[i].unknown)
+      events.push_back({src.complete, true, i});
+  }
+  std::sort(events.begin(), events.end(), [](const event& x, const event& y) {
+    return std::tie(x.time, x.is_return, x.op)
+           < std::tie(y.time, y.is_return, y.op);
+  });
+  head_ = events.size();
+  next_.resize(head_ + 1);
+  prev_.resize(head_ + 1);
+  op_of_.resize(head_);
+  is_call_.resize(head_);
+  ret_of_.assign(head_, none);
+  std::vector<std::size_t> call_entry(ops_.size(), none);
+  for (std::size_t e = 0; e < head_; ++e) {
+    op_of_[e] = events[e].op;
+    is_call_[e] = !events[e].is_return;
+    if (is_call_[e])
+      call_entry[events[e].op] = e;
+    else
+      ret_of_[call_entry[events[e].op]] = e;
+    next_[e] = e + 1;
+    prev_[e] = e == 0 ? head_ : e - 1;
+  }
+  next_[head_] = head_ == 0 ? head_ : 0;
+  prev_[head_] = head_ == 0 ? head_ : head_ - 1;
+}
+
+void key_checker::lift(std::size_t e) {
+  next_[prev_[e]] = next_[e];
+  prev_[next_[e]] = prev_[e];
+  if (auto r = ret_of_[e]; r != none) {
+    next_[prev_[r]] = next_[r];
+    prev_[next_[r]] = prev_[r];
+  }
+}
+
+void key_checker::unlift(std::size_t e) {
+  // Relink in the reverse order of lift().
+  if (auto r = ret_of_[e]; r != none) {
+    next_[prev_[r]] = r;
+    prev_[next_[r]] = r;
+  }
+  next_[prev_[e]] = e;
+  prev_[next_[e]] = e;
+}
+
+key_verdict key_checker::run(budget& b) {
+  std::size_t remaining = 0; // definite operations not yet linearized
+  for (auto& op : ops_)
+    if (!op.unknown)
+      ++remaining;
+  std::vector<uint64_t> zobrist(ops_.size());
+  for (std::size_t i = 0; i < ops_.size(); ++i)
+    zobrist[i] = mix(i * 0x2545f4914f6cdd1dULL + 1);
+  std::vector<uint64_t> bits((ops_.size() + 63) / 64, 0);
+  uint64_t bits_hash = 0;
+  memo cache(bits.size());
+  std::vector<frame> stack;
+  int32_t state = no_value;
+  auto e = next_[head_];
+  while (remaining > 0) {
+    if (!b.tick())
+      return key_verdict::undecided;
+    // A definite operation not linearized keeps its return entry in the
+    // list, after its call: the walk meets a return before the sentinel.
+    if (is_call_[e]) {
+      auto i = op_of_[e];
+      int32_t after = 0;
+      if (step(state, ops_[i], after)) {
+        bits[i / 64] |= uint64_t{1} << (i % 64);
+        if (cache.insert(bits, bits_hash ^ zobrist[i], after)) {
+          stack.push_back({e, state});
+          state = after;
+          bits_hash ^= zobrist[i];
+          lift(e);
+          if (!ops_[i].unknown)
+            --remaining;
+          e = next_[head_];
+          continue;
+        }
+        bits[i / 64] &= ~(uint64_t{1} << (i % 64));
+      }
+      e = next_[e];
+    } else {
+      // This operation completed without being linearized: undo the last
+      // choice and try the next candidate instead.
+      if (!recorded_ || stack.size() > best_prefix_.size())
+        record_deepest(stack, state, e);
+      if (stack.empty())
+        return key_verdict::violation;
+      auto top = stack.back();
+      stack.pop_back();
+      auto i = op_of_[top.entry];
+      bits[i / 64] &= ~(uint64_t{1} << (i % 64));
+      bits_hash ^= zobrist[i];
+      state = top.state;
+      unlift(top.entry);
+      if (!ops_[i].unknown)
+        ++remaining;
+      e = next_[top.entry];
+    }
+  }
+  return key_verdict::linearizable;
+}
+
+void key_checker::record_deepest(const std::vector<frame>& stack,
+                                 int32_t state, std::size_t blocking_return) {
+  recorded_ = true;
+  best_prefix_.clear();
+  best_values_.clear();
+  for (std::size_t k = 0; k < stack.size(); ++k) {
+    best_prefix_.push_back(op_of_[stack[k].entry]);
+    best_values_.push_back(k + 1 < stack.size() ? stack[k + 1].state : state);
+  }
+  best_state_ = state;
+  best_deadline_ = all_[ops_[op_of_[blocking_return]].index].complete;
+  best_unplaced_.clear();
+  for (auto e = next_[head_]; e != blocking_return; e = next_[e])
+    if (is_call_[e] && !ops_[op_of_[e]].unknown)
+      best_unplaced_.push_back(op_of_[e]);
+}
+
+std::vector<operation> key_checker::prefix() const {
+  std::vector<operation> result;
+  for (auto i : best_prefix_)
+    result.push_back(all_[ops_[i].index]);
+  return result;
+}
+
+std::vector<operation> key_checker::unplaced() const {
+  std::vector<operation> result;
+  for (auto i : best_unplaced_)
+    result.push_back(all_[ops_[i].index]);
+  return result;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string key_checker::value_name(int32_t v) const {
+  return v == no_value ? "(no value)" : quote(names_[static_cast<size_t>(v)]);
+}
+
+std::string key_checker::explain(const std::string& key) const {
+  std::ostringstream out;
+  out << "not linearizable: key " << quote(key) << "\n";
+  out << "longest linearizable prefix: " << best_prefix_.size() << " of "
+      << ops_.size() << " operations (value before: (no value))\n";
+  for (std::size_t k = 0; k < best_prefix_.size(); ++k) {
+    auto& op = ops_[best_prefix_[k]];
+    out << "  " << (k + 1) << ". " << to_string(all_[op.index]);
+    if (op.unknown)
+      out << " (taken as applied)";
+    out << "  => " << value_name(best_values_[k]) << "\n";
+  }
+  out << "then no operation fits; the candidates, all invoked before the "
+         "earliest completion left (t = "
+      << best_deadline_ << "), with value " << value_name(best_state_)
+      << ":\n";
+  for (auto i : best_unplaced_) {
+    auto& op = ops_[i];
+    out << "  " << to_string(all_[op.index]) << ": ";
+    int32_t after = 0;
+    if (step(best_state_, op, after)) {
+      out << "fits here, but no complete linearization follows from it";
+    } else {
+      auto [code, ignored] = apply(best_state_, op);
+      out << "would reply ";
+      if (op.kind == op_kind::get && code == result_code::ok)
+        out << value_name(best_state_);
+      else
+        out << code;
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+// -- partitioning -------------------------------------------------------------
+
+void validate(const operation& op) {
+  if (op.status != outcome::ok)
+    return;
+  auto bad = [&](const char* what) {
+    throw std::invalid_argument(std::string{"malformed history: "} + what
+                                + ": " + to_string(op));
+  };
+  if (op.complete < op.invoke)
+    bad("completes before its invocation");
+  auto code = op.result.code;
+  switch (op.op.kind) {
+    case op_kind::put:
+      if (code != result_code::ok)
+        bad("put replies only ok");
+      break;
+    case op_kind::get:
+    case op_kind::del:
+      if (code == result_code::mismatch)
+        bad("only cas replies mismatch");
+      break;
+    case op_kind::cas:
+      break;
+  }
+}
+
+/// One key's sub-history, strings interned.
+struct partition {
+  std::vector<key_op> ops;
+  std::vector<std::string> names;
+  std::unordered_map<std::string, int32_t> ids;
+
+  int32_t intern(const std::string& s) {
+    auto [i, added] = ids.emplace(s, static_cast<int32_t>(names.size()));
+    if (added)
+      names.push_back(s);
+    return i->second;
+  }
+};
+
+} // namespace
+
+// -- checking -----------------------------------------------------------------
+
+check_result check(const std::vector<operation>& ops,
+                   const check_options& opts) {
+  std::map<std::string, partition> parts;
+  check_result result;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    auto& op = ops[i];
+    validate(op);
+    // Failed operations were not applied; an unknown get has no reply to
+    // check and no effect: leaving it out is always a valid choice.
+    if (op.status == outcome::failed
+        || (op.status == outcome::unknown && op.op.kind == op_kind::get))
+      continue;
+    auto& part = parts[op.op.key];
+    key_op k{op.op.kind, op.result.code, op.status == outcome::unknown,
+             no_value, no_value, i};
+    switch (op.op.kind) {
+      case op_kind::put:
+        k.value = part.intern(op.op.value);
+        break;
+      case op_kind::get:
+        if (op.result.code == result_code::ok)
+          k.value = part.intern(op.result.value);
+        break;
+      case op_kind::cas:
+        k.expected = part.intern(op.op.expected);
+        k.value = part.intern(op.op.value);
+        break;
+      case op_kind::del:
+        break;
+    }
+    part.ops.push_back(k);
+    ++result.operations;
+  }
+  result.keys = parts.size();
+  budget b;
+  b.max_steps = opts.max_steps;
+  b.timeout = opts.timeout;
+  b.start = std::chrono::steady_clock::now();
+  std::string first_explanation;
+  for (auto& [key, part] : parts) {
+    if (b.exhausted) {
+      result.undecided_keys.push_back(key);
+      continue;
+    }
+    key_checker checker(std::move(part.ops), std::move(part.names), ops);
+    switch (checker.run(b)) {
+      case key_verdict::linearizable:
+        break;
+      case key_verdict::undecided:
+        result.undecided_keys.push_back(key);
+        break;
+      case key_verdict::violation:
+        if (result.violating_keys.empty()) {
+          result.key = key;
+          result.prefix = checker.prefix();
+          result.unplaced = checker.unplaced();
+          first_explanation = checker.explain(key);
+        }
+        result.violating_keys.push_back(key);
+        break;
+    }
+  }
+  result.steps = b.steps;
+  std::ostringstream out;
+  if (!result.violating_keys.empty()) {
+    result.status = verdict::violation;
+    out << first_explanation;
+    if (result.violating_keys.size() > 1) {
+      out << "other violating keys:";
+      for (std::size_t k = 1; k < result.violating_keys.size(); ++k)
+        out << " " << quote(result.violating_keys[k]);
+      out << "\n";
+    }
+  } else if (!result.undecided_keys.empty()) {
+    result.status = verdict::unknown;
+    result.key = result.undecided_keys.front();
+    out << "undecided: the " << (b.max_steps != 0 && b.steps > b.max_steps
+                                   ? "step budget"
+                                   : "timeout")
+        << " ran out on key " << quote(result.key) << " after " << b.steps
+        << " steps; " << result.undecided_keys.size() << " of " << result.keys
+        << " keys left undecided\n";
+  } else {
+    out << "linearizable: " << result.operations << " operations over "
+        << result.keys << " keys, " << result.steps << " steps\n";
+  }
+  if (result.status != verdict::linearizable && !result.undecided_keys.empty()
+      && !result.violating_keys.empty())
+    out << result.undecided_keys.size() << " keys left undecided\n";
+  result.explanation = out.str();
+  return result;
+}
+
+// -- printing -----------------------------------------------------------------
+
+std::string to_string(const operation& x) {
+  std::ostringstream out;
+  out << "client " << x.client << " " << x.op.kind << "(" << quote(x.op.key);
+  switch (x.op.kind) {
+    case op_kind::put:
+      out << ", " << quote(x.op.value);
+      break;
+    case op_kind::cas:
+      out << ", " << quote(x.op.expected) << ", " << quote(x.op.value);
+      break;
+    case op_kind::get:
+    case op_kind::del:
+      break;
+  }
+  out << ") -> ";
+  switch (x.status) {
+    case outcome::ok:
+      if (x.op.kind == op_kind::get && x.result.code == result_code::ok)
+        out << quote(x.result.value);
+      else
+        out << x.result.code;
+      out << " [" << x.invoke << ", " << x.complete << "]";
+      break;
+    case outcome::failed:
+      out << "failed [" << x.invoke << ", " << x.complete << "]";
+      break;
+    case outcome::unknown:
+      out << "? [" << x.invoke << ", ?)";
+      break;
+  }
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, op_kind x) {
+  switch (x) {
+    case op_kind::put:
+      return out << "put";
+    case op_kind::get:
+      return out << "get";
+    case op_kind::cas:
+      return out << "cas";
+    case op_kind::del:
+      return out << "del";
+  }
+  return out << "op_kind(" << static_cast<int>(x) << ")";
+}
+
+std::ostream& operator<<(std::ostream& out, result_code x) {
+  switch (x) {
+    case result_code::ok:
+      return out << "ok";
+    case result_code::not_found:
+      return out << "not_found";
+    case result_code::mismatch:
+      return out << "mismatch";
+  }
+  return out << "result_code(" << static_cast<int>(x) << ")";
+}
+
+std::ostream& operator<<(std::ostream& out, outcome x) {
+  switch (x) {
+    case outcome::ok:
+      return out << "ok";
+    case outcome::failed:
+      return out << "failed";
+    case outcome::unknown:
+      return out << "unknown";
+  }
+  return out << "outcome(" << static_cast<int>(x) << ")";
+}
+
+std::ostream& operator<<(std::ostream& out, verdict x) {
+  switch (x) {
+    case verdict::linearizable:
+      return out << "linearizable";
+    case verdict::violation:
+      return out << "violation";
+    case verdict::unknown:
+      return out << "unknown";
+  }
+  return out << "verdict(" << static_cast<int>(x) << ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const operation& x) {
+  return out << to_string(x);
+}
+
+std::ostream& operator<<(std::ostream& out, const check_result& x) {
+  return out << x.explanation;
+}
+
+} // namespace raft::test::lin
