@@ -1,5 +1,6 @@
 #include "raft/core/log.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace raft {
@@ -28,10 +29,12 @@ entry_vector log::slice(index_t from, size_t max_entries,
   entry_vector result;
   if (from < first_index() || from > last_index())
     return result;
-  auto last = std::min(last_index(), from + max_entries - 1);
-  result.reserve(last - from + 1);
+  // Count, not `from + max_entries - 1`: that overflows when max_entries is
+  // large (SIZE_MAX for "no limit").
+  auto count = std::min<index_t>(max_entries, last_index() - from + 1);
+  result.reserve(count);
   size_t bytes = 0;
-  for (auto i = from; i <= last; ++i) {
+  for (auto i = from; i < from + count; ++i) {
     auto& e = at(i);
     bytes += e.data.size();
     if (!result.empty() && bytes > max_bytes)
