@@ -20,7 +20,7 @@ namespace {
 using terms = std::vector<term_t>;
 
 /// The log of the leader in Figure 7 (indexes 1..10).
-log figure7_leader() {
+raft::log figure7_leader() {
   return make_log({1, 1, 1, 4, 4, 5, 5, 6, 6, 6});
 }
 
@@ -44,7 +44,7 @@ std::vector<index_t> indexes_of(const entry_vector& xs) {
 // and matches term 0, so that the first AppendEntries (prevLogIndex 0)
 // passes the consistency check.
 BOOST_AUTO_TEST_CASE(an_empty_log_starts_at_index_1) {
-  log l;
+  raft::log l;
   BOOST_TEST(l.first_index() == 1u);
   BOOST_TEST(l.last_index() == 0u);
   BOOST_TEST(l.last_term() == 0u);
@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(slice_with_unlimited_entries_returns_the_suffix) {
 // slice caps the batch by payload bytes too, but always returns at least one
 // entry so that a large command still makes progress.
 BOOST_AUTO_TEST_CASE(slice_stops_before_max_bytes_but_returns_one_entry) {
-  log l;
+  raft::log l;
   for (index_t i = 1; i <= 5; ++i)
     l.append(sized_entry(i, 1, 10));
   BOOST_TEST(indexes_of(l.slice(1, 100, 25)) == (std::vector<index_t>{1, 2}));
@@ -251,6 +251,6 @@ BOOST_AUTO_TEST_CASE(last_index_at_or_below_scans_back_by_term) {
   BOOST_TEST(c.last_index_at_or_below(3) == 3u);
   BOOST_TEST(c.last_index_at_or_below(2) == 3u);
   BOOST_TEST(c.last_index_at_or_below(1) == 0u);
-  log empty;
+  raft::log empty;
   BOOST_TEST(empty.last_index_at_or_below(5) == 0u);
 }
