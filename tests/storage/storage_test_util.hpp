@@ -95,6 +95,12 @@ inline std::string context(const caf::error& err) {
   return {};
 }
 
+/// The error's context, or "" (Boost.Test evaluates messages eagerly).
+template <class T>
+std::string why(const caf::expected<T>& x) {
+  return x ? std::string{} : context(x.error());
+}
+
 /// The number after "at byte offset " in an error's context, or -1.
 inline int64_t reported_offset(const caf::error& err) {
   auto text = context(err);
