@@ -59,8 +59,9 @@ bool decode_segment_header(const char* data, size_t n, segment_header& out,
   }
   auto body = segment_fixed_header + proto_len;
   if (crc32c(data, body) != get_le32(data + body)) {
-    err = "segment header checksum mismatch";
-    err_offset = body;
+    err = "segment header checksum mismatch (header bytes 0 to "
+          + std::to_string(body + 4) + ")";
+    err_offset = 0;
     return false;
   }
   out.archive_version = get_le16(data + 12);

@@ -89,6 +89,8 @@ inline bool has_code(const caf::error& err, errc code) {
 }
 
 inline std::string context(const caf::error& err) {
+  if (!err)
+    return {};
   auto& ctx = err.context();
   if (ctx.size() == 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
