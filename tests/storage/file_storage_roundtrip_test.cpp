@@ -377,3 +377,52 @@ BOOST_AUTO_TEST_CASE(random_operations_match_memory_storage) {
   BOOST_TEST(compactions > 50u);
   BOOST_TEST(resets > 10u);
 }
+
+// The cost of a batch in system calls: entries take ONE pwrite and ONE
+// fdatasync whatever their number; a hard state change adds the metadata
+// replacement; a new segment adds its creation.
+BOOST_AUTO_TEST_CASE(one_write_and_one_sync_per_batch) {
+  temp_dir tmp;
+  auto io = std::make_shared<faulty_file_io>();
+  file_storage_options opts;
+  opts.io = io;
+  opts.segment_bytes = 64 * 1024;
+  file_storage fs{tmp.path(), opts};
+  BOOST_REQUIRE(fs.load());
+  BOOST_REQUIRE(!fs.write(state_batch(1)));
+  BOOST_REQUIRE(!fs.write(append_batch(make_entries(1, 1, 1)))); // opens a segment
+  struct counts {
+    size_t writes, syncs, renames, opens;
+  };
+  auto now = [&] {
+    return counts{io->calls(faulty_file_io::write_op),
+                  io->calls(faulty_file_io::sync_op),
+                  io->calls(faulty_file_io::rename_op),
+                  io->calls(faulty_file_io::open_op)};
+  };
+  auto c0 = now();
+  BOOST_REQUIRE(!fs.write(append_batch(make_entries(2, 201, 1, 100))));
+  auto c1 = now();
+  BOOST_TEST(c1.writes - c0.writes == 1u);
+  BOOST_TEST(c1.syncs - c0.syncs == 1u);
+  BOOST_TEST(c1.renames - c0.renames == 0u);
+  BOOST_TEST(c1.opens - c0.opens == 0u);
+  // Hard state and entries: metadata.tmp written and fsynced, renamed, the
+  // directory fsynced (opened for that), then the entries.
+  auto b = append_batch(make_entries(202, 205, 2));
+  b.has_state = true;
+  b.state.current_term = 2;
+  BOOST_REQUIRE(!fs.write(b));
+  auto c2 = now();
+  BOOST_TEST(c2.writes - c1.writes == 2u);
+  BOOST_TEST(c2.syncs - c1.syncs == 3u);
+  BOOST_TEST(c2.renames - c1.renames == 1u);
+  // A batch that overflows the segment: a new one (header written, synced,
+  // renamed, directory synced), then the batch.
+  BOOST_REQUIRE(!fs.write(append_batch(make_entries(206, 1000, 2, 100))));
+  auto c3 = now();
+  BOOST_TEST(fs.segment_count() == 2u);
+  BOOST_TEST(c3.writes - c2.writes == 2u);
+  BOOST_TEST(c3.syncs - c2.syncs == 3u);
+  BOOST_TEST(c3.renames - c2.renames == 1u);
+}
