@@ -27,10 +27,15 @@
 //     linearize them anywhere after their invocation, or leave them out.
 //   * Violation when a return entry is met with an empty stack.
 //
-// The memo cache holds each (bitset, value) pair once: the search never
-// explores the same configuration twice, which bounds it by the number of
-// reachable configurations rather than by the number of orders. Bitsets are
-// hashed incrementally (one random word per operation, XORed in and out).
+// The memo cache holds each configuration (set of linearized operations,
+// model value) once: the search never explores the same configuration twice,
+// which bounds it by the number of reachable configurations rather than by
+// the number of orders. Sets are hashed incrementally (one random word per
+// operation, XORed in and out) and stored compactly: the definite operations
+// are linearized roughly in invocation order, so a set is stored as "every
+// definite operation below rank r" plus the few words above r, plus a bitset
+// of the unknown operations. A configuration thus costs a few words, not one
+// bit per operation of the key.
 #include "linearizability.hpp"
 
 #include <algorithm>
@@ -208,36 +213,29 @@ struct budget {
 
 // -- memo cache ---------------------------------------------------------------
 
-/// A set of (bitset of linearized operations, model value) pairs.
+/// A set of configurations, each a short sequence of words (see
+/// key_checker::configuration()), looked up by a hash the caller keeps.
 class memo {
 public:
-  explicit memo(std::size_t words) : words_(words) {
-  }
-
-  /// Adds the pair unless present; returns whether it was new. `bits_hash`
-  /// is the caller's incremental hash of `bits`.
-  bool insert(const std::vector<uint64_t>& bits, uint64_t bits_hash,
-              int32_t state) {
-    auto h = bits_hash ^ mix(static_cast<uint64_t>(state) + 0x51ed27);
-    auto [first, last] = index_.equal_range(h);
+  /// Adds `key` unless present; returns whether it was new.
+  bool insert(const std::vector<uint64_t>& key, uint64_t hash) {
+    auto [first, last] = index_.equal_range(hash);
     for (auto i = first; i != last; ++i) {
-      auto slot = i->second;
-      if (states_[slot] == state
-          && std::equal(bits.begin(), bits.end(),
-                        pool_.begin() + slot * words_))
+      auto begin = pool_.data() + offset_[i->second];
+      auto end = pool_.data() + offset_[i->second + 1];
+      if (std::equal(key.begin(), key.end(), begin, end))
         return false;
     }
-    auto slot = states_.size();
-    states_.push_back(state);
-    pool_.insert(pool_.end(), bits.begin(), bits.end());
-    index_.emplace(h, slot);
+    index_.emplace(hash, offset_.size() - 1);
+    pool_.insert(pool_.end(), key.begin(), key.end());
+    offset_.push_back(pool_.size());
     return true;
   }
 
 private:
-  std::size_t words_;
   std::vector<uint64_t> pool_;
-  std::vector<int32_t> states_;
+  /// Slot s occupies pool_[offset_[s], offset_[s + 1]).
+  std::vector<std::size_t> offset_{0};
   std::unordered_multimap<uint64_t, std::size_t> index_;
 };
 
@@ -248,10 +246,7 @@ enum class key_verdict { linearizable, violation, undecided };
 class key_checker {
 public:
   key_checker(std::vector<key_op> ops, std::vector<std::string> names,
-              const std::vector<operation>& all)
-    : ops_(std::move(ops)), names_(std::move(names)), all_(all) {
-    build_list();
-  }
+              const std::vector<operation>& all);
 
   key_verdict run(budget& b);
 
@@ -264,13 +259,18 @@ private:
   struct frame {
     std::size_t entry;  // the linearized operation's call entry
     int32_t state;      // the model's value before it
+    int64_t max_rank;   // the highest definite rank linearized so far
   };
+
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
   void build_list();
   void lift(std::size_t call_entry);
   void unlift(std::size_t call_entry);
-  void record_deepest(const std::vector<frame>& stack, int32_t state,
-                      std::size_t blocking_return);
+  void mark(std::size_t op);
+  void unmark(std::size_t op);
+  void configuration(int32_t state, int64_t max_rank);
+  void record_deepest(int32_t state, std::size_t blocking_return);
   std::string value_name(int32_t v) const;
 
   std::vector<key_op> ops_;
@@ -282,19 +282,46 @@ private:
   std::size_t head_ = 0;
   std::vector<std::size_t> next_;
   std::vector<std::size_t> prev_;
-  std::vector<std::size_t> op_of_;     // entry -> operation
-  std::vector<bool> is_call_;          // entry -> call or return
-  std::vector<std::size_t> ret_of_;    // call entry -> its return entry
-  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> op_of_;  // entry -> operation
+  std::vector<bool> is_call_;       // entry -> call or return
+  std::vector<std::size_t> ret_of_; // call entry -> its return entry
 
-  // The deepest point reached, recorded at backtracks.
+  // The set of linearized operations, in two bitsets: definite operations
+  // by rank (order of invocation), unknown ones by their own rank.
+  // Invariant: every definite rank below first_open_ is linearized, so a
+  // configuration stores only the words from first_open_ / 64 up to the
+  // highest rank linearized, plus the (usually short) unknown bitset.
+  std::vector<std::size_t> rank_;   // operation -> rank among its kind
+  std::vector<uint64_t> definite_bits_;
+  std::vector<uint64_t> unknown_bits_;
+  std::size_t first_open_ = 0;
+  std::vector<uint64_t> zobrist_;   // operation -> its random hash word
+  uint64_t set_hash_ = 0;           // XOR of zobrist_ over the set
+  std::vector<uint64_t> scratch_;   // the configuration being looked up
+
+  std::vector<frame> stack_;
+
+  // The deepest point reached, recorded at backtracks. best_prefix_ agrees
+  // with the stack on its first agree_ frames, so recording again copies
+  // only the frames pushed since (amortized constant per push).
   bool recorded_ = false;
+  std::size_t agree_ = 0;
   std::vector<std::size_t> best_prefix_;   // operations, in order
   std::vector<int32_t> best_values_;       // the value after each
   std::vector<std::size_t> best_unplaced_; // operations
   int32_t best_state_ = no_value;
   uint64_t best_deadline_ = 0;             // the blocking completion time
 };
+
+key_checker::key_checker(std::vector<key_op> ops,
+                         std::vector<std::string> names,
+                         const std::vector<operation>& all)
+  : ops_(std::move(ops)), names_(std::move(names)), all_(all) {
+  build_list();
+  zobrist_.resize(ops_.size());
+  for (std::size_t i = 0; i < ops_.size(); ++i)
+    zobrist_[i] = mix(i * 0x2545f4914f6cdd1dULL + 1);
+}
 
 void key_checker::build_list() {
   struct event {
@@ -320,19 +347,27 @@ void key_checker::build_list() {
   op_of_.resize(head_);
   is_call_.resize(head_);
   ret_of_.assign(head_, none);
+  rank_.assign(ops_.size(), none);
+  std::size_t definite = 0;
+  std::size_t unknown = 0;
   std::vector<std::size_t> call_entry(ops_.size(), none);
   for (std::size_t e = 0; e < head_; ++e) {
-    op_of_[e] = events[e].op;
+    auto i = events[e].op;
+    op_of_[e] = i;
     is_call_[e] = !events[e].is_return;
-    if (is_call_[e])
-      call_entry[events[e].op] = e;
-    else
-      ret_of_[call_entry[events[e].op]] = e;
+    if (is_call_[e]) {
+      call_entry[i] = e;
+      rank_[i] = ops_[i].unknown ? unknown++ : definite++;
+    } else {
+      ret_of_[call_entry[i]] = e;
+    }
     next_[e] = e + 1;
     prev_[e] = e == 0 ? head_ : e - 1;
   }
   next_[head_] = head_ == 0 ? head_ : 0;
   prev_[head_] = head_ == 0 ? head_ : head_ - 1;
+  definite_bits_.assign((definite + 63) / 64, 0);
+  unknown_bits_.assign((unknown + 63) / 64, 0);
 }
 
 void key_checker::lift(std::size_t e) {
@@ -354,19 +389,54 @@ void key_checker::unlift(std::size_t e) {
   prev_[next_[e]] = e;
 }
 
+void key_checker::mark(std::size_t i) {
+  auto r = rank_[i];
+  set_hash_ ^= zobrist_[i];
+  if (ops_[i].unknown) {
+    unknown_bits_[r / 64] |= uint64_t{1} << (r % 64);
+    return;
+  }
+  definite_bits_[r / 64] |= uint64_t{1} << (r % 64);
+  auto total = definite_bits_.size() * 64;
+  while (first_open_ < total
+         && (definite_bits_[first_open_ / 64] >> (first_open_ % 64)) & 1)
+    ++first_open_;
+}
+
+void key_checker::unmark(std::size_t i) {
+  auto r = rank_[i];
+  set_hash_ ^= zobrist_[i];
+  if (ops_[i].unknown) {
+    unknown_bits_[r / 64] &= ~(uint64_t{1} << (r % 64));
+    return;
+  }
+  definite_bits_[r / 64] &= ~(uint64_t{1} << (r % 64));
+  first_open_ = std::min(first_open_, r);
+}
+
+void key_checker::configuration(int32_t state, int64_t max_rank) {
+  // The set and the value, canonically: first_open_ and the value, the
+  // definite words from first_open_'s up to max_rank's (all below are ones,
+  // all above zeros), then the unknown words.
+  scratch_.clear();
+  scratch_.push_back(first_open_);
+  scratch_.push_back(static_cast<uint32_t>(state));
+  if (max_rank >= 0) {
+    auto last = static_cast<std::size_t>(max_rank) / 64;
+    for (auto w = first_open_ / 64; w <= last; ++w)
+      scratch_.push_back(definite_bits_[w]);
+  }
+  scratch_.insert(scratch_.end(), unknown_bits_.begin(), unknown_bits_.end());
+}
+
 key_verdict key_checker::run(budget& b) {
   std::size_t remaining = 0; // definite operations not yet linearized
   for (auto& op : ops_)
     if (!op.unknown)
       ++remaining;
-  std::vector<uint64_t> zobrist(ops_.size());
-  for (std::size_t i = 0; i < ops_.size(); ++i)
-    zobrist[i] = mix(i * 0x2545f4914f6cdd1dULL + 1);
-  std::vector<uint64_t> bits((ops_.size() + 63) / 64, 0);
-  uint64_t bits_hash = 0;
-  memo cache(bits.size());
-  std::vector<frame> stack;
+  memo cache;
   int32_t state = no_value;
+  int64_t max_rank = -1;
   auto e = next_[head_];
   while (remaining > 0) {
     if (!b.tick())
@@ -377,33 +447,39 @@ key_verdict key_checker::run(budget& b) {
       auto i = op_of_[e];
       int32_t after = 0;
       if (step(state, ops_[i], after)) {
-        bits[i / 64] |= uint64_t{1} << (i % 64);
-        if (cache.insert(bits, bits_hash ^ zobrist[i], after)) {
-          stack.push_back({e, state});
+        auto new_max = ops_[i].unknown
+                         ? max_rank
+                         : std::max(max_rank, static_cast<int64_t>(rank_[i]));
+        mark(i);
+        configuration(after, new_max);
+        auto hash = set_hash_ ^ mix(static_cast<uint32_t>(after));
+        if (cache.insert(scratch_, hash)) {
+          stack_.push_back({e, state, max_rank});
           state = after;
-          bits_hash ^= zobrist[i];
+          max_rank = new_max;
           lift(e);
           if (!ops_[i].unknown)
             --remaining;
           e = next_[head_];
           continue;
         }
-        bits[i / 64] &= ~(uint64_t{1} << (i % 64));
+        unmark(i);
       }
       e = next_[e];
     } else {
       // This operation completed without being linearized: undo the last
       // choice and try the next candidate instead.
-      if (!recorded_ || stack.size() > best_prefix_.size())
-        record_deepest(stack, state, e);
-      if (stack.empty())
+      if (!recorded_ || stack_.size() > best_prefix_.size())
+        record_deepest(state, e);
+      if (stack_.empty())
         return key_verdict::violation;
-      auto top = stack.back();
-      stack.pop_back();
+      auto top = stack_.back();
+      stack_.pop_back();
+      agree_ = std::min(agree_, stack_.size());
       auto i = op_of_[top.entry];
-      bits[i / 64] &= ~(uint64_t{1} << (i % 64));
-      bits_hash ^= zobrist[i];
+      unmark(i);
       state = top.state;
+      max_rank = top.max_rank;
       unlift(top.entry);
       if (!ops_[i].unknown)
         ++remaining;
@@ -413,15 +489,16 @@ key_verdict key_checker::run(budget& b) {
   return key_verdict::linearizable;
 }
 
-void key_checker::record_deepest(const std::vector<frame>& stack,
-                                 int32_t state, std::size_t blocking_return) {
+void key_checker::record_deepest(int32_t state, std::size_t blocking_return) {
   recorded_ = true;
-  best_prefix_.clear();
-  best_values_.clear();
-  for (std::size_t k = 0; k < stack.size(); ++k) {
-    best_prefix_.push_back(op_of_[stack[k].entry]);
-    best_values_.push_back(k + 1 < stack.size() ? stack[k + 1].state : state);
-  }
+  best_prefix_.resize(stack_.size());
+  best_values_.resize(stack_.size());
+  for (auto k = agree_; k < stack_.size(); ++k)
+    best_prefix_[k] = op_of_[stack_[k].entry];
+  // The value after frame k is the value before frame k + 1.
+  for (auto k = agree_ == 0 ? 0 : agree_ - 1; k < stack_.size(); ++k)
+    best_values_[k] = k + 1 < stack_.size() ? stack_[k + 1].state : state;
+  agree_ = stack_.size();
   best_state_ = state;
   best_deadline_ = all_[ops_[op_of_[blocking_return]].index].complete;
   best_unplaced_.clear();
