@@ -62,6 +62,13 @@ std::string str(uint64_t x) {
   return std::to_string(x);
 }
 
+/// An exception (bad_alloc, say) turned into an error: never crash the
+/// log writer.
+caf::error unexpected(const std::exception& ex) {
+  return make_error(errc::storage_failure,
+                    std::string{"unexpected exception: "} + ex.what());
+}
+
 } // namespace
 
 // -- construction ---------------------------------------------------------------
@@ -95,16 +102,31 @@ caf::expected<recovered_state> file_storage::load() {
     return config_error_;
   if (failed_)
     return refuse();
-  recovered_state out;
-  if (auto err = open_locked(&out.entries))
-    return err;
-  out.state = state_;
-  out.snapshot = base_;
-  return out;
+  try {
+    recovered_state out;
+    if (auto err = open_locked(&out.entries))
+      return err;
+    out.state = state_;
+    out.snapshot = base_;
+    return out;
+  } catch (std::exception& ex) {
+    // E.g. bad_alloc for a huge log: nothing was changed on disk, but the
+    // index may be half built; start over on the next call.
+    open_ = false;
+    return unexpected(ex);
+  }
 }
 
 caf::error file_storage::write(const write_batch& batch) {
   std::lock_guard<std::mutex> guard{mtx_};
+  try {
+    return write_locked(batch);
+  } catch (std::exception& ex) {
+    return fail(unexpected(ex));
+  }
+}
+
+caf::error file_storage::write_locked(const write_batch& batch) {
   if (auto err = ensure_open())
     return err;
   if (failed_)
@@ -166,6 +188,15 @@ caf::error file_storage::write(const write_batch& batch) {
 
 caf::expected<entry_vector> file_storage::read(index_t from, index_t to) {
   std::lock_guard<std::mutex> guard{mtx_};
+  try {
+    return read_range(from, to);
+  } catch (std::exception& ex) {
+    return unexpected(ex);
+  }
+}
+
+caf::expected<entry_vector> file_storage::read_range(index_t from,
+                                                     index_t to) {
   if (auto err = ensure_open())
     return err;
   auto first = base_.last_index + 1;
@@ -183,6 +214,14 @@ caf::expected<entry_vector> file_storage::read(index_t from, index_t to) {
 
 caf::error file_storage::compact(snapshot_meta meta) {
   std::lock_guard<std::mutex> guard{mtx_};
+  try {
+    return compact_locked(meta);
+  } catch (std::exception& ex) {
+    return fail(unexpected(ex));
+  }
+}
+
+caf::error file_storage::compact_locked(snapshot_meta meta) {
   if (auto err = ensure_open())
     return err;
   if (failed_)
@@ -233,6 +272,14 @@ caf::error file_storage::compact(snapshot_meta meta) {
 
 caf::error file_storage::reset(snapshot_meta meta) {
   std::lock_guard<std::mutex> guard{mtx_};
+  try {
+    return reset_locked(meta);
+  } catch (std::exception& ex) {
+    return fail(unexpected(ex));
+  }
+}
+
+caf::error file_storage::reset_locked(snapshot_meta meta) {
   if (auto err = ensure_open())
     return err;
   if (failed_)

@@ -405,7 +405,14 @@ snapshot_store::read_chunk(snapshot_meta meta, uint64_t offset,
   }
   auto n = static_cast<size_t>(
     std::min<uint64_t>(max_bytes, static_cast<uint64_t>(size) - offset));
-  std::string out(n, '\0');
+  std::string out;
+  try {
+    out.resize(n);
+  } catch (std::exception&) {
+    io_->close(fd);
+    return make_error(errc::storage_failure,
+                      "no memory for a chunk of " + str(n) + " bytes");
+  }
   auto got = detail::read_all(*io_, fd, out.data(), n, offset);
   auto err = errno;
   io_->close(fd);

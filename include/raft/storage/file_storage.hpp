@@ -165,6 +165,14 @@ private:
 
   // -- implementation ------------------------------------------------------------
 
+  caf::error write_locked(const write_batch& batch);
+
+  caf::expected<entry_vector> read_range(index_t from, index_t to);
+
+  caf::error compact_locked(snapshot_meta meta);
+
+  caf::error reset_locked(snapshot_meta meta);
+
   caf::error open_locked(entry_vector* entries);
 
   caf::error ensure_open();
