@@ -27,6 +27,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/message_handler.hpp"
 #include "caf/sec.hpp"
+#include "caf/send.hpp"
 
 #include "raft/core/rules.hpp"
 #include "raft/errc.hpp"
@@ -116,6 +117,8 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
   }
 }
 
+} // namespace
+
 void propose(member_self* self, payload cmd, caf::response_promise rp) {
   auto& st = self->state;
   log_entry e;
@@ -128,6 +131,8 @@ void propose(member_self* self, payload cmd, caf::response_promise rp) {
   st.log.append(std::move(e));
   schedule_flush(self);
 }
+
+namespace {
 
 void drain_parked(member_self* self) {
   auto& st = self->state;
@@ -596,8 +601,11 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   if (!store)
     store = std::make_shared<memory_storage>();
   auto rec = store->load();
-  if (!rec)
+  if (!rec) {
+    if (owns_sm)
+      caf::anon_send_exit(sm, caf::exit_reason::user_shutdown);
     return rec.error();
+  }
   auto writer = spawn_log_writer(sys, store);
   auto m = sys.spawn(member_impl, std::move(cfg), std::move(*rec),
                      std::move(writer), std::move(sm), owns_sm);
@@ -618,6 +626,10 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          storage_ptr store) {
   if (!sm)
     return make_error(errc::invalid_config, "no state machine");
+  // Validate first: an adapter spawned for a member that never runs would
+  // keep the actor system from shutting down.
+  if (auto err = validate(cfg))
+    return err;
   return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
                     std::move(store));
 }

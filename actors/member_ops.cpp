@@ -225,12 +225,19 @@ void park_append(member_self* self, payload cmd, caf::response_promise rp) {
 
 void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
   auto& st = self->state;
+  if (st.role == role::leader) {
+    propose(self, std::move(cmd), std::move(rp));
+    return;
+  }
   auto i = st.peers.find(st.leader);
   if (i == st.peers.end()) {
     park_append(self, std::move(cmd), std::move(rp));
     return;
   }
-  self->request(i->second, st.cfg.append_timeout, append_atom::value,
+  auto leader_id = st.leader;
+  auto leader_handle = i->second;
+  auto cmd_copy = cmd; // shares the bytes
+  self->request(leader_handle, st.cfg.append_timeout, append_atom::value,
                 std::move(cmd))
     .then(
       [=](append_reply& reply) mutable {
@@ -244,7 +251,18 @@ void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
         }
       },
       [=](caf::error& err) mutable {
-        if (err == caf::sec::request_timeout)
+        auto& st = self->state;
+        if (err == caf::sec::request_receiver_down
+            && leader_handle.node() == self->node()) {
+          // A local leader that is gone never saw the request: wait for
+          // the next leader rather than fail.
+          if (st.leader == leader_id)
+            st.leader.clear();
+          forward_append(self, std::move(cmd_copy), std::move(rp));
+          return;
+        }
+        if (err == caf::sec::request_timeout
+            || err == caf::sec::request_receiver_down)
           rp.deliver(make_error(errc::timeout,
                                 "no answer from the leader; outcome unknown"));
         else

@@ -184,6 +184,9 @@ void park_append(member_self* self, payload cmd, caf::response_promise rp);
 /// member has applied the entry too.
 void forward_append(member_self* self, payload cmd, caf::response_promise rp);
 
+/// Leader: appends a client's command to the log and replicates it.
+void propose(member_self* self, payload cmd, caf::response_promise rp);
+
 /// Role transitions (member.cpp).
 void become_follower(member_self* self, const member_id& leader);
 void become_candidate(member_self* self);

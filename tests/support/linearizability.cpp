@@ -27,15 +27,26 @@
 //     linearize them anywhere after their invocation, or leave them out.
 //   * Violation when a return entry is met with an empty stack.
 //
-// The memo cache holds each configuration (set of linearized operations,
-// model value) once: the search never explores the same configuration twice,
-// which bounds it by the number of reachable configurations rather than by
-// the number of orders. Sets are hashed incrementally (one random word per
-// operation, XORed in and out) and stored compactly: the definite operations
-// are linearized roughly in invocation order, so a set is stored as "every
-// definite operation below rank r" plus the few words above r, plus a bitset
-// of the unknown operations. A configuration thus costs a few words, not one
-// bit per operation of the key.
+// The memo cache (Lowe) makes the search visit each configuration -- set of
+// linearized operations, model value -- at most once, which bounds it by the
+// number of reachable configurations rather than by the number of orders.
+// Two refinements:
+//
+//   * Compact sets. Definite operations get linearized roughly in
+//     invocation order, so their set is stored as "every rank below r" plus
+//     the few words above r, hashed incrementally (a random word per
+//     operation, XORed in and out). A configuration costs a few words.
+//   * Subsumption for unknown operations. Two configurations with the same
+//     definite set and value, where the first has linearized a subset of the
+//     second's unknown operations, can continue in the same ways except that
+//     the first may still use the extra unknown operations (or leave them
+//     out). If the second can be completed, so can the first; so once the
+//     first was visited, the second is skipped. To visit the smaller sets
+//     first, each window of candidates is tried definite operations first,
+//     unknown ones after: an unknown operation is linearized only where
+//     nothing definite fits. Without this, k unknown writes that never took
+//     effect would let the search revisit the rest of the history under
+//     each of their 2^k subsets.
 #include "linearizability.hpp"
 
 #include <algorithm>
@@ -213,29 +224,58 @@ struct budget {
 
 // -- memo cache ---------------------------------------------------------------
 
-/// A set of configurations, each a short sequence of words (see
-/// key_checker::configuration()), looked up by a hash the caller keeps.
+/// The configurations visited, grouped by their definite part (see
+/// key_checker::definite_key()) and model value; each group holds the sets
+/// of unknown operations it was visited with.
 class memo {
 public:
-  /// Adds `key` unless present; returns whether it was new.
-  bool insert(const std::vector<uint64_t>& key, uint64_t hash) {
+  explicit memo(std::size_t unknown_words) : unknown_words_(unknown_words) {
+  }
+
+  /// Records a configuration unless one visited before subsumes it: same
+  /// group, and a subset of its unknown operations linearized (so at least
+  /// the same continuations). Returns whether it was recorded.
+  bool visit(const std::vector<uint64_t>& key, uint64_t hash,
+             const std::vector<uint64_t>& unknown) {
     auto [first, last] = index_.equal_range(hash);
-    for (auto i = first; i != last; ++i) {
-      auto begin = pool_.data() + offset_[i->second];
-      auto end = pool_.data() + offset_[i->second + 1];
-      if (std::equal(key.begin(), key.end(), begin, end))
-        return false;
+    group* found = nullptr;
+    for (auto i = first; i != last && found == nullptr; ++i) {
+      auto& g = groups_[i->second];
+      if (std::equal(key.begin(), key.end(), keys_.data() + g.key_begin,
+                     keys_.data() + g.key_end))
+        found = &g;
     }
-    index_.emplace(hash, offset_.size() - 1);
-    pool_.insert(pool_.end(), key.begin(), key.end());
-    offset_.push_back(pool_.size());
+    if (found == nullptr) {
+      index_.emplace(hash, groups_.size());
+      groups_.push_back({keys_.size(), keys_.size() + key.size(), {}});
+      keys_.insert(keys_.end(), key.begin(), key.end());
+      found = &groups_.back();
+    } else {
+      for (auto offset : found->unknown_sets) {
+        auto seen = unknowns_.data() + offset;
+        bool subset = true;
+        for (std::size_t w = 0; subset && w < unknown_words_; ++w)
+          subset = (seen[w] & ~unknown[w]) == 0;
+        if (subset)
+          return false;
+      }
+    }
+    found->unknown_sets.push_back(unknowns_.size());
+    unknowns_.insert(unknowns_.end(), unknown.begin(), unknown.end());
     return true;
   }
 
 private:
-  std::vector<uint64_t> pool_;
-  /// Slot s occupies pool_[offset_[s], offset_[s + 1]).
-  std::vector<std::size_t> offset_{0};
+  struct group {
+    std::size_t key_begin; // the key is keys_[key_begin, key_end)
+    std::size_t key_end;
+    std::vector<std::size_t> unknown_sets; // offsets into unknowns_
+  };
+
+  std::size_t unknown_words_;
+  std::vector<uint64_t> keys_;
+  std::vector<uint64_t> unknowns_;
+  std::vector<group> groups_;
   std::unordered_multimap<uint64_t, std::size_t> index_;
 };
 
@@ -257,55 +297,75 @@ public:
 
 private:
   struct frame {
-    std::size_t entry;  // the linearized operation's call entry
-    int32_t state;      // the model's value before it
-    int64_t max_rank;   // the highest definite rank linearized so far
+    std::size_t entry;    // the linearized operation's call entry
+    std::size_t blocking; // the first return entry when it was chosen
+    int32_t state;        // the model's value before it
+    int64_t max_rank;     // the highest definite rank linearized before it
   };
 
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
-  void build_list();
+  bool is_unknown_entry(std::size_t e) const {
+    return ops_[op_of_[e]].unknown;
+  }
+
+  void build_lists();
   void lift(std::size_t call_entry);
   void unlift(std::size_t call_entry);
   void mark(std::size_t op);
   void unmark(std::size_t op);
-  void configuration(int32_t state, int64_t max_rank);
-  void record_deepest(int32_t state, std::size_t blocking_return);
+  void definite_key(int32_t state, int64_t max_rank);
+  void record_deepest(int32_t state, std::size_t blocking,
+                      std::size_t definite);
   std::string value_name(int32_t v) const;
 
   std::vector<key_op> ops_;
   std::vector<std::string> names_;
   const std::vector<operation>& all_;
+  std::size_t definite_count_ = 0;
+  std::size_t unknown_count_ = 0;
 
-  // The entry list: entries [0, head_) sorted by time, head_ the sentinel of
-  // a circular doubly-linked list.
-  std::size_t head_ = 0;
+  // Entries [0, end_) are sorted by time. Two circular doubly-linked lists
+  // share next_ and prev_: the definite list (calls and returns of definite
+  // operations, sentinel end_) and the unknown list (calls of unknown
+  // operations, sentinel end_ + 1). Kept apart so that unknown operations
+  // left out for good cost nothing while the walk looks for definite ones.
+  std::size_t end_ = 0;
   std::vector<std::size_t> next_;
   std::vector<std::size_t> prev_;
   std::vector<std::size_t> op_of_;  // entry -> operation
   std::vector<bool> is_call_;       // entry -> call or return
   std::vector<std::size_t> ret_of_; // call entry -> its return entry
 
+  std::size_t definite_head() const {
+    return end_;
+  }
+
+  std::size_t unknown_head() const {
+    return end_ + 1;
+  }
+
   // The set of linearized operations, in two bitsets: definite operations
   // by rank (order of invocation), unknown ones by their own rank.
-  // Invariant: every definite rank below first_open_ is linearized, so a
-  // configuration stores only the words from first_open_ / 64 up to the
-  // highest rank linearized, plus the (usually short) unknown bitset.
-  std::vector<std::size_t> rank_;   // operation -> rank among its kind
+  // Invariant: every definite rank below first_open_ is linearized, so the
+  // definite part is stored as first_open_ and the words from
+  // first_open_ / 64 up to the highest rank linearized (usually one or two).
+  std::vector<std::size_t> rank_; // operation -> rank among its kind
   std::vector<uint64_t> definite_bits_;
   std::vector<uint64_t> unknown_bits_;
   std::size_t first_open_ = 0;
-  std::vector<uint64_t> zobrist_;   // operation -> its random hash word
-  uint64_t set_hash_ = 0;           // XOR of zobrist_ over the set
-  std::vector<uint64_t> scratch_;   // the configuration being looked up
+  std::vector<uint64_t> zobrist_; // definite operation -> random hash word
+  uint64_t definite_hash_ = 0;    // XOR of zobrist_ over the definite set
+  std::vector<uint64_t> scratch_; // the definite key being looked up
 
   std::vector<frame> stack_;
 
-  // The deepest point reached, recorded at backtracks. best_prefix_ agrees
-  // with the stack on its first agree_ frames, so recording again copies
-  // only the frames pushed since (amortized constant per push).
+  // The deepest point reached (most definite operations linearized),
+  // recorded at backtracks. best_prefix_ agrees with the stack on its first
+  // agree_ frames, so recording again copies only the frames pushed since.
   bool recorded_ = false;
   std::size_t agree_ = 0;
+  std::size_t best_definite_ = 0;
   std::vector<std::size_t> best_prefix_;   // operations, in order
   std::vector<int32_t> best_values_;       // the value after each
   std::vector<std::size_t> best_unplaced_; // operations
@@ -317,13 +377,13 @@ key_checker::key_checker(std::vector<key_op> ops,
                          std::vector<std::string> names,
                          const std::vector<operation>& all)
   : ops_(std::move(ops)), names_(std::move(names)), all_(all) {
-  build_list();
+  build_lists();
   zobrist_.resize(ops_.size());
   for (std::size_t i = 0; i < ops_.size(); ++i)
     zobrist_[i] = mix(i * 0x2545f4914f6cdd1dULL + 1);
 }
 
-void key_checker::build_list() {
+void key_checker::build_lists() {
   struct event {
     uint64_t time;
     bool is_return;
@@ -341,33 +401,39 @@ void key_checker::build_list() {
     return std::tie(x.time, x.is_return, x.op)
            < std::tie(y.time, y.is_return, y.op);
   });
-  head_ = events.size();
-  next_.resize(head_ + 1);
-  prev_.resize(head_ + 1);
-  op_of_.resize(head_);
-  is_call_.resize(head_);
-  ret_of_.assign(head_, none);
+  end_ = events.size();
+  next_.resize(end_ + 2);
+  prev_.resize(end_ + 2);
+  op_of_.resize(end_);
+  is_call_.resize(end_);
+  ret_of_.assign(end_, none);
   rank_.assign(ops_.size(), none);
-  std::size_t definite = 0;
-  std::size_t unknown = 0;
   std::vector<std::size_t> call_entry(ops_.size(), none);
-  for (std::size_t e = 0; e < head_; ++e) {
+  auto last_definite = definite_head();
+  auto last_unknown = unknown_head();
+  auto append = [&](std::size_t& last, std::size_t e) {
+    next_[last] = e;
+    prev_[e] = last;
+    last = e;
+  };
+  for (std::size_t e = 0; e < end_; ++e) {
     auto i = events[e].op;
     op_of_[e] = i;
     is_call_[e] = !events[e].is_return;
     if (is_call_[e]) {
       call_entry[i] = e;
-      rank_[i] = ops_[i].unknown ? unknown++ : definite++;
+      rank_[i] = ops_[i].unknown ? unknown_count_++ : definite_count_++;
     } else {
       ret_of_[call_entry[i]] = e;
     }
-    next_[e] = e + 1;
-    prev_[e] = e == 0 ? head_ : e - 1;
+    append(ops_[i].unknown ? last_unknown : last_definite, e);
   }
-  next_[head_] = head_ == 0 ? head_ : 0;
-  prev_[head_] = head_ == 0 ? head_ : head_ - 1;
-  definite_bits_.assign((definite + 63) / 64, 0);
-  unknown_bits_.assign((unknown + 63) / 64, 0);
+  next_[last_definite] = definite_head();
+  prev_[definite_head()] = last_definite;
+  next_[last_unknown] = unknown_head();
+  prev_[unknown_head()] = last_unknown;
+  definite_bits_.assign((definite_count_ + 63) / 64, 0);
+  unknown_bits_.assign((unknown_count_ + 63) / 64, 0);
 }
 
 void key_checker::lift(std::size_t e) {
@@ -391,33 +457,31 @@ void key_checker::unlift(std::size_t e) {
 
 void key_checker::mark(std::size_t i) {
   auto r = rank_[i];
-  set_hash_ ^= zobrist_[i];
   if (ops_[i].unknown) {
     unknown_bits_[r / 64] |= uint64_t{1} << (r % 64);
     return;
   }
+  definite_hash_ ^= zobrist_[i];
   definite_bits_[r / 64] |= uint64_t{1} << (r % 64);
-  auto total = definite_bits_.size() * 64;
-  while (first_open_ < total
+  while (first_open_ < definite_count_
          && (definite_bits_[first_open_ / 64] >> (first_open_ % 64)) & 1)
     ++first_open_;
 }
 
 void key_checker::unmark(std::size_t i) {
   auto r = rank_[i];
-  set_hash_ ^= zobrist_[i];
   if (ops_[i].unknown) {
     unknown_bits_[r / 64] &= ~(uint64_t{1} << (r % 64));
     return;
   }
+  definite_hash_ ^= zobrist_[i];
   definite_bits_[r / 64] &= ~(uint64_t{1} << (r % 64));
   first_open_ = std::min(first_open_, r);
 }
 
-void key_checker::configuration(int32_t state, int64_t max_rank) {
-  // The set and the value, canonically: first_open_ and the value, the
-  // definite words from first_open_'s up to max_rank's (all below are ones,
-  // all above zeros), then the unknown words.
+void key_checker::definite_key(int32_t state, int64_t max_rank) {
+  // Canonical: first_open_, the value, then the definite words from
+  // first_open_'s up to max_rank's (all below are ones, all above zeros).
   scratch_.clear();
   scratch_.push_back(first_open_);
   scratch_.push_back(static_cast<uint32_t>(state));
@@ -426,51 +490,47 @@ void key_checker::configuration(int32_t state, int64_t max_rank) {
     for (auto w = first_open_ / 64; w <= last; ++w)
       scratch_.push_back(definite_bits_[w]);
   }
-  scratch_.insert(scratch_.end(), unknown_bits_.begin(), unknown_bits_.end());
 }
 
 key_verdict key_checker::run(budget& b) {
-  std::size_t remaining = 0; // definite operations not yet linearized
-  for (auto& op : ops_)
-    if (!op.unknown)
-      ++remaining;
-  memo cache;
+  std::size_t remaining = definite_count_; // definite ops not linearized
+  memo cache(unknown_bits_.size());
   int32_t state = no_value;
   int64_t max_rank = -1;
-  auto e = next_[head_];
+  // The walk takes each window of candidates in two passes: the definite
+  // list up to its first return entry (`blocking`), then the unknown calls
+  // before that entry. So an unknown operation is linearized only where
+  // nothing definite leads on; configurations without it come first and
+  // subsume those with it (see memo::visit).
+  std::size_t blocking = none; // none: in the definite pass
+  auto e = next_[definite_head()];
   while (remaining > 0) {
     if (!b.tick())
       return key_verdict::undecided;
-    // A definite operation not linearized keeps its return entry in the
-    // list, after its call: the walk meets a return before the sentinel.
-    if (is_call_[e]) {
-      auto i = op_of_[e];
-      int32_t after = 0;
-      if (step(state, ops_[i], after)) {
-        auto new_max = ops_[i].unknown
-                         ? max_rank
-                         : std::max(max_rank, static_cast<int64_t>(rank_[i]));
-        mark(i);
-        configuration(after, new_max);
-        auto hash = set_hash_ ^ mix(static_cast<uint32_t>(after));
-        if (cache.insert(scratch_, hash)) {
-          stack_.push_back({e, state, max_rank});
-          state = after;
-          max_rank = new_max;
-          lift(e);
-          if (!ops_[i].unknown)
-            --remaining;
-          e = next_[head_];
-          continue;
-        }
-        unmark(i);
+    bool candidate = false;
+    if (blocking == none) {
+      if (is_call_[e]) {
+        candidate = true;
+      } else {
+        // The first return entry: its operation must come before any
+        // operation invoked later. Now the unknown calls before it.
+        blocking = e;
+        e = next_[unknown_head()];
+        continue;
       }
-      e = next_[e];
+    } else if (e != unknown_head() && e < blocking) {
+      // An unknown put or del right after another unknown operation would
+      // make that one pointless: skip it, the configuration without the
+      // pointless one (where it stays available) covers this one.
+      auto blind = ops_[op_of_[e]].kind == op_kind::put
+                   || ops_[op_of_[e]].kind == op_kind::del;
+      candidate = !(blind && !stack_.empty()
+                    && is_unknown_entry(stack_.back().entry));
     } else {
-      // This operation completed without being linearized: undo the last
-      // choice and try the next candidate instead.
-      if (!recorded_ || stack_.size() > best_prefix_.size())
-        record_deepest(state, e);
+      // No candidate leads on: undo the last choice and try the one after.
+      auto definite = definite_count_ - remaining;
+      if (!recorded_ || definite > best_definite_)
+        record_deepest(state, blocking, definite);
       if (stack_.empty())
         return key_verdict::violation;
       auto top = stack_.back();
@@ -480,17 +540,44 @@ key_verdict key_checker::run(budget& b) {
       unmark(i);
       state = top.state;
       max_rank = top.max_rank;
+      blocking = top.blocking;
       unlift(top.entry);
       if (!ops_[i].unknown)
         ++remaining;
       e = next_[top.entry];
+      continue;
     }
+    auto i = op_of_[e];
+    int32_t after = 0;
+    if (candidate && step(state, ops_[i], after)) {
+      auto new_max = ops_[i].unknown
+                       ? max_rank
+                       : std::max(max_rank, static_cast<int64_t>(rank_[i]));
+      mark(i);
+      definite_key(after, new_max);
+      auto hash = definite_hash_ ^ mix(static_cast<uint32_t>(after));
+      if (cache.visit(scratch_, hash, unknown_bits_)) {
+        stack_.push_back({e, blocking, state, max_rank});
+        state = after;
+        max_rank = new_max;
+        lift(e);
+        if (!ops_[i].unknown)
+          --remaining;
+        blocking = none;
+        e = next_[definite_head()];
+        continue;
+      }
+      unmark(i);
+    }
+    e = next_[e];
   }
   return key_verdict::linearizable;
 }
 
-void key_checker::record_deepest(int32_t state, std::size_t blocking_return) {
+void key_checker::record_deepest(int32_t state, std::size_t blocking,
+                                 std::size_t definite) {
   recorded_ = true;
+  best_definite_ = definite;
   best_prefix_.resize(stack_.size());
   best_values_.resize(stack_.size());
   for (auto k = agree_; k < stack_.size(); ++k)
@@ -500,11 +587,10 @@ void key_checker::record_deepest(int32_t state, std::size_t blocking_return) {
     best_values_[k] = k + 1 < stack_.size() ? stack_[k + 1].state : state;
   agree_ = stack_.size();
   best_state_ = state;
-  best_deadline_ = all_[ops_[op_of_[blocking_return]].index].complete;
+  best_deadline_ = all_[ops_[op_of_[blocking]].index].complete;
   best_unplaced_.clear();
-  for (auto e = next_[head_]; e != blocking_return; e = next_[e])
-    if (is_call_[e] && !ops_[op_of_[e]].unknown)
-      best_unplaced_.push_back(op_of_[e]);
+  for (auto e = next_[definite_head()]; e != blocking; e = next_[e])
+    best_unplaced_.push_back(op_of_[e]);
 }
 
 std::vector<operation> key_checker::prefix() const {
@@ -546,8 +632,12 @@ std::string key_checker::value_name(int32_t v) const {
 std::string key_checker::explain(const std::string& key) const {
   std::ostringstream out;
   out << "not linearizable: key " << quote(key) << "\n";
-  out << "longest linearizable prefix: " << best_prefix_.size() << " of "
-      << ops_.size() << " operations (value before: (no value))\n";
+  out << "longest linearizable prefix: " << best_definite_ << " of "
+      << definite_count_ << " completed operations";
+  if (best_prefix_.size() > best_definite_)
+    out << ", with " << (best_prefix_.size() - best_definite_)
+        << " of unknown outcome taken as applied";
+  out << " (value before: (no value))\n";
   for (std::size_t k = 0; k < best_prefix_.size(); ++k) {
     auto& op = ops_[best_prefix_[k]];
     out << "  " << (k + 1) << ". " << to_string(all_[op.index]);

@@ -191,8 +191,9 @@ struct check_result {
   /// violation: the first violating key (in key order); unknown: the first
   /// undecided key. Empty if linearizable.
   std::string key;
-  /// violation: the longest linearizable prefix the search found for `key`,
-  /// in linearization order (unknown operations in it count as applied).
+  /// violation: the longest linearizable prefix of `key`'s operations (the
+  /// most completed ones), in linearization order; unknown operations in it
+  /// count as applied.
   std::vector<operation> prefix;
   /// violation: the definite operations that were candidates to come next
   /// after `prefix` (invoked before the earliest completion among the
