@@ -63,6 +63,22 @@ bool observe_term(member_self* self, term_t term) {
   return true;
 }
 
+/// The transport found (or lost) the way to a peer.
+void on_peer_handle(member_self* self, const member_id& id,
+                    const caf::actor& handle) {
+  auto& st = self->state;
+  auto i = st.peers.find(id);
+  if (i == st.peers.end()) {
+    refuse(self, "peer handle for unknown member " + id);
+    return;
+  }
+  i->second = handle;
+  // Whatever was in flight to it may be lost: resend from its last match.
+  auto f = st.followers.find(id);
+  if (f != st.followers.end())
+    f->second.on_silence();
+}
+
 member_status make_status(member_self* self) {
   auto& st = self->state;
   member_status s;
@@ -238,6 +254,13 @@ caf::message_handler common(member_self* self) {
       return make_error(errc::already_started,
                         "members are added before start");
     },
+    [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started,
+                        "members are added before start");
+    },
+    [=](peer_atom, const member_id& id, const caf::actor& handle) {
+      on_peer_handle(self, id, handle);
+    },
     [=](start_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started);
     },
@@ -302,6 +325,21 @@ caf::behavior idle(member_self* self) {
       st.peers[id] = handle;
       return caf::ok_atom::value;
     },
+    [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (id.empty() || id == st.id() || id.find(':') == std::string::npos)
+        return make_error(errc::unknown_member,
+                          "'" + id + "' is not a host:port of another member");
+      if (!st.transport)
+        return make_error(errc::unknown_member,
+                          "no transport to reach '" + id + "'");
+      st.peers.emplace(id, caf::actor{});
+      self->send(st.transport, caf::connect_atom::value, id);
+      return caf::ok_atom::value;
+    },
+    [=](peer_atom, const member_id& id, const caf::actor& handle) {
+      on_peer_handle(self, id, handle);
+    },
     [=](start_atom) {
       become_follower(self, member_id{});
       return caf::ok_atom::value;
@@ -360,7 +398,7 @@ caf::message_handler leading(member_self* self) {
 
 caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
                           log_writer_actor writer, state_machine_actor sm,
-                          bool owns_sm) {
+                          bool owns_sm, caf::actor transport) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.state = rec.state;
@@ -370,6 +408,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   st.last_applied = rec.snapshot.last_index;
   st.writer = std::move(writer);
   st.sm = std::move(sm);
+  st.transport = std::move(transport);
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -386,6 +425,33 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
     return caf::sec::unexpected_message;
   });
   return idle(self);
+}
+
+} // namespace
+
+namespace {
+
+/// Why a request cannot come from a correct leader (empty if it can): its
+/// entries must follow prev_log_index without gaps, with terms that never
+/// decrease, never below prev_log_term and never above the leader's term.
+std::string malformed(const append_entries_request& req) {
+  if (req.prev_log_term > req.term)
+    return "prev_log_term above the leader's term";
+  auto expected_index = req.prev_log_index + 1;
+  auto min_term = req.prev_log_term;
+  for (auto& e : req.entries) {
+    if (e.index != expected_index)
+      return "entry " + std::to_string(e.index) + " where "
+             + std::to_string(expected_index) + " belongs";
+    if (e.term < min_term || e.term > req.term)
+      return "entry " + std::to_string(e.index) + " has term "
+             + std::to_string(e.term) + " out of order";
+    if (e.kind != entry_kind::command && e.kind != entry_kind::noop)
+      return "entry " + std::to_string(e.index) + " of unknown kind";
+    ++expected_index;
+    min_term = e.term;
+  }
+  return {};
 }
 
 } // namespace
@@ -494,6 +560,11 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   }
   append_entries_response resp;
   resp.from = st.id();
+  if (auto why = malformed(req); !why.empty()) {
+    refuse(self, "malformed append_entries_request from " + req.leader_id
+                   + ": " + why);
+    return;
+  }
   // Figure 2, AppendEntries receiver 1: reply false if term < currentTerm.
   if (req.term < st.state.current_term) {
     resp.term = st.state.current_term;
@@ -593,7 +664,8 @@ namespace {
 
 caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        state_machine_actor sm, bool owns_sm,
-                                       storage_ptr store) {
+                                       storage_ptr store,
+                                       caf::actor transport) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -608,7 +680,8 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   }
   auto writer = spawn_log_writer(sys, store);
   auto m = sys.spawn(member_impl, std::move(cfg), std::move(*rec),
-                     std::move(writer), std::move(sm), owns_sm);
+                     std::move(writer), std::move(sm), owns_sm,
+                     std::move(transport));
   return caf::actor_cast<member_actor>(m);
 }
 
@@ -616,14 +689,16 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
 
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          state_machine_actor sm,
-                                         storage_ptr store) {
+                                         storage_ptr store,
+                                         caf::actor transport) {
   return spawn_impl(sys, std::move(cfg), std::move(sm), false,
-                    std::move(store));
+                    std::move(store), std::move(transport));
 }
 
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          std::shared_ptr<state_machine> sm,
-                                         storage_ptr store) {
+                                         storage_ptr store,
+                                         caf::actor transport) {
   if (!sm)
     return make_error(errc::invalid_config, "no state machine");
   // Validate first: an adapter spawned for a member that never runs would
@@ -631,7 +706,7 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
   if (auto err = validate(cfg))
     return err;
   return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
-                    std::move(store));
+                    std::move(store), std::move(transport));
 }
 
 void add_message_types(caf::actor_system_config& cfg) {

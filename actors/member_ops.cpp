@@ -230,7 +230,7 @@ void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
     return;
   }
   auto i = st.peers.find(st.leader);
-  if (i == st.peers.end()) {
+  if (i == st.peers.end() || !i->second) {
     park_append(self, std::move(cmd), std::move(rp));
     return;
   }

@@ -69,8 +69,11 @@ struct member_state {
   index_t last_applied = 0;
   /// The leader of the current term, if known.
   member_id leader;
-  /// Every other voting member and the handle that reaches it.
+  /// Every other voting member and the handle that reaches it (invalid
+  /// while the transport has no connection to it).
   std::map<member_id, caf::actor> peers;
+  /// Resolves members added by id alone (remote members); may be invalid.
+  caf::actor transport;
 
   // -- candidates -------------------------------------------------------------------
 

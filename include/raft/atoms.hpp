@@ -27,6 +27,8 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using save_atom = caf::atom_constant<caf::atom("save")>;
 /// Member to state machine: restore from a snapshot.
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
+/// Transport to member: the handle that now reaches a peer (or none).
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
 /// Member to itself: send what accumulated while handling the mailbox.
 using flush_atom = caf::atom_constant<caf::atom("flushout")>;
 

@@ -61,6 +61,8 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 /// The handle an application holds.
 /// - add:      (add_atom, id, handle) adds a member before start (seed:
 ///             AddMember); the handle reaches it (local actor or proxy).
+///             (add_atom, id) adds a member the member's transport reaches
+///             by its `host:port` id (remote members).
 /// - start:    joins the cluster as a follower (seed: Start).
 /// - stop:     stops for good (seed: Stop).
 /// - append:   appends a command; the reply comes once a quorum has logged
@@ -70,6 +72,7 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 /// - election: starts an election now (seed: StartElection).
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
+  caf::replies_to<caf::add_atom, member_id>::with<caf::ok_atom>,
   caf::replies_to<start_atom>::with<caf::ok_atom>,
   caf::replies_to<stop_atom>::with<caf::ok_atom>,
   caf::replies_to<append_atom, payload>::with<append_reply>,
@@ -77,16 +80,21 @@ using member_actor = caf::typed_actor<
   caf::replies_to<election_atom>::with<caf::ok_atom>>;
 
 /// Spawns a member that applies commands through the actor `sm`.
-/// `store` defaults to memory_storage. Fails on an invalid config or when the
-/// stored state cannot be loaded.
+/// `store` defaults to memory_storage. `transport`, if given, resolves
+/// members added by id alone: the member sends it `(connect_atom, id)` and
+/// expects `(peer_atom, id, handle)` whenever the handle that reaches that
+/// peer changes (an invalid handle while it is unreachable). Fails on an
+/// invalid config or when the stored state cannot be loaded.
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          state_machine_actor sm,
-                                         storage_ptr store = nullptr);
+                                         storage_ptr store = nullptr,
+                                         caf::actor transport = {});
 
 /// Spawns a member that applies commands through the C++ interface `sm`.
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          std::shared_ptr<state_machine> sm,
-                                         storage_ptr store = nullptr);
+                                         storage_ptr store = nullptr,
+                                         caf::actor transport = {});
 
 /// Registers caf-raft's message types and its error category. Call it on the
 /// actor_system_config of every process that runs members or talks to them.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
 
 #include "test_cluster.hpp"
 
@@ -337,4 +338,47 @@ BOOST_AUTO_TEST_CASE(requests_before_start_and_after_stop_fail_clearly) {
   c.start_all();
   auto again = c.call_ok(0, caf::make_message(start_atom::value));
   BOOST_TEST(again.code() == static_cast<uint8_t>(errc::already_started));
+}
+
+// Bad input loses nothing: malformed or foreign AppendEntries are refused
+// with a log line and change neither the log nor the term.
+BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
+  test_cluster c{3, 15};
+  c.start_all();
+  auto l = c.await_leader();
+  BOOST_REQUIRE(l.has_value());
+  BOOST_REQUIRE(c.append(*l, put_cmd("a", "1"))->value.has_value());
+  c.run();
+  auto f = (*l + 1) % 3;
+  auto before = c.state(f).log.last_index();
+  auto term = c.state(f).state.current_term;
+  auto send = [&](append_entries_request req) {
+    caf::anon_send(caf::actor_cast<caf::actor>(c.members[f]), std::move(req));
+    c.run();
+  };
+  append_entries_request gap;
+  gap.term = term;
+  gap.leader_id = c.ids[*l];
+  gap.prev_log_index = before;
+  gap.prev_log_term = c.state(f).log.last_term();
+  gap.entries.push_back(log_entry{term, before + 5, entry_kind::command,
+                                  put_cmd("evil", "1")});
+  send(gap);
+  auto backwards = gap;
+  backwards.entries = {log_entry{term, before + 1, entry_kind::command, {}},
+                       log_entry{term - 1, before + 2, entry_kind::command, {}}};
+  send(backwards);
+  auto future = gap;
+  future.entries = {log_entry{term + 7, before + 1, entry_kind::command, {}}};
+  send(future);
+  auto stranger = gap;
+  stranger.leader_id = "10.9.9.9:1";
+  stranger.term = term + 100;
+  stranger.entries.clear();
+  send(stranger);
+  BOOST_TEST(c.state(f).log.last_index() == before);
+  BOOST_TEST(c.state(f).state.current_term == term);
+  BOOST_TEST(c.alive(f));
+  BOOST_TEST(c.append(f, put_cmd("b", "2"))->value.has_value());
+  BOOST_TEST(c.violation() == "");
 }
