@@ -31,6 +31,7 @@
 
 #include "raft/core/rules.hpp"
 #include "raft/errc.hpp"
+#include "raft/storage/file_storage.hpp"
 #include "raft/storage/memory_storage.hpp"
 
 namespace raft {
@@ -670,8 +671,13 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
     return err;
   if (!sm)
     return make_error(errc::invalid_config, "no state machine");
-  if (!store)
-    store = std::make_shared<memory_storage>();
+  if (!store) {
+    // log_dir set: the durable file log (docs/storage.md); else memory.
+    if (!cfg.log_dir.empty())
+      store = std::make_shared<file_storage>(cfg.log_dir);
+    else
+      store = std::make_shared<memory_storage>();
+  }
   auto rec = store->load();
   if (!rec) {
     if (owns_sm)

@@ -80,7 +80,8 @@ using member_actor = caf::typed_actor<
   caf::replies_to<election_atom>::with<caf::ok_atom>>;
 
 /// Spawns a member that applies commands through the actor `sm`.
-/// `store` defaults to memory_storage. `transport`, if given, resolves
+/// `store` defaults to a file_storage in `cfg.log_dir`, or to memory_storage
+/// when log_dir is empty. `transport`, if given, resolves
 /// members added by id alone: the member sends it `(connect_atom, id)` and
 /// expects `(peer_atom, id, handle)` whenever the handle that reaches that
 /// peer changes (an invalid handle while it is unreachable). Fails on an
