@@ -111,6 +111,7 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
     req.prev_log_index = prev;
     req.prev_log_term = st.log.term_at(prev).value_or(0);
     req.leader_commit = st.commit_index;
+    req.read_round = st.read_round;
     return req;
   };
   bool sent = false;
@@ -158,8 +159,8 @@ void drain_parked(member_self* self) {
   auto parked = std::move(st.parked);
   st.parked.clear();
   for (auto& p : parked) {
-    if (st.role == role::leader)
-      propose(self, std::move(p.command), std::move(p.promise));
+    if (p.is_query)
+      forward_query(self, std::move(p.command), std::move(p.promise));
     else
       forward_append(self, std::move(p.command), std::move(p.promise));
   }
@@ -204,6 +205,11 @@ void on_append_response(member_self* self, append_entries_response& resp) {
   }
   auto& pr = i->second;
   st.active.insert(resp.from);
+  auto& acked = st.read_acks[resp.from];
+  if (resp.read_round > acked) {
+    acked = resp.read_round;
+    serve_reads(self);
+  }
   if (resp.success) {
     if (resp.match_index > st.log.last_index()) {
       refuse(self, "append_entries_response from " + resp.from
@@ -301,8 +307,10 @@ caf::message_handler common(member_self* self) {
     [=](flush_atom) {
       auto& st = self->state;
       st.flush_queued = false;
-      if (st.role == role::leader)
+      if (st.role == role::leader) {
         replicate(self, false);
+        broadcast_read_round(self);
+      }
       start_write(self);
     },
     [=](heartbeat_atom, term_t) {
@@ -353,6 +361,9 @@ caf::behavior idle(member_self* self) {
     [=](append_atom, payload&) -> caf::result<append_reply> {
       return make_error(errc::not_started);
     },
+    [=](query_atom, payload&) -> caf::result<append_reply> {
+      return make_error(errc::not_started);
+    },
     [=](election_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::not_started);
     },
@@ -367,6 +378,11 @@ caf::message_handler following(member_self* self) {
       forward_append(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
     },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      forward_query(self, std::move(query), rp);
+      return caf::delegated<append_reply>{};
+    },
   };
 }
 
@@ -378,6 +394,11 @@ caf::message_handler candidating(member_self* self) {
       park_append(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
     },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      park_append(self, std::move(query), rp, true);
+      return caf::delegated<append_reply>{};
+    },
     [=](request_vote_response& resp) { on_vote_response(self, resp); },
   };
 }
@@ -387,6 +408,11 @@ caf::message_handler leading(member_self* self) {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
       auto rp = self->make_response_promise();
       propose(self, std::move(cmd), rp);
+      return caf::delegated<append_reply>{};
+    },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      start_read(self, std::move(query), rp);
       return caf::delegated<append_reply>{};
     },
     [=](append_entries_response& resp) { on_append_response(self, resp); },
@@ -515,6 +541,8 @@ void become_leader(member_self* self) {
   noop.term = st.state.current_term;
   noop.index = st.log.last_index() + 1;
   noop.kind = entry_kind::noop;
+  st.term_start = noop.index;
+  st.read_acks.clear();
   st.pending.entries.push_back(noop);
   st.log.append(std::move(noop));
   self->become(leading(self).or_else(common(self)));
@@ -586,6 +614,7 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   reset_election_timer(self);
   resp.term = st.state.current_term;
   auto out = apply_append(st.log, req, st.cfg.broken);
+  resp.read_round = req.read_round;
   if (!out.success) {
     resp.rejected_index = req.prev_log_index;
     resp.conflict_index = out.conflict_index;
@@ -623,8 +652,10 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   // One acknowledgement per durable batch, covering every request in it.
   auto seq = st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
   if (st.ack_pending && st.ack_to == peer->second
-      && st.ack.term == resp.term)
+      && st.ack.term == resp.term) {
     resp.match_index = std::max(resp.match_index, st.ack.match_index);
+    resp.read_round = std::max(resp.read_round, st.ack.read_round);
+  }
   if (seq <= st.durable_seq) {
     st.ack_pending = false;
     self->send(peer->second, resp);

@@ -197,6 +197,7 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
   for (auto i = st.apply_waiters.begin(); i != end; ++i)
     i->second.promise.deliver(std::move(i->second.reply));
   st.apply_waiters.erase(st.apply_waiters.begin(), end);
+  serve_reads(self);
 }
 
 } // namespace
@@ -214,12 +215,17 @@ void fail_all_requests(member_self* self, const caf::error& err) {
   for (auto& p : st.parked)
     p.promise.deliver(err);
   st.parked.clear();
+  for (auto& r : st.reads)
+    r.promise.deliver(err);
+  st.reads.clear();
 }
 
-void park_append(member_self* self, payload cmd, caf::response_promise rp) {
+void park_append(member_self* self, payload cmd, caf::response_promise rp,
+                 bool is_query) {
   auto& st = self->state;
   auto id = st.next_parked_id++;
-  st.parked.push_back(parked_append{id, std::move(cmd), std::move(rp)});
+  st.parked.push_back(parked_append{id, std::move(cmd), std::move(rp),
+                                    is_query});
   self->delayed_send(self, st.cfg.append_timeout, deadline_atom::value, id);
 }
 

@@ -36,10 +36,20 @@ struct apply_waiter {
   caf::response_promise promise;
 };
 
-/// An append that arrived while no leader was known.
+/// An append (or query) that arrived while no leader was known.
 struct parked_append {
   uint64_t id;
   payload command;
+  caf::response_promise promise;
+  bool is_query = false;
+};
+
+/// A query waiting for its ReadIndex round to be confirmed by a majority,
+/// then for the state machine to reach its read index (thesis §6.4).
+struct pending_read {
+  uint64_t round;
+  index_t read_index;
+  payload query;
   caf::response_promise promise;
 };
 
@@ -87,6 +97,17 @@ struct member_state {
   std::set<member_id> active;
   /// Heartbeat ticks since the last check-quorum round.
   unsigned ticks_since_check = 0;
+  /// Index of this leader's first entry (its no-op): reads must wait until
+  /// it is committed (thesis §6.4, step 1).
+  index_t term_start = 0;
+  /// Queries in round order.
+  std::deque<pending_read> reads;
+  /// Last ReadIndex round broadcast; every AppendEntries carries it.
+  uint64_t read_round = 0;
+  /// A query waits for the next round's broadcast.
+  bool read_round_wanted = false;
+  /// Highest round each follower echoed in this term.
+  std::map<member_id, uint64_t> read_acks;
 
   // -- timers -------------------------------------------------------------------------
 
@@ -181,7 +202,8 @@ void apply_committed(member_self* self);
 void fail_all_requests(member_self* self, const caf::error& err);
 
 /// Parks an append until a leader is known (or its deadline passes).
-void park_append(member_self* self, payload cmd, caf::response_promise rp);
+void park_append(member_self* self, payload cmd, caf::response_promise rp,
+                 bool is_query = false);
 
 /// Forwards an append to the known leader; the reply is delivered once this
 /// member has applied the entry too.
@@ -189,6 +211,20 @@ void forward_append(member_self* self, payload cmd, caf::response_promise rp);
 
 /// Leader: appends a client's command to the log and replicates it.
 void propose(member_self* self, payload cmd, caf::response_promise rp);
+
+/// Queries (member_reads.cpp): registers a query at the leader.
+void start_read(member_self* self, payload query, caf::response_promise rp);
+
+/// Leader: broadcasts a new read round if a query waits for one.
+void broadcast_read_round(member_self* self);
+
+/// Leader: serves the queries a majority confirmed and the state machine
+/// has caught up with.
+void serve_reads(member_self* self);
+
+/// Follower or candidate: sends a query to the leader (or parks it).
+void forward_query(member_self* self, payload query,
+                   caf::response_promise rp);
 
 /// Role transitions (member.cpp).
 void become_follower(member_self* self, const member_id& leader);

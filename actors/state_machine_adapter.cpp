@@ -15,6 +15,10 @@ state_machine::~state_machine() {
   // nop
 }
 
+apply_result state_machine::query(const payload&) {
+  return apply_result{{}, "queries are not supported by this state machine"};
+}
+
 namespace {
 
 state_machine_actor::behavior_type
@@ -32,6 +36,13 @@ adapter(state_machine_actor::pointer self, std::shared_ptr<state_machine> sm) {
         }
       }
       return results;
+    },
+    [=](query_atom, const payload& q) {
+      try {
+        return sm->query(q);
+      } catch (std::exception& ex) {
+        return apply_result{{}, ex.what()};
+      }
     },
     [=](save_atom, const std::string& path) -> caf::result<caf::ok_atom> {
       std::ofstream out{path, std::ios::binary | std::ios::trunc};

@@ -23,6 +23,8 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
 /// Member to state machine: apply a batch of commands.
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
+/// Client request and member to state machine: a read-only query.
+using query_atom = caf::atom_constant<caf::atom("query")>;
 /// Member to state machine: save a snapshot.
 using save_atom = caf::atom_constant<caf::atom("save")>;
 /// Member to state machine: restore from a snapshot.

@@ -68,6 +68,10 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 /// - append:   appends a command; the reply comes once a quorum has logged
 ///             it and this member has applied it (seed: Append). Any member
 ///             accepts it and forwards it to the leader.
+/// - query:    a linearizable read-only query, answered by the leader's
+///             state machine after it confirmed its leadership with a
+///             majority (ReadIndex, thesis §6.4); never written to the log.
+///             `index` in the reply is the read index.
 /// - status:   id, role, term, leader, ... (seed: Status).
 /// - election: starts an election now (seed: StartElection).
 using member_actor = caf::typed_actor<
@@ -76,6 +80,7 @@ using member_actor = caf::typed_actor<
   caf::replies_to<start_atom>::with<caf::ok_atom>,
   caf::replies_to<stop_atom>::with<caf::ok_atom>,
   caf::replies_to<append_atom, payload>::with<append_reply>,
+  caf::replies_to<query_atom, payload>::with<append_reply>,
   caf::replies_to<status_atom>::with<member_status>,
   caf::replies_to<election_atom>::with<caf::ok_atom>>;
 

@@ -57,13 +57,17 @@ struct append_entries_request {
   entry_vector entries;
   /// Leader's commit_index.
   index_t leader_commit = 0;
+  /// ReadIndex round (thesis §6.4): echoed back, so the leader knows which
+  /// of its reads a majority has confirmed it as leader for.
+  uint64_t read_round = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f,
                                         append_entries_request& x) {
   return f(caf::meta::type_name("append_entries_request"), x.term, x.leader_id,
-           x.prev_log_index, x.prev_log_term, x.entries, x.leader_commit);
+           x.prev_log_index, x.prev_log_term, x.entries, x.leader_commit,
+           x.read_round);
 }
 
 struct append_entries_response {
@@ -87,6 +91,8 @@ struct append_entries_response {
   /// follower's log is simply shorter.
   index_t conflict_index = 0;
   term_t conflict_term = 0;
+  /// The highest read_round of the requests this response answers.
+  uint64_t read_round = 0;
 };
 
 template <class Inspector>
@@ -94,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f,
                                         append_entries_response& x) {
   return f(caf::meta::type_name("append_entries_response"), x.term, x.from,
            x.success, x.match_index, x.rejected_index, x.conflict_index,
-           x.conflict_term);
+           x.conflict_term, x.read_round);
 }
 
 } // namespace raft

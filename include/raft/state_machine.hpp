@@ -42,6 +42,11 @@ public:
   /// after the restored snapshot).
   virtual apply_result apply(index_t index, const payload& command) = 0;
 
+  /// Answers a read-only query from the current state, without changing it
+  /// (linearizable reads through ReadIndex, thesis §6.4). The default says
+  /// queries are not supported.
+  virtual apply_result query(const payload& query);
+
   /// Writes a snapshot of everything applied so far to `out`. No apply runs
   /// until it returns. An error discards the snapshot. Writing nothing is
   /// allowed: the application then keeps its own database and uses the
@@ -57,10 +62,12 @@ public:
 /// The state machine as an actor. Requests arrive in order; a member sends
 /// its next batch only after the previous one was answered.
 /// - apply: the commands (no no-ops) in log order; one result per command.
+/// - query: a read-only query against the current state.
 /// - save: write the snapshot into the file at the given path.
 /// - restore: rebuild from the snapshot file (index, path).
 using state_machine_actor = caf::typed_actor<
   caf::replies_to<apply_atom, entry_vector>::with<std::vector<apply_result>>,
+  caf::replies_to<query_atom, payload>::with<apply_result>,
   caf::replies_to<save_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<restore_atom, index_t, std::string>::with<caf::ok_atom>>;
 

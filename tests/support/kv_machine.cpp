@@ -45,6 +45,23 @@ apply_result kv_machine::apply(index_t index, const payload& command) {
   return r;
 }
 
+apply_result kv_machine::query(const payload& query) {
+  std::istringstream in{query.bytes()};
+  std::string op, key;
+  in >> op >> key;
+  apply_result r;
+  if (op != "get") {
+    r.error = "queries are read-only: get K";
+    return r;
+  }
+  auto i = data.find(key);
+  if (i == data.end())
+    r.error = "not_found";
+  else
+    r.result = i->second;
+  return r;
+}
+
 caf::error kv_machine::save_snapshot(std::ostream& out) {
   out << data.size() << '\n';
   for (auto& kvp : data)

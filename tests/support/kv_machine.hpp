@@ -17,6 +17,9 @@ class kv_machine : public state_machine {
 public:
   apply_result apply(index_t index, const payload& command) override;
 
+  /// Read-only: "get K" (anything else is an error).
+  apply_result query(const payload& query) override;
+
   caf::error save_snapshot(std::ostream& out) override;
 
   caf::error restore_snapshot(index_t index, std::istream& in) override;

@@ -31,6 +31,9 @@ struct broken_rules {
   bool commit_old_terms_by_counting = false;
   /// Keep a conflicting suffix instead of truncating it (§5.3 step 3).
   bool keep_conflicting_suffix = false;
+  /// Answer queries from the local state machine without confirming
+  /// leadership first (thesis §6.4), so a deposed leader serves stale reads.
+  bool serve_reads_without_quorum_check = false;
 };
 
 /// Figure 2, RequestVote receiver: decides whether to grant a vote. The

@@ -1,0 +1,111 @@
+// Linearizable read-only queries without log writes: ReadIndex (thesis
+// §6.4). The leader
+//   1. waits until an entry of its own term is committed (its no-op), so its
+//      commit index covers everything any earlier leader committed;
+//   2. records read_index = its commit index;
+//   3. confirms it is still the leader: a heartbeat round to every follower,
+//      answered by a majority in the current term;
+//   4. waits until its state machine applied read_index, then queries it.
+// Queries arriving together share one round, hence one message per follower.
+
+#include "member_state.hpp"
+
+#include "caf/event_based_actor.hpp"
+#include "caf/sec.hpp"
+
+#include "raft/core/rules.hpp"
+#include "raft/errc.hpp"
+
+namespace raft {
+
+namespace {
+
+void query_state_machine(member_self* self, index_t read_index,
+                         const payload& query, caf::response_promise rp) {
+  self->request(self->state.sm, caf::infinite, query_atom::value, query)
+    .then(
+      [=](apply_result& r) mutable {
+        rp.deliver(append_reply{read_index, std::move(r.result),
+                                std::move(r.error)});
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+/// The highest round a majority (this leader included) has answered.
+uint64_t confirmed_round(const member_state& st) {
+  std::vector<uint64_t> rounds;
+  rounds.reserve(st.cluster_size());
+  rounds.push_back(st.read_round);
+  for (auto& kvp : st.peers) {
+    auto i = st.read_acks.find(kvp.first);
+    rounds.push_back(i == st.read_acks.end() ? 0 : i->second);
+  }
+  return quorum_match_index(std::move(rounds));
+}
+
+} // namespace
+
+void start_read(member_self* self, payload query, caf::response_promise rp) {
+  auto& st = self->state;
+  if (st.cfg.broken.serve_reads_without_quorum_check) {
+    query_state_machine(self, st.last_applied, query, std::move(rp));
+    return;
+  }
+  auto read_index = std::max(st.commit_index, st.term_start);
+  st.reads.push_back(pending_read{st.read_round + 1, read_index,
+                                  std::move(query), std::move(rp)});
+  st.read_round_wanted = true;
+  schedule_flush(self);
+}
+
+void broadcast_read_round(member_self* self) {
+  auto& st = self->state;
+  if (!st.read_round_wanted)
+    return;
+  st.read_round_wanted = false;
+  ++st.read_round;
+  replicate(self, true); // every follower gets the round, if only by heartbeat
+  serve_reads(self);     // a single member confirms on its own
+}
+
+void serve_reads(member_self* self) {
+  auto& st = self->state;
+  if (st.role != role::leader || st.reads.empty())
+    return;
+  auto confirmed = confirmed_round(st);
+  while (!st.reads.empty()) {
+    auto& r = st.reads.front();
+    if (r.round > confirmed || r.read_index > st.last_applied)
+      return; // Later reads have later rounds and read indexes.
+    query_state_machine(self, r.read_index, r.query, std::move(r.promise));
+    st.reads.pop_front();
+  }
+}
+
+void forward_query(member_self* self, payload query,
+                   caf::response_promise rp) {
+  auto& st = self->state;
+  if (st.role == role::leader) {
+    start_read(self, std::move(query), std::move(rp));
+    return;
+  }
+  auto i = st.peers.find(st.leader);
+  if (i == st.peers.end() || !i->second) {
+    park_append(self, std::move(query), std::move(rp), true);
+    return;
+  }
+  self->request(i->second, st.cfg.append_timeout, query_atom::value,
+                std::move(query))
+    .then([=](append_reply& reply) mutable { rp.deliver(std::move(reply)); },
+          [=](caf::error& err) mutable {
+            // A query changes nothing: any failure is a plain failure.
+            if (err == caf::sec::request_timeout
+                || err == caf::sec::request_receiver_down)
+              rp.deliver(make_error(errc::no_leader,
+                                    "the leader did not answer the query"));
+            else
+              rp.deliver(std::move(err));
+          });
+}
+
+} // namespace raft
