@@ -20,6 +20,8 @@ RAFT_PACKAGES=(
   libcaf-dev                   # CAF 0.17.6: core, io, openssl
   libboost-serialization-dev   # storage records
   libboost-test-dev            # unit tests
+  libssl-dev                   # OpenSSL headers: identity proofs of remote members
+  openssl                      # CLI: test certificates (tests/distributed, docs)
 )
 
 raft_step() {
