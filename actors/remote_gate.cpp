@@ -116,6 +116,56 @@ bool is_local_sender(gate_self* self) {
   return src && src->node() == self->node();
 }
 
+/// Passes one client request (append or query) to the member and its
+/// answer back. (Never delegate: the member's address must not leave the
+/// process, or a remote actor could bypass the gate.)
+template <class Atom>
+caf::result<append_reply> relay_one(gate_self* self, const std::string& token,
+                                    Atom op, payload cmd) {
+  auto s = find_session(self, token);
+  if (!s)
+    return s.error();
+  auto rp = self->make_response_promise<append_reply>();
+  self->request(self->state.member, caf::infinite, op, std::move(cmd))
+    .then([=](append_reply& r) mutable { rp.deliver(std::move(r)); },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+/// A client's coalesced requests: one message over the wire, one local
+/// request each (the member batches them into one write and one round).
+template <class Atom>
+caf::result<outcome_vector> relay_batch(gate_self* self,
+                                        const std::string& token, Atom op,
+                                        payload_vector cmds) {
+  auto s = find_session(self, token);
+  if (!s)
+    return s.error();
+  auto n = cmds.size();
+  if (n == 0)
+    return outcome_vector{};
+  auto rp = self->make_response_promise<outcome_vector>();
+  auto results = std::make_shared<outcome_vector>(n);
+  auto left = std::make_shared<size_t>(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto done = [=]() mutable {
+      if (--*left == 0)
+        rp.deliver(std::move(*results));
+    };
+    self->request(self->state.member, caf::infinite, op, std::move(cmds[i]))
+      .then(
+        [=](append_reply& r) mutable {
+          (*results)[i].reply = std::move(r);
+          done();
+        },
+        [=](caf::error& err) mutable {
+          (*results)[i].error = std::move(err);
+          done();
+        });
+  }
+  return rp;
+}
+
 caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
                         credentials_ptr creds, access_policy policy) {
   auto& st = self->state;
@@ -229,47 +279,19 @@ caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
     },
     [=](relay_atom, const std::string& token, append_atom,
         payload& cmd) -> caf::result<append_reply> {
-      auto s = find_session(self, token);
-      if (!s)
-        return s.error();
-      auto rp = self->make_response_promise<append_reply>();
-      self->request(self->state.member, caf::infinite, append_atom::value,
-                    std::move(cmd))
-        .then([=](append_reply& r) mutable { rp.deliver(std::move(r)); },
-              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      return relay_one(self, token, append_atom::value, std::move(cmd));
     },
     [=](relay_atom, const std::string& token, append_atom,
         payload_vector& cmds) -> caf::result<outcome_vector> {
-      // A client's coalesced appends: one message over the wire, one local
-      // request each (the member batches them into one write and round).
-      auto s = find_session(self, token);
-      if (!s)
-        return s.error();
-      auto rp = self->make_response_promise<outcome_vector>();
-      auto n = cmds.size();
-      if (n == 0)
-        return outcome_vector{};
-      auto results = std::make_shared<outcome_vector>(n);
-      auto left = std::make_shared<size_t>(n);
-      for (size_t i = 0; i < n; ++i) {
-        auto done = [=]() mutable {
-          if (--*left == 0)
-            rp.deliver(std::move(*results));
-        };
-        self->request(self->state.member, caf::infinite, append_atom::value,
-                      std::move(cmds[i]))
-          .then(
-            [=](append_reply& r) mutable {
-              (*results)[i].reply = std::move(r);
-              done();
-            },
-            [=](caf::error& err) mutable {
-              (*results)[i].error = std::move(err);
-              done();
-            });
-      }
-      return rp;
+      return relay_batch(self, token, append_atom::value, std::move(cmds));
+    },
+    [=](relay_atom, const std::string& token, query_atom,
+        payload& query) -> caf::result<append_reply> {
+      return relay_one(self, token, query_atom::value, std::move(query));
+    },
+    [=](relay_atom, const std::string& token, query_atom,
+        payload_vector& queries) -> caf::result<outcome_vector> {
+      return relay_batch(self, token, query_atom::value, std::move(queries));
     },
     [=](relay_atom, const std::string& token,
         status_atom) -> caf::result<member_status> {
@@ -289,6 +311,13 @@ caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
                       "remote appends need a session");
       return self->delegate(caf::actor_cast<member_actor>(self->state.member),
                             append_atom::value, std::move(cmd));
+    },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      if (!is_local_sender(self))
+        return refuse(self, describe_sender(self),
+                      "remote queries need a session");
+      return self->delegate(caf::actor_cast<member_actor>(self->state.member),
+                            query_atom::value, std::move(query));
     },
     [=](status_atom) -> caf::result<member_status> {
       if (!is_local_sender(self))

@@ -8,6 +8,8 @@
 
 #include "remote_protocol.hpp"
 
+#include <map>
+
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
@@ -29,6 +31,10 @@ struct link_state {
   caf::timespan request_timeout;
   std::string client_nonce;
   std::string token;
+  /// Requests relayed and not yet answered: failed at once (outcome
+  /// unknown) when the connection is lost, rather than left to time out.
+  std::map<uint64_t, caf::response_promise> pending;
+  uint64_t next_request = 1;
 };
 
 using link_self = caf::stateful_actor<link_state>;
@@ -49,10 +55,27 @@ caf::result<Reply> relay(link_self* self, Ts&&... xs) {
     return not_local();
   auto& st = self->state;
   auto rp = self->make_response_promise<Reply>();
+  auto id = st.next_request++;
+  st.pending.emplace(id, rp);
+  auto take = [=]() -> caf::response_promise* {
+    auto i = self->state.pending.find(id);
+    return i == self->state.pending.end() ? nullptr : &i->second;
+  };
   self->request(st.gate, st.request_timeout, relay_atom::value, st.token,
                 std::forward<Ts>(xs)...)
-    .then([=](Reply& r) mutable { rp.deliver(std::move(r)); },
-          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    .then(
+      [=](Reply& r) {
+        if (auto p = take()) {
+          p->deliver(std::move(r));
+          self->state.pending.erase(id);
+        }
+      },
+      [=](caf::error& err) {
+        if (auto p = take()) {
+          p->deliver(std::move(err));
+          self->state.pending.erase(id);
+        }
+      });
   return rp;
 }
 
@@ -75,6 +98,13 @@ caf::behavior forwarding(link_self* self) {
     },
     [=](append_atom, payload_vector& cmds) -> caf::result<outcome_vector> {
       return relay<outcome_vector>(self, append_atom::value, std::move(cmds));
+    },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      return relay<append_reply>(self, query_atom::value, std::move(query));
+    },
+    [=](query_atom, payload_vector& queries) -> caf::result<outcome_vector> {
+      return relay<outcome_vector>(self, query_atom::value,
+                                   std::move(queries));
     },
     [=](status_atom) -> caf::result<member_status> {
       return relay<member_status>(self, status_atom::value);
@@ -144,6 +174,11 @@ caf::behavior link_impl(link_self* self, caf::actor owner, member_id gate_id,
   self->monitor(st.owner);
   self->set_down_handler([=](caf::down_msg& dm) {
     // Our gate's proxy went down (connection lost) or our owner quit.
+    auto lost = make_error(errc::timeout, "connection to " + self->state.gate_id
+                                            + " lost; outcome unknown");
+    for (auto& kvp : self->state.pending)
+      kvp.second.deliver(lost);
+    self->state.pending.clear();
     self->quit(dm.source == self->state.gate
                  ? caf::error{caf::exit_reason::remote_link_unreachable}
                  : caf::error{});

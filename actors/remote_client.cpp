@@ -1,0 +1,446 @@
+// The client actor (raft/client.hpp). It keeps a session (link) per member
+// it talks to, sends requests to the leader it knows (or any member, which
+// forwards), and coalesces: requests that arrive while `window` messages
+// are in flight wait and leave together, up to max_batch per message.
+//
+// Each request is in one of three places: queued at a member (not sent),
+// in flight in a batch (sent), or waiting for a retry (not applied for
+// sure). A request is retried only while it is certainly not applied.
+
+#include "remote_protocol.hpp"
+
+#include <deque>
+#include <map>
+
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/sec.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "raft/client.hpp"
+#include "raft/errc.hpp"
+
+namespace raft {
+
+namespace remote {
+
+namespace {
+
+using std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+/// Client timer: expire requests, retry connections and requests.
+using tick_atom = caf::atom_constant<caf::atom("cltick")>;
+
+constexpr auto tick_interval = milliseconds(25);
+/// A member whose connection failed is avoided this long.
+constexpr auto avoid_after_failure = milliseconds(250);
+/// A request refused with "no leader yet" waits this long before retrying.
+constexpr auto retry_delay = milliseconds(30);
+
+enum class op_kind { append, query, status };
+
+struct op {
+  op_kind kind = op_kind::append;
+  payload cmd;
+  /// For status: the member asked.
+  member_id target;
+  caf::response_promise rp;
+  steady_clock::time_point deadline;
+  /// For retries: not before this time.
+  steady_clock::time_point not_before;
+};
+
+struct conn {
+  caf::actor link;
+  bool ready = false;
+  bool dialing = false;
+  uint64_t attempt = 0;
+  /// Not sent yet.
+  std::deque<op> queue;
+  size_t in_flight = 0;
+  steady_clock::time_point avoid_until;
+};
+
+struct client_state {
+  static inline const char* name = "raft.client";
+
+  client_options opts;
+  credentials_ptr creds;
+  std::map<member_id, conn> conns;
+  /// The leader as last heard; empty if unknown.
+  member_id leader;
+  size_t round_robin = 0;
+  /// Requests waiting to be retried.
+  std::deque<op> retries;
+  bool tick_armed = false;
+};
+
+using client_self = caf::stateful_actor<client_state>;
+
+/// True if the error proves the request was not applied (nothing appended).
+bool certainly_not_applied(const caf::error& err) {
+  if (err.category() == errc_category) {
+    switch (static_cast<errc>(err.code())) {
+      case errc::not_leader:
+      case errc::no_leader:
+      case errc::not_started:
+      case errc::unknown_member:
+      case errc::invalid_config:
+      case errc::access_denied:
+        return true;
+      default:
+        return false;
+    }
+  }
+  // Refused locally before anything was sent.
+  return err == caf::sec::request_receiver_down;
+}
+
+/// Whether trying elsewhere may help (and is safe) for this error.
+bool retryable(op_kind kind, const caf::error& err) {
+  if (err.category() == errc_category
+      && (static_cast<errc>(err.code()) == errc::access_denied
+          || static_cast<errc>(err.code()) == errc::invalid_config))
+    return false;
+  if (kind == op_kind::status)
+    return false;
+  if (kind == op_kind::query)
+    return true; // A query changes nothing.
+  return certainly_not_applied(err);
+}
+
+void arm_tick(client_self* self) {
+  auto& st = self->state;
+  if (!st.tick_armed) {
+    st.tick_armed = true;
+    self->delayed_send(self, tick_interval, tick_atom::value);
+  }
+}
+
+member_id choose_target(client_self* self) {
+  auto& st = self->state;
+  auto now = steady_clock::now();
+  if (!st.leader.empty() && st.conns[st.leader].avoid_until <= now)
+    return st.leader;
+  auto& cluster = st.opts.cluster;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    auto& id = cluster[(st.round_robin + i) % cluster.size()];
+    if (st.conns[id].avoid_until <= now) {
+      st.round_robin = (st.round_robin + i) % cluster.size();
+      return id;
+    }
+  }
+  // Everyone failed lately: the one that failed longest ago.
+  auto best = cluster.front();
+  for (auto& id : cluster)
+    if (st.conns[id].avoid_until < st.conns[best].avoid_until)
+      best = id;
+  return best;
+}
+
+void pump(client_self* self, const member_id& id);
+void ensure_connected(client_self* self, const member_id& id);
+
+void submit(client_self* self, op x) {
+  auto id = x.kind == op_kind::status ? x.target : choose_target(self);
+  self->state.conns[id].queue.push_back(std::move(x));
+  ensure_connected(self, id);
+  pump(self, id);
+  arm_tick(self);
+}
+
+void ensure_connected(client_self* self, const member_id& id) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  if (c.link || c.dialing || c.avoid_until > steady_clock::now())
+    return;
+  c.dialing = true;
+  spawn_dialer(self->system(), caf::actor_cast<caf::actor>(self), id,
+               ++c.attempt, st.opts.tls.enabled(), st.opts.probe_timeout,
+               st.opts.connect_timeout);
+}
+
+/// A request failed with `err`: retry it if that is safe and time allows,
+/// else answer with the error.
+void on_op_error(client_self* self, op x, caf::error err) {
+  auto& st = self->state;
+  auto now = steady_clock::now();
+  if (retryable(x.kind, err) && now < x.deadline) {
+    if (err.category() == errc_category
+        && static_cast<errc>(err.code()) == errc::not_leader) {
+      // The context names the leader, if known.
+      auto& ctx = err.context();
+      if (ctx.match_elements<std::string>()) {
+        auto hint = ctx.get_as<std::string>(0);
+        for (auto& id : st.opts.cluster)
+          if (hint.find(id) != std::string::npos)
+            st.leader = id;
+      }
+    } else {
+      st.leader.clear();
+    }
+    x.not_before = now + retry_delay;
+    st.retries.push_back(std::move(x));
+    arm_tick(self);
+    return;
+  }
+  x.rp.deliver(std::move(err));
+}
+
+void learn_leader(client_self* self, const member_id& asked) {
+  auto& st = self->state;
+  auto& c = st.conns[asked];
+  self->request(c.link, st.opts.timeout, status_atom::value)
+    .then(
+      [=](member_status& s) {
+        auto& st = self->state;
+        for (auto& id : st.opts.cluster) {
+          if (id == s.leader && id != st.leader) {
+            st.leader = id;
+            ensure_connected(self, id);
+          }
+        }
+      },
+      [](caf::error&) {});
+}
+
+void send_batch(client_self* self, const member_id& id,
+                std::vector<op> batch) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  ++c.in_flight;
+  auto deadline = batch.front().deadline;
+  payload_vector cmds;
+  cmds.reserve(batch.size());
+  for (auto& x : batch) {
+    deadline = std::max(deadline, x.deadline);
+    cmds.push_back(x.cmd);
+  }
+  auto timeout = std::max(caf::timespan{milliseconds(1)},
+                          caf::timespan{deadline - steady_clock::now()});
+  auto ops = std::make_shared<std::vector<op>>(std::move(batch));
+  auto done = [=] {
+    auto& c = self->state.conns[id];
+    if (c.in_flight > 0)
+      --c.in_flight;
+    pump(self, id);
+  };
+  auto on_reply = [=](outcome_vector& results) {
+    for (size_t i = 0; i < ops->size(); ++i) {
+      auto& x = (*ops)[i];
+      if (i >= results.size())
+        on_op_error(self, std::move(x),
+                    make_error(errc::timeout, "short batch reply"));
+      else if (results[i].error)
+        on_op_error(self, std::move(x), std::move(results[i].error));
+      else
+        x.rp.deliver(std::move(results[i].reply));
+    }
+    done();
+  };
+  auto on_error = [=](caf::error& err) {
+    if (err == caf::sec::request_timeout)
+      err = make_error(errc::timeout, "no answer from " + id
+                                        + " in time; outcome unknown");
+    for (auto& x : *ops)
+      on_op_error(self, std::move(x), err);
+    done();
+  };
+  if (ops->front().kind == op_kind::query)
+    self->request(c.link, timeout, query_atom::value, std::move(cmds))
+      .then(on_reply, on_error);
+  else
+    self->request(c.link, timeout, append_atom::value, std::move(cmds))
+      .then(on_reply, on_error);
+}
+
+void pump(client_self* self, const member_id& id) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  while (c.ready && c.in_flight < st.opts.window && !c.queue.empty()) {
+    if (c.queue.front().kind == op_kind::status) {
+      auto x = std::move(c.queue.front());
+      c.queue.pop_front();
+      auto rp = x.rp;
+      self->request(c.link, st.opts.timeout, status_atom::value)
+        .then([=](member_status& s) mutable { rp.deliver(std::move(s)); },
+              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      continue;
+    }
+    // Requests of one kind, in order, up to max_batch.
+    auto kind = c.queue.front().kind;
+    std::vector<op> batch;
+    while (!c.queue.empty() && c.queue.front().kind == kind
+           && batch.size() < st.opts.max_batch) {
+      batch.push_back(std::move(c.queue.front()));
+      c.queue.pop_front();
+    }
+    send_batch(self, id, std::move(batch));
+  }
+}
+
+/// The connection to `id` failed or was lost: requests not yet sent go
+/// elsewhere (status requests fail).
+void on_conn_down(client_self* self, const member_id& id,
+                  const caf::error& why) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  c.link = nullptr;
+  c.ready = false;
+  c.dialing = false;
+  c.avoid_until = steady_clock::now() + avoid_after_failure;
+  if (st.leader == id)
+    st.leader.clear();
+  auto queued = std::move(c.queue);
+  c.queue.clear();
+  for (auto& x : queued) {
+    if (x.kind == op_kind::status)
+      x.rp.deliver(make_error(errc::unknown_member,
+                              id + " unreachable: " + self->system().render(why)));
+    else
+      submit(self, std::move(x));
+  }
+}
+
+void on_tick(client_self* self) {
+  auto& st = self->state;
+  st.tick_armed = false;
+  auto now = steady_clock::now();
+  bool busy = false;
+  // Queued requests past their deadline were never sent: not applied.
+  for (auto& kvp : st.conns) {
+    auto& q = kvp.second.queue;
+    for (auto i = q.begin(); i != q.end();) {
+      if (i->deadline <= now) {
+        i->rp.deliver(make_error(errc::no_leader,
+                                 "no member reachable in time; not sent"));
+        i = q.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    if (!q.empty()) {
+      busy = true;
+      ensure_connected(self, kvp.first);
+    }
+    if (kvp.second.in_flight > 0)
+      busy = true;
+  }
+  auto retries = std::move(st.retries);
+  st.retries.clear();
+  for (auto& x : retries) {
+    if (x.not_before > now) {
+      st.retries.push_back(std::move(x));
+    } else if (x.deadline <= now) {
+      x.rp.deliver(make_error(errc::no_leader,
+                              "no leader within the timeout; not applied"));
+    } else {
+      submit(self, std::move(x));
+    }
+  }
+  if (busy || !st.retries.empty())
+    arm_tick(self);
+}
+
+op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
+  op x;
+  x.kind = kind;
+  x.cmd = std::move(cmd);
+  x.target = std::move(target);
+  x.rp = self->make_response_promise();
+  x.deadline = steady_clock::now() + self->state.opts.timeout;
+  return x;
+}
+
+caf::behavior client_impl(client_self* self, client_options opts,
+                          credentials_ptr creds) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.creds = std::move(creds);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    for (auto& kvp : self->state.conns)
+      if (kvp.second.link && dm.source == kvp.second.link) {
+        on_conn_down(self, kvp.first, dm.reason);
+        return;
+      }
+  });
+  return {
+    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      auto x = make_op(self, op_kind::append, std::move(cmd), {});
+      submit(self, std::move(x));
+      return caf::delegated<append_reply>{};
+    },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      auto x = make_op(self, op_kind::query, std::move(query), {});
+      submit(self, std::move(x));
+      return caf::delegated<append_reply>{};
+    },
+    [=](status_atom, member_id& id) -> caf::result<member_status> {
+      auto x = make_op(self, op_kind::status, {}, std::move(id));
+      submit(self, std::move(x));
+      return caf::delegated<member_status>{};
+    },
+    [=](dialed_atom, const member_id& id, uint64_t attempt,
+        caf::actor& gate) {
+      auto& st = self->state;
+      auto& c = st.conns[id];
+      if (attempt != c.attempt || !c.dialing)
+        return;
+      c.dialing = false;
+      c.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
+                          id, gate, st.creds, st.opts.handshake_timeout,
+                          st.opts.timeout);
+      self->monitor(c.link);
+    },
+    [=](dialed_atom, const member_id& id, uint64_t attempt,
+        caf::error& err) {
+      auto& c = self->state.conns[id];
+      if (attempt != c.attempt || !c.dialing)
+        return;
+      on_conn_down(self, id, err);
+    },
+    [=](ready_atom, const member_id& id) {
+      auto& st = self->state;
+      auto& c = st.conns[id];
+      if (!c.link || caf::actor_cast<caf::actor>(self->current_sender()) != c.link)
+        return;
+      c.ready = true;
+      if (st.leader.empty())
+        learn_leader(self, id);
+      pump(self, id);
+    },
+    [=](tick_atom) { on_tick(self); },
+  };
+}
+
+} // namespace
+
+} // namespace remote
+
+caf::expected<client_actor> spawn_client(caf::actor_system& sys,
+                                         client_options opts) {
+  if (opts.cluster.empty())
+    return make_error(errc::invalid_config, "no cluster members given");
+  for (auto& id : opts.cluster)
+    if (auto hp = split_host_port(id); !hp)
+      return hp.error();
+  if (opts.tls.enabled() && !sys.has_openssl_manager())
+    return make_error(errc::invalid_config,
+                      "TLS options given but configure_remote() was not "
+                      "called with them");
+  if (opts.max_batch == 0 || opts.window == 0)
+    return make_error(errc::invalid_config,
+                      "max_batch and window must be positive");
+  auto creds = remote::credentials::load(opts.tls, opts.identity);
+  if (!creds)
+    return creds.error();
+  auto hdl = sys.spawn(remote::client_impl, std::move(opts), *creds);
+  return caf::actor_cast<client_actor>(hdl);
+}
+
+bool client_outcome_unknown(const caf::error& err) {
+  return err && !remote::certainly_not_applied(err);
+}
+
+} // namespace raft

@@ -1,0 +1,67 @@
+// The key-value store's client library: blocking calls, safe to make from
+// many threads at once (concurrent calls share one raft::client, which
+// coalesces them into one message per round trip).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "caf/fwd.hpp"
+
+#include "raft/client.hpp"
+
+namespace kv {
+
+/// How a call ended. The CLI's exit codes follow it.
+enum class outcome {
+  /// Done (exit 0).
+  ok = 0,
+  /// Failed; certainly not applied (exit 1).
+  failed = 1,
+  /// A definite negative answer: key not found, cas found another value;
+  /// nothing changed (exit 3).
+  negative = 3,
+  /// Sent, then no answer: it may or may not have been applied (exit 4).
+  unknown = 4,
+};
+
+struct result {
+  kv::outcome outcome = outcome::failed;
+  /// get: the value; cas mismatch: the current value.
+  std::string value;
+  /// What went wrong, for people.
+  std::string message;
+};
+
+class client {
+public:
+  /// `sys` must have been configured with raft::configure_remote().
+  static caf::expected<std::unique_ptr<client>>
+  make(caf::actor_system& sys, raft::client_options opts);
+
+  ~client();
+
+  result put(const std::string& key, const std::string& value);
+  /// Linearizable (ReadIndex at the leader).
+  result get(const std::string& key);
+  result cas(const std::string& key, const std::string& expected,
+             const std::string& value);
+  result del(const std::string& key);
+
+  /// One member's status.
+  caf::expected<raft::member_status> status(const raft::member_id& id);
+
+  raft::client_actor handle() const {
+    return hdl_;
+  }
+
+private:
+  client(caf::actor_system& sys, raft::client_actor hdl, caf::timespan t);
+  result call(bool query, raft::payload cmd);
+
+  caf::actor_system& sys_;
+  raft::client_actor hdl_;
+  caf::timespan timeout_;
+};
+
+} // namespace kv

@@ -1,0 +1,67 @@
+// A client of a cluster of members in other processes (raft/remote.hpp): it
+// connects to any member, finds the leader, and coalesces concurrent
+// requests into one message per round trip.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "caf/expected.hpp"
+#include "caf/fwd.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/timespan.hpp"
+#include "caf/typed_actor.hpp"
+
+#include "raft/member.hpp"
+#include "raft/remote.hpp"
+
+namespace raft {
+
+struct client_options {
+  /// The members' `host:port` ids (any of them will do; all is better).
+  std::vector<member_id> cluster;
+  /// TLS and identity; must match what configure_remote was given.
+  tls_options tls;
+  /// The identity claimed without TLS (with TLS: the certificate's CN).
+  std::string identity = "client";
+  /// Every request is answered within this time (roughly): with its reply,
+  /// or with an error saying whether it may have been applied.
+  caf::timespan timeout = std::chrono::seconds(5);
+  /// Coalescing: at most this many requests per message, and at most
+  /// `window` messages in flight to a member; requests that arrive
+  /// meanwhile wait and travel together in the next message.
+  size_t max_batch = 256;
+  size_t window = 4;
+  /// Connection attempts (see remote_options).
+  caf::timespan probe_timeout = std::chrono::milliseconds(500);
+  caf::timespan connect_timeout = std::chrono::milliseconds(2000);
+  caf::timespan handshake_timeout = std::chrono::milliseconds(2000);
+};
+
+/// The client's handle. Replies and errors mean what they mean for a
+/// member (raft/member.hpp), and:
+/// - append: retried at another member (or the leader a `not_leader` names)
+///   only while the command is certainly not applied (never sent, refused
+///   before appending: no_leader, not_leader, not_started); once sent and
+///   then lost (connection lost, timeout, leadership lost) the error says
+///   so: `outcome_unknown(err)` is true.
+/// - query: a linearizable read (ReadIndex at the leader); any failure
+///   changed nothing.
+/// - status: the named member's status.
+using client_actor = caf::typed_actor<
+  caf::replies_to<append_atom, payload>::with<append_reply>,
+  caf::replies_to<query_atom, payload>::with<append_reply>,
+  caf::replies_to<status_atom, member_id>::with<member_status>>;
+
+/// Spawns a client in a system prepared with configure_remote(). It quits
+/// when sent an exit message (or when its system shuts down).
+caf::expected<client_actor> spawn_client(caf::actor_system& sys,
+                                         client_options opts);
+
+/// True if a client's error means the request may have been applied.
+/// (Like outcome_unknown(), and a member that stopped with a request it had
+/// already appended also counts as unknown.)
+bool client_outcome_unknown(const caf::error& err);
+
+} // namespace raft
