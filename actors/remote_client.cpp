@@ -74,6 +74,8 @@ struct client_state {
   /// Requests waiting to be retried.
   std::deque<op> retries;
   bool tick_armed = false;
+  /// Why the last connection attempt failed (for "not sent" errors).
+  std::string last_conn_error;
 };
 
 using client_self = caf::stateful_actor<client_state>;
@@ -157,7 +159,7 @@ void ensure_connected(client_self* self, const member_id& id) {
     return;
   c.dialing = true;
   spawn_dialer(self->system(), caf::actor_cast<caf::actor>(self), id,
-               ++c.attempt, st.opts.tls.enabled(), st.opts.probe_timeout,
+               ++c.attempt, st.opts.tls, st.opts.probe_timeout,
                st.opts.connect_timeout);
 }
 
@@ -290,11 +292,20 @@ void on_conn_down(client_self* self, const member_id& id,
   c.ready = false;
   c.dialing = false;
   c.avoid_until = steady_clock::now() + avoid_after_failure;
+  st.last_conn_error = self->system().render(why);
   if (st.leader == id)
     st.leader.clear();
   auto queued = std::move(c.queue);
   c.queue.clear();
+  // Refused (not allowed, wrong certificate): trying elsewhere won't help.
+  auto refused = why.category() == errc_category
+                 && (static_cast<errc>(why.code()) == errc::access_denied
+                     || static_cast<errc>(why.code()) == errc::invalid_config);
   for (auto& x : queued) {
+    if (refused) {
+      x.rp.deliver(why);
+      continue;
+    }
     if (x.kind == op_kind::status)
       x.rp.deliver(make_error(errc::unknown_member,
                               id + " unreachable: " + self->system().render(why)));
@@ -313,8 +324,11 @@ void on_tick(client_self* self) {
     auto& q = kvp.second.queue;
     for (auto i = q.begin(); i != q.end();) {
       if (i->deadline <= now) {
+        auto why = st.last_conn_error.empty()
+                     ? std::string{}
+                     : " (last connection error: " + st.last_conn_error + ")";
         i->rp.deliver(make_error(errc::no_leader,
-                                 "no member reachable in time; not sent"));
+                                 "no member reachable in time; not sent" + why));
         i = q.erase(i);
       } else {
         ++i;
@@ -389,7 +403,8 @@ caf::behavior client_impl(client_self* self, client_options opts,
         return;
       c.dialing = false;
       c.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
-                          id, gate, st.creds, st.opts.handshake_timeout,
+                          id, gate, st.creds, caf::actor{},
+                          st.opts.handshake_timeout,
                           st.opts.timeout);
       self->monitor(c.link);
     },

@@ -40,6 +40,7 @@ struct gate_state {
   static inline const char* name = "raft.gate";
 
   caf::actor member;
+  caf::actor transport;
   member_id self_id;
   credentials_ptr creds;
   access_policy policy;
@@ -166,10 +167,12 @@ caf::result<outcome_vector> relay_batch(gate_self* self,
   return rp;
 }
 
-caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
+caf::behavior gate_impl(gate_self* self, caf::actor member,
+                        caf::actor transport, member_id self_id,
                         credentials_ptr creds, access_policy policy) {
   auto& st = self->state;
   st.member = std::move(member);
+  st.transport = std::move(transport);
   st.self_id = std::move(self_id);
   st.creds = std::move(creds);
   st.policy = std::move(policy);
@@ -248,6 +251,13 @@ caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
         return refuse(self, who, "anonymous handshake");
       s.peer = caf::actor_cast<caf::actor_addr>(src);
       self->monitor(src);
+      // A member that dialed us names its gate: our transport reaches it
+      // over this connection instead of dialing back (two TLS connections
+      // between the same two nodes break CAF 0.17's BASP).
+      if (s.member && proof.gate && proof.gate.node() == src->node()
+          && st.transport)
+        self->send(st.transport, inbound_atom::value, proof.identity,
+                   proof.gate);
       session_token token{random_bytes(16)};
       st.by_peer.emplace(s.peer, token.bytes);
       st.sessions.emplace(token.bytes, std::move(s));
@@ -332,10 +342,10 @@ caf::behavior gate_impl(gate_self* self, caf::actor member, member_id self_id,
 } // namespace
 
 caf::actor spawn_gate(caf::actor_system& sys, caf::actor member,
-                      member_id self_id, credentials_ptr creds,
-                      access_policy policy) {
-  return sys.spawn(gate_impl, std::move(member), std::move(self_id),
-                   std::move(creds), std::move(policy));
+                      caf::actor transport, member_id self_id,
+                      credentials_ptr creds, access_policy policy) {
+  return sys.spawn(gate_impl, std::move(member), std::move(transport),
+                   std::move(self_id), std::move(creds), std::move(policy));
 }
 
 void log_line(const std::string& who, const std::string& what) {

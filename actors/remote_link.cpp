@@ -28,6 +28,7 @@ struct link_state {
   member_id gate_id;
   caf::actor gate;
   credentials_ptr creds;
+  caf::actor own_gate;
   caf::timespan request_timeout;
   std::string client_nonce;
   std::string token;
@@ -112,9 +113,8 @@ caf::behavior forwarding(link_self* self) {
   };
 }
 
+/// The handshake failed: quit with the reason (our owner logs it).
 void fail(link_self* self, const caf::error& err) {
-  auto& st = self->state;
-  log_line(st.gate_id, "handshake failed: " + self->system().render(err));
   self->quit(err);
 }
 
@@ -139,6 +139,7 @@ void send_proof(link_self* self, auth_challenge& ch, caf::timespan timeout) {
   proof.gate_nonce = ch.gate_nonce;
   proof.identity = st.creds->identity();
   proof.certificate = st.creds->certificate_pem();
+  proof.gate = st.own_gate;
   auto sig = st.creds->sign(handshake_transcript("client", st.gate_id,
                                                  proof.identity,
                                                  st.client_nonce,
@@ -161,13 +162,14 @@ void send_proof(link_self* self, auth_challenge& ch, caf::timespan timeout) {
 
 caf::behavior link_impl(link_self* self, caf::actor owner, member_id gate_id,
                         caf::actor gate, credentials_ptr creds,
-                        caf::timespan handshake_timeout,
+                        caf::actor own_gate, caf::timespan handshake_timeout,
                         caf::timespan request_timeout) {
   auto& st = self->state;
   st.owner = std::move(owner);
   st.gate_id = std::move(gate_id);
   st.gate = std::move(gate);
   st.creds = std::move(creds);
+  st.own_gate = std::move(own_gate);
   st.request_timeout = request_timeout;
   st.client_nonce = random_bytes(16);
   self->monitor(st.gate);
@@ -198,11 +200,12 @@ caf::behavior link_impl(link_self* self, caf::actor owner, member_id gate_id,
 
 caf::actor spawn_link(caf::actor_system& sys, caf::actor owner,
                       member_id gate_id, caf::actor gate,
-                      credentials_ptr creds, caf::timespan handshake_timeout,
+                      credentials_ptr creds, caf::actor own_gate,
+                      caf::timespan handshake_timeout,
                       caf::timespan request_timeout) {
   return sys.spawn(link_impl, std::move(owner), std::move(gate_id),
-                   std::move(gate), std::move(creds), handshake_timeout,
-                   request_timeout);
+                   std::move(gate), std::move(creds), std::move(own_gate),
+                   handshake_timeout, request_timeout);
 }
 
 } // namespace raft::remote

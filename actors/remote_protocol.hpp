@@ -52,6 +52,9 @@ using dialed_atom = caf::atom_constant<caf::atom("dialed")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 /// Transport timer: try a peer again.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+/// Gate to its transport: a member authenticated over a connection it
+/// opened, and this is its gate (reach it over the same connection).
+using inbound_atom = caf::atom_constant<caf::atom("inbound")>;
 
 // -- handshake messages -------------------------------------------------------
 
@@ -83,12 +86,15 @@ struct auth_proof {
   std::string identity;
   std::string certificate;
   std::string signature;
+  /// A member's own gate, so the gate's side can open its session back over
+  /// this same connection (invalid for clients).
+  caf::actor gate;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, auth_proof& x) {
   return f(caf::meta::type_name("raft::auth_proof"), x.gate_nonce, x.identity,
-           x.certificate, x.signature);
+           x.certificate, x.signature, x.gate);
 }
 
 /// What the gate answers a valid proof with.
@@ -133,28 +139,36 @@ struct access_policy {
 };
 
 /// Spawns the gate of `member` (published in its place). It quits when the
-/// member does.
+/// member does. It tells `transport` `(inbound_atom, id, gate)` when a member
+/// authenticated and named its own gate.
 caf::actor spawn_gate(caf::actor_system& sys, caf::actor member,
-                      member_id self_id, credentials_ptr creds,
-                      access_policy policy);
+                      caf::actor transport, member_id self_id,
+                      credentials_ptr creds, access_policy policy);
 
 /// Spawns a link: it runs the handshake with `gate` (whose identity must be
 /// `gate_id`), tells `owner` `(ready_atom, gate_id)` once the session stands,
 /// and then forwards what local actors send it through the session. It quits
 /// (with the reason) when the handshake fails or the connection is lost.
 /// Requests it forwards time out after `request_timeout`.
+/// `own_gate` (members only) travels in the proof: see inbound_atom.
 caf::actor spawn_link(caf::actor_system& sys, caf::actor owner,
                       member_id gate_id, caf::actor gate,
-                      credentials_ptr creds, caf::timespan handshake_timeout,
+                      credentials_ptr creds, caf::actor own_gate,
+                      caf::timespan handshake_timeout,
                       caf::timespan request_timeout);
 
-/// Spawns a one-shot dialer (on its own thread): probes `id`'s TCP port,
-/// then asks the middleman (or caf::openssl's, with `tls`) to connect, and
-/// answers `owner` with `(dialed_atom, id, attempt, caf::actor gate)`, or
+/// Spawns a one-shot dialer (on its own thread): probes `id` (see
+/// remote_dialer.cpp), then asks the middleman (or caf::openssl's, when
+/// `tls` is enabled) to connect, and answers `owner` with
+/// `(dialed_atom, id, attempt, caf::actor gate)`, or
 /// `(dialed_atom, id, attempt, caf::error)`. Never blocks `owner`.
 void spawn_dialer(caf::actor_system& sys, caf::actor owner, member_id id,
-                  uint64_t attempt, bool tls, caf::timespan probe_timeout,
-                  caf::timespan connect_timeout);
+                  uint64_t attempt, tls_options tls,
+                  caf::timespan probe_timeout, caf::timespan connect_timeout);
+
+/// Whether the workarounds for caf::openssl 0.17.6 in
+/// remote_openssl_fix.cpp are in effect in this process.
+bool openssl_workarounds_active();
 
 /// Logs one line to stderr: "[raft <who>] <what>".
 void log_line(const std::string& who, const std::string& what);

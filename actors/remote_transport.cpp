@@ -40,13 +40,20 @@ namespace remote {
 namespace {
 
 struct peer {
+  /// We dial peers with a greater id; the others dial us, and we reach
+  /// their gate over the connection they opened (see inbound_atom). One
+  /// connection per pair: two TLS connections between the same two nodes
+  /// break CAF 0.17's BASP (docs/operations.md).
+  bool dials = false;
   /// Increments with every attempt; stale dialer answers are ignored.
   uint64_t attempt = 0;
   caf::actor link;
+  /// The peer's gate the link talks to.
+  caf::actor gate;
   bool connected = false;
   /// Current backoff step (before jitter).
   caf::timespan backoff{0};
-  /// Consecutive failures (only the first of a streak is logged loudly).
+  /// Consecutive failures (only the first of a streak is logged).
   uint64_t failures = 0;
 };
 
@@ -58,6 +65,9 @@ struct transport_state {
   remote_options opts;
   caf::timespan request_timeout;
   caf::actor member;
+  /// Our own gate: named in our handshakes so peers can answer over the
+  /// same connection.
+  caf::actor own_gate;
   std::map<member_id, peer> peers;
   std::minstd_rand rng;
 };
@@ -69,7 +79,7 @@ void dial(transport_self* self, const member_id& id) {
   auto& p = st.peers[id];
   ++p.attempt;
   spawn_dialer(self->system(), caf::actor_cast<caf::actor>(self), id,
-               p.attempt, st.opts.tls.enabled(), st.opts.probe_timeout,
+               p.attempt, st.opts.tls, st.opts.probe_timeout,
                st.opts.connect_timeout);
 }
 
@@ -90,8 +100,22 @@ void on_failure(transport_self* self, const member_id& id,
                 const std::string& what) {
   auto& p = self->state.peers[id];
   if (p.failures++ == 0)
-    log_line(self->state.self_id, id + ": " + what + " (retrying with backoff)");
-  retry_later(self, id);
+    log_line(self->state.self_id,
+             id + ": " + what
+               + (p.dials ? " (retrying with backoff)"
+                          : " (waiting for it to connect)"));
+  if (p.dials)
+    retry_later(self, id);
+}
+
+void start_link(transport_self* self, const member_id& id, caf::actor gate) {
+  auto& st = self->state;
+  auto& p = st.peers[id];
+  p.gate = gate;
+  p.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self), id,
+                      std::move(gate), st.creds, st.own_gate,
+                      st.opts.handshake_timeout, st.request_timeout);
+  self->monitor(p.link);
 }
 
 caf::behavior transport_impl(transport_self* self, member_id self_id,
@@ -120,13 +144,13 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
       if (!p.link || dm.source != p.link)
         continue;
       p.link = nullptr;
+      p.gate = nullptr;
       if (p.connected) {
         p.connected = false;
         p.backoff = caf::timespan{0};
-        log_line(st.self_id, "lost connection to " + kvp.first);
-        self->send(st.member, peer_atom::value, kvp.first, caf::actor{});
         p.failures = 0;
-        on_failure(self, kvp.first, "reconnecting");
+        self->send(st.member, peer_atom::value, kvp.first, caf::actor{});
+        on_failure(self, kvp.first, "lost the connection");
       } else {
         on_failure(self, kvp.first,
                    "handshake failed: " + self->system().render(dm.reason));
@@ -135,31 +159,57 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
     }
   });
   return {
+    [=](caf::publish_atom, caf::actor& gate) {
+      self->state.own_gate = std::move(gate);
+    },
     [=](caf::connect_atom, const member_id& id) {
       auto& st = self->state;
       if (!st.member) {
         st.member = caf::actor_cast<caf::actor>(self->current_sender());
         self->monitor(st.member);
       }
-      if (st.peers.count(id) == 0)
+      if (st.peers.count(id) > 0)
+        return;
+      auto& p = st.peers[id];
+      p.dials = st.self_id < id;
+      if (p.dials)
         dial(self, id);
     },
     [=](dialed_atom, const member_id& id, uint64_t attempt,
         caf::actor& gate) {
-      auto& st = self->state;
-      auto& p = st.peers[id];
+      auto& p = self->state.peers[id];
       if (attempt != p.attempt || p.link)
         return;
-      p.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
-                          id, gate, st.creds, st.opts.handshake_timeout,
-                          st.request_timeout);
-      self->monitor(p.link);
+      start_link(self, id, std::move(gate));
     },
     [=](dialed_atom, const member_id& id, uint64_t attempt,
         caf::error& err) {
       if (attempt != self->state.peers[id].attempt)
         return;
       on_failure(self, id, self->system().render(err));
+    },
+    [=](inbound_atom, const member_id& id, caf::actor& gate) {
+      // Only our own gate tells us this, after the peer proved its id.
+      auto& st = self->state;
+      if (caf::actor_cast<caf::actor>(self->current_sender()) != st.own_gate)
+        return;
+      auto i = st.peers.find(id);
+      if (i == st.peers.end() || i->second.dials)
+        return;
+      auto& p = i->second;
+      if (p.link && p.gate == gate)
+        return; // Same connection, session already up (or coming).
+      if (p.link) {
+        // The peer reconnected before we noticed the old connection die.
+        self->demonitor(p.link);
+        self->send_exit(p.link, caf::exit_reason::user_shutdown);
+        p.link = nullptr;
+        if (p.connected) {
+          p.connected = false;
+          self->send(st.member, peer_atom::value, id, caf::actor{});
+        }
+      }
+      start_link(self, id, std::move(gate));
     },
     [=](ready_atom, const member_id& id) {
       auto& st = self->state;
@@ -229,6 +279,13 @@ caf::error configure_remote(caf::actor_system_config& cfg,
     cfg.openssl_key = tls.key;
     cfg.openssl_cafile = tls.ca_file;
     cfg.load<caf::openssl::manager>();
+    // Without these, one failed TLS connection closes the process's other
+    // TLS connections, and an idle TCP connection stalls all of them.
+    if (!remote::openssl_workarounds_active())
+      return make_error(errc::invalid_config,
+                        "the caf::openssl workarounds are not in effect "
+                        "(link raft_actors into the executable, not into a "
+                        "shared library)");
   }
   // CAF 0.17 notices a silent partition only with heartbeats and a
   // connection timeout (both off by default).
@@ -299,7 +356,9 @@ spawn_remote_impl(caf::actor_system& sys, config cfg,
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
   };
   auto gate = remote::spawn_gate(sys, caf::actor_cast<caf::actor>(*member),
-                                 cfg.host_port, *creds, policy);
+                                 transport, cfg.host_port, *creds, policy);
+  // Before any connect request from the member (sent after the adds below).
+  caf::anon_send(transport, caf::publish_atom::value, gate);
   auto port = tls ? caf::openssl::publish(gate, hp->second,
                                           hp->first.c_str(), true)
                   : sys.middleman().publish(gate, hp->second,

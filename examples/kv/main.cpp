@@ -154,11 +154,21 @@ raft::tls_options tls_of(const args& a) {
   return tls;
 }
 
+/// Renders an error before an actor system exists.
+std::string describe(const caf::error& err) {
+  if (err.category() != raft::errc_category)
+    return to_string(err);
+  auto result = raft::to_string(static_cast<raft::errc>(err.code()));
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    result += ": " + ctx.get_as<std::string>(0);
+  return result;
+}
+
 /// Prepares the actor system's config; configuration errors exit 2.
 void setup(caf::actor_system_config& cfg, const raft::tls_options& tls) {
   if (auto err = raft::configure_remote(cfg, tls)) {
-    std::cerr << "raft-kv: " << to_string(err) << '\n';
-    // Errors of category raft render better once registered; say it plainly.
+    std::cerr << "raft-kv: " << describe(err) << '\n';
     std::exit(exit_usage);
   }
 }
