@@ -307,8 +307,7 @@ void on_conn_down(client_self* self, const member_id& id,
       continue;
     }
     if (x.kind == op_kind::status)
-      x.rp.deliver(make_error(errc::unknown_member,
-                              id + " unreachable: " + self->system().render(why)));
+      x.rp.deliver(why); // It names the member.
     else
       submit(self, std::move(x));
   }

@@ -1,0 +1,215 @@
+// raft-kv-bench: sustained put rate through the client library against a
+// running cluster (for the figures in docs/operations.md).
+//
+//   raft-kv-bench --cluster H1:P1,... [--seconds S] [--threads T]
+//                 [--outstanding N] [--value-size B] [TLS options]
+//
+// --threads T: T threads each doing blocking puts one after another (the
+// library coalesces what they send concurrently). --outstanding N: one
+// actor keeping N puts in flight instead. Prints puts/s and latencies.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "raft/client.hpp"
+#include "raft/remote.hpp"
+
+#include "kv_client.hpp"
+#include "kv_command.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::vector<std::string> cluster;
+  int seconds = 5;
+  int threads = 0;
+  int outstanding = 0;
+  size_t value_size = 16;
+  raft::tls_options tls;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "raft-kv-bench: " << why
+            << "\nusage: raft-kv-bench --cluster H:P,... [--seconds S] "
+               "[--threads T | --outstanding N] [--value-size B] "
+               "[--tls-cert F --tls-key F --tls-ca F]\n";
+  std::exit(2);
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    auto c = s.find(',', start);
+    if (c == std::string::npos)
+      c = s.size();
+    if (c > start)
+      out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+void report(const char* what, size_t ok, size_t failed, double secs,
+            std::vector<double>& lat_ms) {
+  std::sort(lat_ms.begin(), lat_ms.end());
+  auto pct = [&](double p) {
+    return lat_ms.empty() ? 0.0
+                          : lat_ms[std::min(lat_ms.size() - 1,
+                                            static_cast<size_t>(p * lat_ms.size()))];
+  };
+  std::printf("%s: %zu puts acknowledged in %.1f s = %.0f puts/s (%zu failed); "
+              "latency p50 %.2f ms, p99 %.2f ms\n",
+              what, ok, secs, ok / secs, failed, pct(0.5), pct(0.99));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc)
+      usage(a + " needs a value");
+    std::string v = argv[++i];
+    if (a == "--cluster")
+      o.cluster = split(v);
+    else if (a == "--seconds")
+      o.seconds = std::stoi(v);
+    else if (a == "--threads")
+      o.threads = std::stoi(v);
+    else if (a == "--outstanding")
+      o.outstanding = std::stoi(v);
+    else if (a == "--value-size")
+      o.value_size = std::stoul(v);
+    else if (a == "--tls-cert")
+      o.tls.certificate = v;
+    else if (a == "--tls-key")
+      o.tls.key = v;
+    else if (a == "--tls-ca")
+      o.tls.ca_file = v;
+    else
+      usage("unknown option " + a);
+  }
+  if (o.cluster.empty())
+    usage("--cluster is required");
+  if (o.threads == 0 && o.outstanding == 0)
+    o.threads = 1;
+  caf::actor_system_config cfg;
+  if (auto err = raft::configure_remote(cfg, o.tls))
+    usage("bad configuration");
+  caf::actor_system sys{cfg};
+  raft::client_options copts;
+  copts.cluster = o.cluster;
+  copts.tls = o.tls;
+  copts.timeout = std::chrono::seconds(10);
+  auto c = kv::client::make(sys, copts);
+  if (!c)
+    usage(sys.render(c.error()));
+  std::string value(o.value_size, 'x');
+  // Warm up: connect, find the leader.
+  (*c)->put("warmup", value);
+  auto deadline = clock_type::now() + std::chrono::seconds(o.seconds);
+  auto t0 = clock_type::now();
+  std::atomic<size_t> ok{0};
+  std::atomic<size_t> failed{0};
+  std::mutex mtx;
+  std::vector<double> lat_ms;
+  if (o.threads > 0) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < o.threads; ++t)
+      threads.emplace_back([&, t] {
+        std::vector<double> mine;
+        for (size_t i = 0; clock_type::now() < deadline; ++i) {
+          auto start = clock_type::now();
+          auto r = (*c)->put("t" + std::to_string(t) + "-" + std::to_string(i),
+                             value);
+          auto d = std::chrono::duration<double, std::milli>(clock_type::now()
+                                                             - start);
+          if (r.outcome == kv::outcome::ok) {
+            ++ok;
+            mine.push_back(d.count());
+          } else {
+            ++failed;
+          }
+        }
+        std::lock_guard<std::mutex> guard{mtx};
+        lat_ms.insert(lat_ms.end(), mine.begin(), mine.end());
+      });
+    for (auto& th : threads)
+      th.join();
+    auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+    std::string what = "library, " + std::to_string(o.threads)
+                       + " blocking threads";
+    report(what.c_str(), ok, failed, secs, lat_ms);
+    return 0;
+  }
+  // N puts in flight from one actor.
+  auto hdl = (*c)->handle();
+  auto n = o.outstanding;
+  caf::scoped_actor self{sys};
+  auto lat = std::make_shared<std::vector<double>>();
+  auto counts = std::make_shared<std::pair<size_t, size_t>>(0, 0);
+  auto driver = sys.spawn([=](caf::event_based_actor* me) -> caf::behavior {
+    auto next = std::make_shared<size_t>(0);
+    auto in_flight = std::make_shared<int>(0);
+    auto done = std::make_shared<caf::response_promise>();
+    std::shared_ptr<std::function<void()>> send_one
+      = std::make_shared<std::function<void()>>();
+    *send_one = [=] {
+      if (clock_type::now() >= deadline) {
+        if (*in_flight == 0)
+          done->deliver(caf::ok_atom::value);
+        return;
+      }
+      ++*in_flight;
+      auto start = clock_type::now();
+      me->request(hdl, std::chrono::seconds(20), raft::append_atom::value,
+                  kv::put_cmd("o" + std::to_string((*next)++), value))
+        .then(
+          [=](raft::append_reply&) {
+            --*in_flight;
+            ++counts->first;
+            lat->push_back(std::chrono::duration<double, std::milli>(
+                             clock_type::now() - start)
+                             .count());
+            (*send_one)();
+          },
+          [=](caf::error&) {
+            --*in_flight;
+            ++counts->second;
+            (*send_one)();
+          });
+    };
+    return {
+      [=](caf::ok_atom) {
+        *done = me->make_response_promise();
+        for (int i = 0; i < n; ++i)
+          (*send_one)();
+        return caf::delegated<caf::ok_atom>{};
+      },
+    };
+  });
+  self->request(driver, caf::infinite, caf::ok_atom::value)
+    .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::string what = "library, " + std::to_string(n) + " puts in flight";
+  report(what.c_str(), counts->first, counts->second, secs, *lat);
+  self->send_exit(driver, caf::exit_reason::user_shutdown);
+  std::fflush(stdout);
+  std::_Exit(0);
+}
