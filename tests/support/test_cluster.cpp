@@ -1,11 +1,13 @@
 #include "test_cluster.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/mailbox_element.hpp"
 #include "caf/send.hpp"
+#include "caf/stateful_actor.hpp"
 
 #include "raft/errc.hpp"
 #include "raft/messages.hpp"
@@ -21,6 +23,41 @@ bool sim_network::allows(const member_id& from, const member_id& to,
   return !(drop_if && drop_if(from, to, msg));
 }
 
+std::vector<caf::timespan> sim_network::plan(const member_id& from,
+                                             const member_id& to,
+                                             const caf::message& msg,
+                                             bool one_way) {
+  std::vector<caf::timespan> result;
+  if (!allows(from, to, msg))
+    return result;
+  auto i = faults.find({from, to});
+  if (i == faults.end()) {
+    result.emplace_back(0);
+    return result;
+  }
+  auto& f = i->second;
+  std::uniform_real_distribution<double> coin{0.0, 1.0};
+  if (f.drop > 0 && coin(rng) < f.drop)
+    return result;
+  size_t copies = 1;
+  if (one_way && f.duplicate > 0 && coin(rng) < f.duplicate) {
+    copies = 2;
+    ++duplicated;
+  }
+  for (size_t k = 0; k < copies; ++k) {
+    auto d = f.delay_min;
+    if (f.delay_max > f.delay_min) {
+      std::uniform_int_distribution<int64_t> dist{f.delay_min.count(),
+                                                  f.delay_max.count()};
+      d = caf::timespan{dist(rng)};
+    }
+    if (d.count() > 0)
+      ++delayed;
+    result.push_back(d);
+  }
+  return result;
+}
+
 void sim_network::partition(const std::vector<member_id>& group,
                             const std::vector<member_id>& all) {
   std::set<member_id> inside(group.begin(), group.end());
@@ -32,30 +69,108 @@ void sim_network::partition(const std::vector<member_id>& group,
 
 namespace {
 
+using relay_atom = caf::atom_constant<caf::atom("relay")>;
+
+/// Storage of one incarnation of a member: the member's storage until the
+/// incarnation crashes, after which every write fails (so a batch its log
+/// writer had not written by then is lost, as with a real crash).
+class incarnation_storage : public storage {
+public:
+  incarnation_storage(storage_ptr inner, std::shared_ptr<bool> crashed)
+    : inner_(std::move(inner)), crashed_(std::move(crashed)) {
+    // nop
+  }
+
+  caf::expected<recovered_state> load() override {
+    return inner_->load();
+  }
+
+  caf::error write(const write_batch& batch) override {
+    if (*crashed_)
+      return make_error(errc::storage_failure, "the member crashed");
+    return inner_->write(batch);
+  }
+
+  caf::expected<entry_vector> read(index_t from, index_t to) override {
+    return inner_->read(from, to);
+  }
+
+  caf::error compact(snapshot_meta meta) override {
+    if (*crashed_)
+      return make_error(errc::storage_failure, "the member crashed");
+    return inner_->compact(meta);
+  }
+
+  caf::error reset(snapshot_meta meta) override {
+    if (*crashed_)
+      return make_error(errc::storage_failure, "the member crashed");
+    return inner_->reset(meta);
+  }
+
+private:
+  storage_ptr inner_;
+  std::shared_ptr<bool> crashed_;
+};
+
+struct relay_state {
+  static inline const char* name = "raft.test.relay";
+  uint64_t next_token = 0;
+  /// Messages delayed by the network, by token.
+  std::map<uint64_t, caf::mailbox_element_ptr> held;
+};
+
+/// Delivers `elem` to the current incarnation of `to`, if there is one.
+void deliver(sim_network& net, const member_id& to,
+             caf::mailbox_element_ptr elem, caf::execution_unit* ctx) {
+  auto i = net.actors.find(to);
+  if (i == net.actors.end() || !i->second) {
+    ++net.dropped;
+    return;
+  }
+  ++net.delivered;
+  caf::actor_cast<caf::abstract_actor*>(i->second)->enqueue(std::move(elem),
+                                                             ctx);
+}
+
 /// Forwards everything from member `from` to the current incarnation of
 /// member `to`, keeping the original sender and request id, unless the
-/// network drops it.
-caf::behavior relay(caf::event_based_actor* self,
+/// network drops it; copies the network delays wait here on a timer.
+caf::behavior relay(caf::stateful_actor<relay_state>* self,
                     std::shared_ptr<sim_network> net, member_id from,
                     member_id to) {
   self->set_default_handler(
     [=](caf::scheduled_actor* ptr,
         caf::message_view& view) -> caf::result<caf::message> {
       auto msg = view.move_content_to_message();
-      auto dest = net->actors[to];
-      if (!dest || !net->allows(from, to, msg)) {
+      auto elem = ptr->current_mailbox_element();
+      auto copies = net->plan(from, to, msg, !elem->mid.is_request());
+      if (copies.empty()) {
         ++net->dropped;
         return caf::delegated<caf::message>{};
       }
-      ++net->delivered;
-      auto elem = ptr->current_mailbox_element();
-      caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(
-        caf::make_mailbox_element(elem->sender, elem->mid,
-                                  std::move(elem->stages), std::move(msg)),
-        ptr->context());
+      for (auto d : copies) {
+        auto copy = caf::make_mailbox_element(elem->sender, elem->mid,
+                                              elem->stages, msg);
+        if (d.count() == 0) {
+          deliver(*net, to, std::move(copy), ptr->context());
+        } else {
+          auto token = self->state.next_token++;
+          self->state.held.emplace(token, std::move(copy));
+          self->delayed_send(self, d, relay_atom::value, token);
+        }
+      }
       return caf::delegated<caf::message>{};
     });
-  return {[](caf::unit_t) {}};
+  return {
+    [=](relay_atom, uint64_t token) {
+      auto i = self->state.held.find(token);
+      if (i == self->state.held.end())
+        return;
+      auto elem = std::move(i->second);
+      self->state.held.erase(i);
+      deliver(*net, to, std::move(elem), self->context());
+    },
+  };
 }
 
 } // namespace
@@ -80,6 +195,7 @@ void test_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
   sys = std::make_unique<caf::actor_system>(cfg);
   sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
   net = std::make_shared<sim_network>();
+  net->rng.seed(seed ^ 0x6e6574776f726bULL); // "network"
   auto n = initial.size();
   for (size_t i = 0; i < n; ++i) {
     ids.push_back("127.0.0.1:" + std::to_string(7001 + i));
@@ -105,6 +221,9 @@ void test_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
   members.resize(n);
   machines.resize(n);
   alive_.resize(n);
+  crashed_.resize(n);
+  exit_reasons_.resize(n);
+  paused_.resize(n, false);
   for (size_t i = 0; i < n; ++i)
     spawn_member_at(i);
   run();
@@ -121,17 +240,41 @@ test_cluster::~test_cluster() {
   sched->run();
 }
 
-void test_cluster::spawn_member_at(size_t i) {
+void test_cluster::spawn_member_at(size_t i, bool route) {
   machines[i] = std::make_shared<kv_machine>();
-  auto m = spawn_member(*sys, configs[i], machines[i], storages[i]);
+  // Forget the previous incarnation's writer (its address may be reused).
+  for (auto w = writers_.begin(); w != writers_.end();) {
+    if (w->second == i) {
+      disk_ready_.erase(w->first);
+      w = writers_.erase(w);
+    } else {
+      ++w;
+    }
+  }
+  paused_[i] = false;
+  crashed_[i] = std::make_shared<bool>(false);
+  auto store = std::make_shared<incarnation_storage>(storages[i], crashed_[i]);
+  auto m = spawn_member(*sys, configs[i], machines[i], std::move(store));
   if (!m)
     throw std::runtime_error("spawn_member failed: " + sys->render(m.error()));
   members[i] = *m;
   auto flag = std::make_shared<bool>(true);
   alive_[i] = flag;
-  members[i]->attach_functor([flag] { *flag = false; });
-  net->actors[ids[i]] = caf::actor_cast<caf::actor>(members[i]);
-  sched->run(); // let the member initialize before anyone talks to it
+  auto why = std::make_shared<std::string>();
+  exit_reasons_[i] = why;
+  auto* system = sys.get();
+  members[i]->attach_functor([flag, why, system](const caf::error& reason) {
+    *flag = false;
+    *why = reason ? system->render(reason) : "normal exit";
+  });
+  net->actors[ids[i]] = route ? caf::actor_cast<caf::actor>(members[i])
+                              : caf::actor{};
+  run(); // let the member initialize before anyone talks to it
+  if (alive(i)) {
+    auto jobs = jobs_of(i);
+    if (jobs.size() > 1 && jobs[1] != nullptr)
+      writers_[jobs[1]] = i;
+  }
   for (size_t j = 0; j < size(); ++j)
     if (j != i)
       call_ok(i, caf::make_message(caf::add_atom::value, ids[j],
@@ -150,14 +293,68 @@ void test_cluster::start_all() {
 }
 
 void test_cluster::crash(size_t i) {
-  caf::anon_send_exit(members[i], caf::exit_reason::kill);
+  if (paused_[i])
+    resume(i);
+  *crashed_[i] = true;
+  for (auto job : jobs_of(i)) {
+    writers_.erase(job);
+    disk_ready_.erase(job);
+  }
+  // An urgent exit message is handled before anything else in the mailbox:
+  // the member dies now, not after working off its backlog.
+  auto ptr = caf::actor_cast<caf::strong_actor_ptr>(members[i]);
+  if (ptr && alive(i)) {
+    ptr->enqueue(nullptr, caf::make_message_id(caf::message_priority::high),
+                 caf::make_message(caf::exit_msg{ptr->address(),
+                                                 caf::exit_reason::kill}),
+                 nullptr);
+    sched->prioritize(members[i]);
+    sched->run_once();
+  }
   net->actors[ids[i]] = caf::actor{};
   run();
 }
 
 void test_cluster::restart(size_t i) {
-  spawn_member_at(i);
+  spawn_member_at(i, route_before_start);
   call_ok(i, caf::make_message(start_atom::value));
+  net->actors[ids[i]] = caf::actor_cast<caf::actor>(members[i]);
+}
+
+std::vector<caf::resumable*> test_cluster::jobs_of(size_t i) {
+  std::vector<caf::resumable*> result;
+  if (!alive(i))
+    return result;
+  auto job = [](const auto& handle) {
+    return dynamic_cast<caf::resumable*>(
+      caf::actor_cast<caf::abstract_actor*>(handle));
+  };
+  auto& st = state(i);
+  result.push_back(job(members[i]));
+  result.push_back(st.writer ? job(st.writer) : nullptr);
+  result.push_back(st.sm ? job(st.sm) : nullptr);
+  return result;
+}
+
+void test_cluster::pause(size_t i) {
+  if (paused_[i] || !alive(i))
+    return;
+  paused_[i] = true;
+  for (auto job : jobs_of(i))
+    if (job != nullptr)
+      frozen_.insert(job);
+}
+
+void test_cluster::resume(size_t i) {
+  if (!paused_[i])
+    return;
+  paused_[i] = false;
+  for (auto job : jobs_of(i))
+    frozen_.erase(job);
+}
+
+bool test_cluster::paused(size_t i) const {
+  return paused_[i];
 }
 
 std::optional<size_t> test_cluster::leader() {
@@ -177,13 +374,57 @@ std::optional<size_t> test_cluster::leader() {
 
 // -- driving ------------------------------------------------------------------------------
 
+bool test_cluster::next_runnable() {
+  if (frozen_.empty() && (writers_.empty() || !disk_latency))
+    return sched->has_job();
+  auto& jobs = sched->jobs;
+  auto t = now();
+  for (auto i = jobs.begin(); i != jobs.end(); ++i) {
+    auto job = *i;
+    if (frozen_.count(job) > 0)
+      continue;
+    if (disk_latency) {
+      auto w = writers_.find(job);
+      if (w != writers_.end()) {
+        auto r = disk_ready_.find(job);
+        if (r == disk_ready_.end()) {
+          auto latency = disk_latency(w->second);
+          if (latency.count() > 0) {
+            disk_ready_.emplace(job, t + latency);
+            continue;
+          }
+        } else if (r->second > t) {
+          continue;
+        } else {
+          disk_ready_.erase(r);
+        }
+      }
+    }
+    if (i != jobs.begin())
+      std::rotate(jobs.begin(), i, std::next(i));
+    return true;
+  }
+  return false;
+}
+
 size_t test_cluster::run() {
   size_t n = 0;
-  while (sched->try_run_once()) {
+  while (next_runnable()) {
+    sched->run_once();
     ++n;
+    ++messages_run_;
     check_safety();
   }
   return n;
+}
+
+caf::actor_clock::time_point test_cluster::now() const {
+  return sched->clock().now();
+}
+
+void test_cluster::jump_clock(caf::timespan d) {
+  sched->advance_time(d);
+  run();
 }
 
 void test_cluster::advance(caf::timespan d, caf::timespan tick) {
@@ -232,6 +473,16 @@ test_cluster::append(size_t i, payload cmd, caf::timespan limit) {
   auto slot = append_async(i, std::move(cmd));
   run_until([&] { return slot->done; }, limit);
   return slot;
+}
+
+void test_cluster::request_async(size_t i, caf::message msg,
+                                 caf::timespan timeout, reply_fn done) {
+  auto dest = caf::actor_cast<caf::actor>(members[i]);
+  sys->spawn([=](caf::event_based_actor* self) {
+    self->request(dest, timeout, msg)
+      .then([=](append_reply& r) { done(std::move(r)); },
+            [=](caf::error& err) { done(std::move(err)); });
+  });
 }
 
 caf::error test_cluster::call_ok(size_t i, caf::message msg) {
