@@ -1,0 +1,912 @@
+#include "simulation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "caf/message.hpp"
+#include "caf/sec.hpp"
+
+#include "raft/errc.hpp"
+
+#include "linearizability.hpp"
+#include "test_cluster.hpp"
+
+namespace raft::test::sim {
+
+// -- names ---------------------------------------------------------------------------
+
+namespace {
+
+const char* variant_names[] = {
+  "none",
+  "skip_vote_log_check",
+  "commit_old_terms_by_counting",
+  "keep_conflicting_suffix",
+  "ack_before_durable",
+  "serve_reads_without_quorum_check",
+};
+
+const char* fault_names[] = {
+  "partition", "one_way", "isolate_leader", "drop",    "duplicate",
+  "delay",     "reorder", "heal",           "crash",   "power_loss",
+  "restart",   "pause",   "resume",         "clock_jump",
+};
+
+} // namespace
+
+std::vector<variant> broken_variants() {
+  return {variant::skip_vote_log_check, variant::commit_old_terms_by_counting,
+          variant::keep_conflicting_suffix, variant::ack_before_durable,
+          variant::serve_reads_without_quorum_check};
+}
+
+std::string to_string(variant x) {
+  return variant_names[static_cast<size_t>(x)];
+}
+
+bool from_string(const std::string& str, variant& out) {
+  for (size_t i = 0; i < std::size(variant_names); ++i) {
+    if (str == variant_names[i]) {
+      out = static_cast<variant>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string to_string(fault x) {
+  return fault_names[static_cast<size_t>(x)];
+}
+
+// -- stats ----------------------------------------------------------------------------
+
+uint64_t stats::total_faults() const {
+  uint64_t n = 0;
+  for (auto x : faults)
+    n += x;
+  return n;
+}
+
+stats& stats::operator+=(const stats& x) {
+  runs += x.runs;
+  steps += x.steps;
+  settle_ms += x.settle_ms;
+  messages += x.messages;
+  delivered += x.delivered;
+  dropped += x.dropped;
+  duplicated += x.duplicated;
+  delayed += x.delayed;
+  for (size_t i = 0; i < fault_kinds; ++i)
+    faults[i] += x.faults[i];
+  elections += x.elections;
+  ops_ok += x.ops_ok;
+  ops_failed += x.ops_failed;
+  ops_unknown += x.ops_unknown;
+  ops_checked += x.ops_checked;
+  queries += x.queries;
+  applied += x.applied;
+  check_steps += x.check_steps;
+  undecided += x.undecided;
+  stalls += x.stalls;
+  violations += x.violations;
+  return *this;
+}
+
+std::string summary(const stats& x) {
+  std::ostringstream out;
+  out << x.runs << " runs, " << x.steps << " steps (simulated ms) + "
+      << x.settle_ms << " ms settling, " << x.messages << " messages run, "
+      << x.delivered << " delivered between members (" << x.dropped
+      << " dropped, " << x.duplicated << " duplicated, " << x.delayed
+      << " delayed); faults: " << x.total_faults() << " (";
+  for (size_t i = 0; i < fault_kinds; ++i)
+    out << (i > 0 ? ", " : "") << fault_names[i] << ' ' << x.faults[i];
+  out << "); " << x.elections << " elections; operations: " << x.ops()
+      << " (" << x.ops_ok << " ok, " << x.ops_failed << " failed, "
+      << x.ops_unknown << " unknown; " << x.queries << " queries), "
+      << x.ops_checked << " checked, " << x.applied << " commands applied; "
+      << x.undecided << " undecided; " << x.stalls << " idle stalls; "
+      << x.violations << " violations";
+  return out.str();
+}
+
+// -- the simulation ---------------------------------------------------------------
+
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// A client: one operation at a time.
+struct client {
+  uint64_t id = 0;
+  bool busy = false;
+  uint64_t counter = 0;
+  /// The member it talked to last (clients stick to one while it answers).
+  size_t member = 0;
+};
+
+/// Something the fault schedule does later (restart, resume).
+struct scheduled {
+  uint64_t step;
+  fault kind;
+  size_t member;
+};
+
+class simulation {
+public:
+  explicit simulation(const options& opts)
+    : opts_(opts), rng_(opts.seed * 0x9e3779b97f4a7c15ULL + 1) {
+    // nop
+  }
+
+  ~simulation() {
+    // Client callbacks may still run while the cluster shuts down: they touch
+    // this object, so the cluster goes first.
+    c_.reset();
+  }
+
+  result run();
+
+private:
+  // -- setup ------------------------------------------------------------------
+
+  void draw_setup();
+
+  // -- the schedule -----------------------------------------------------------
+
+  void maybe_fault();
+  void inject(fault f);
+  void run_scheduled();
+  void crash(size_t i, uint64_t down_ms);
+  void links_fault(fault f);
+
+  // -- clients --------------------------------------------------------------------
+
+  void clients_act();
+  void issue(client& c);
+
+  // -- observing ------------------------------------------------------------------
+
+  void observe_roles();
+  void event(const std::string& text);
+  std::string name(size_t i) const {
+    return "n" + std::to_string(i + 1);
+  }
+  uint64_t now_ns() const {
+    return static_cast<uint64_t>((c_->now() - start_).count());
+  }
+  uint64_t now_ms() const {
+    return now_ns() / 1'000'000;
+  }
+
+  // -- the end ---------------------------------------------------------------------
+
+  std::string settle();
+  std::string converged_or_why();
+  std::string check_apply_order();
+  std::string check_history();
+  void fail(const std::string& what);
+
+  // -- random helpers --------------------------------------------------------------
+
+  uint64_t uniform(uint64_t lo, uint64_t hi) {
+    return std::uniform_int_distribution<uint64_t>{lo, hi}(rng_);
+  }
+  double unit() {
+    return std::uniform_real_distribution<double>{0.0, 1.0}(rng_);
+  }
+  bool chance(double p) {
+    return unit() < p;
+  }
+  template <class T>
+  const T& pick(const std::vector<T>& xs) {
+    return xs[uniform(0, xs.size() - 1)];
+  }
+  std::vector<size_t> live_members() const;
+
+  // -- state -------------------------------------------------------------------------
+
+  options opts_;
+  std::mt19937_64 rng_;
+  result res_;
+  std::unique_ptr<test_cluster> c_;
+  caf::actor_clock::time_point start_;
+  uint64_t step_ = 0;
+
+  // Drawn from the seed.
+  size_t n_ = 3;
+  std::vector<std::string> keys_;
+  std::vector<client> clients_;
+  double fault_rate_ = 0; // per step
+  double op_rate_ = 0;    // per idle client and step
+  uint64_t disk_latency_max_ = 0;
+  bool queries_ = false;
+
+  std::vector<scheduled> later_;
+  uint64_t last_heal_ = 0;
+  /// Values written per key (cas picks its expected value among them).
+  std::map<std::string, std::vector<std::string>> written_;
+  lin::history hist_;
+  std::vector<std::pair<role, term_t>> roles_;
+  std::deque<std::string> trace_;
+  bool stopped_ = false;
+};
+
+std::vector<size_t> simulation::live_members() const {
+  std::vector<size_t> result;
+  for (size_t i = 0; i < n_; ++i)
+    if (c_->alive(i))
+      result.push_back(i);
+  return result;
+}
+
+void simulation::event(const std::string& text) {
+  std::ostringstream line;
+  line << "[" << std::setw(5) << now_ms() << " ms, step " << step_ << "] "
+       << text;
+  auto str = line.str();
+  // FNV-1a over every event: replays of a seed must agree.
+  for (unsigned char ch : str) {
+    res_.fingerprint ^= ch;
+    res_.fingerprint *= 0x100000001b3ULL;
+  }
+  trace_.push_back(std::move(str));
+  while (trace_.size() > opts_.trace_size)
+    trace_.pop_front();
+}
+
+void simulation::fail(const std::string& what) {
+  if (!res_.violation.empty())
+    return;
+  res_.violation = what;
+  res_.step = step_;
+  stopped_ = true;
+  event("VIOLATION: " + what);
+}
+
+void simulation::draw_setup() {
+  n_ = opts_.members != 0 ? opts_.members : (uniform(0, 1) == 0 ? 3 : 5);
+  auto nclients = uniform(2, 4);
+  auto nkeys = uniform(1, 3);
+  for (size_t k = 0; k < nkeys; ++k)
+    keys_.push_back(std::string(1, static_cast<char>('a' + k)));
+  for (size_t k = 0; k < nclients; ++k) {
+    client cl;
+    cl.id = k + 1;
+    clients_.push_back(cl);
+  }
+  static const size_t entries_choices[] = {1, 2, 3, 16, 1024};
+  static const size_t in_flight_choices[] = {1, 2, 4, 8};
+  static const uint64_t disk_choices[] = {0, 1, 2, 5, 10};
+  auto max_entries = entries_choices[uniform(0, 4)];
+  auto in_flight = in_flight_choices[uniform(0, 3)];
+  disk_latency_max_ = disk_choices[uniform(0, 4)];
+  auto check_quorum = uniform(0, 3) != 0;
+  fault_rate_ = 1.0 / static_cast<double>(uniform(60, 250));
+  op_rate_ = 1.0 / static_cast<double>(uniform(5, 40));
+  queries_ = opts_.queries;
+  auto broken = opts_.broken;
+  c_ = std::make_unique<test_cluster>(
+    n_, rng_(), [=](size_t, config& cfg) {
+      cfg.max_entries_per_message = max_entries;
+      cfg.max_in_flight = in_flight;
+      cfg.check_quorum = check_quorum;
+      switch (broken) {
+        case variant::none:
+          break;
+        case variant::skip_vote_log_check:
+          cfg.broken.skip_vote_log_check = true;
+          break;
+        case variant::commit_old_terms_by_counting:
+          cfg.broken.commit_old_terms_by_counting = true;
+          break;
+        case variant::keep_conflicting_suffix:
+          cfg.broken.keep_conflicting_suffix = true;
+          break;
+        case variant::ack_before_durable:
+          cfg.broken_ack_before_durable = true;
+          break;
+        case variant::serve_reads_without_quorum_check:
+          break;
+      }
+    });
+  if (disk_latency_max_ > 0) {
+    // Each batch waits 0..max ms at the writer (drawn from the network's
+    // random source: the order of writes is deterministic, so is this).
+    auto net = c_->net;
+    auto hi = static_cast<int64_t>(disk_latency_max_);
+    c_->disk_latency = [net, hi](size_t) {
+      std::uniform_int_distribution<int64_t> dist{0, hi};
+      return caf::timespan{milliseconds{dist(net->rng)}};
+    };
+  }
+  std::ostringstream setup;
+  setup << n_ << " members, " << nclients << " clients, keys "
+        << nkeys << ", max_entries_per_message " << max_entries
+        << ", max_in_flight " << in_flight << ", disk latency 0-"
+        << disk_latency_max_ << " ms, check_quorum "
+        << (check_quorum ? "on" : "off") << ", a fault every ~"
+        << static_cast<int>(1.0 / fault_rate_) << " ms, an op every ~"
+        << static_cast<int>(1.0 / op_rate_) << " ms per idle client"
+        << (queries_ ? ", gets also as queries" : "") << ", variant "
+        << to_string(broken);
+  res_.setup = setup.str();
+  roles_.assign(n_, {role::idle, 0});
+}
+
+// -- faults -------------------------------------------------------------------------
+
+void simulation::maybe_fault() {
+  // Never more than 1.5 s without a heal, so progress stays possible.
+  if (step_ - last_heal_ > 1500) {
+    inject(fault::heal);
+    return;
+  }
+  if (!chance(fault_rate_))
+    return;
+  static const std::pair<fault, unsigned> weights[] = {
+    {fault::partition, 10}, {fault::one_way, 6},   {fault::isolate_leader, 8},
+    {fault::drop, 8},       {fault::duplicate, 6}, {fault::delay, 6},
+    {fault::reorder, 8},    {fault::heal, 20},     {fault::crash, 10},
+    {fault::power_loss, 2}, {fault::pause, 6},     {fault::clock_jump, 4},
+  };
+  unsigned total = 0;
+  for (auto& w : weights)
+    total += w.second;
+  auto x = static_cast<unsigned>(uniform(0, total - 1));
+  for (auto& w : weights) {
+    if (x < w.second) {
+      inject(w.first);
+      return;
+    }
+    x -= w.second;
+  }
+}
+
+void simulation::crash(size_t i, uint64_t down_ms) {
+  c_->crash(i);
+  later_.push_back(scheduled{step_ + down_ms, fault::restart, i});
+}
+
+void simulation::links_fault(fault f) {
+  // All links, or a random share of them.
+  auto all = chance(0.4);
+  link_faults lf;
+  std::ostringstream what;
+  switch (f) {
+    case fault::drop:
+      lf.drop = 0.05 + 0.45 * unit();
+      what << "drop " << static_cast<int>(lf.drop * 100) << "%";
+      break;
+    case fault::duplicate:
+      lf.duplicate = 0.05 + 0.45 * unit();
+      what << "duplicate " << static_cast<int>(lf.duplicate * 100) << "%";
+      break;
+    case fault::delay:
+      lf.delay_min = lf.delay_max = milliseconds{uniform(1, 30)};
+      what << "delay "
+           << std::chrono::duration_cast<milliseconds>(lf.delay_min).count()
+           << " ms";
+      break;
+    default: // reorder
+      lf.delay_max = milliseconds{uniform(5, 60)};
+      what << "reorder (delay 0-"
+           << std::chrono::duration_cast<milliseconds>(lf.delay_max).count()
+           << " ms)";
+      break;
+  }
+  std::vector<std::string> links;
+  for (size_t a = 0; a < n_; ++a) {
+    for (size_t b = 0; b < n_; ++b) {
+      if (a == b || !(all || chance(0.3)))
+        continue;
+      auto& cur = c_->net->faults[{c_->ids[a], c_->ids[b]}];
+      // Faults of different kinds on one link add up.
+      cur.drop = std::max(cur.drop, lf.drop);
+      cur.duplicate = std::max(cur.duplicate, lf.duplicate);
+      cur.delay_min = std::max(cur.delay_min, lf.delay_min);
+      cur.delay_max = std::max(cur.delay_max, lf.delay_max);
+      links.push_back(name(a) + ">" + name(b));
+    }
+  }
+  if (links.empty())
+    return;
+  what << " on " << (all ? std::string{"all links"} : "");
+  if (!all)
+    for (size_t k = 0; k < links.size(); ++k)
+      what << (k > 0 ? " " : "") << links[k];
+  ++res_.totals.faults[static_cast<size_t>(f)];
+  event(what.str());
+}
+
+void simulation::inject(fault f) {
+  auto& net = *c_->net;
+  auto count = [&] { ++res_.totals.faults[static_cast<size_t>(f)]; };
+  switch (f) {
+    case fault::partition: {
+      // Two or three groups, none empty.
+      auto groups = n_ >= 3 && chance(0.3) ? 3u : 2u;
+      std::vector<unsigned> of(n_);
+      do {
+        for (auto& g : of)
+          g = static_cast<unsigned>(uniform(0, groups - 1));
+      } while (std::count(of.begin(), of.end(), of[0]) == long(n_));
+      for (size_t a = 0; a < n_; ++a)
+        for (size_t b = 0; b < n_; ++b)
+          if (of[a] != of[b])
+            net.cut.emplace(c_->ids[a], c_->ids[b]);
+      std::ostringstream what;
+      what << "partition";
+      for (unsigned g = 0; g < groups; ++g) {
+        what << " {";
+        bool first = true;
+        for (size_t i = 0; i < n_; ++i)
+          if (of[i] == g) {
+            what << (first ? "" : " ") << name(i);
+            first = false;
+          }
+        what << "}";
+      }
+      count();
+      event(what.str());
+      break;
+    }
+    case fault::one_way: {
+      std::ostringstream what;
+      what << "cut one way:";
+      auto k = uniform(1, n_);
+      for (uint64_t j = 0; j < k; ++j) {
+        auto a = uniform(0, n_ - 1);
+        auto b = uniform(0, n_ - 2);
+        if (b >= a)
+          ++b;
+        net.cut.emplace(c_->ids[a], c_->ids[b]);
+        what << " " << name(a) << ">" << name(b);
+      }
+      count();
+      event(what.str());
+      break;
+    }
+    case fault::isolate_leader: {
+      auto l = c_->leader();
+      if (!l)
+        return;
+      std::vector<member_id> group{c_->ids[*l]};
+      std::string who = name(*l);
+      if (n_ == 5 && chance(0.5)) {
+        auto other = (*l + uniform(1, n_ - 1)) % n_;
+        group.push_back(c_->ids[other]);
+        who += " " + name(other);
+      }
+      net.partition(group, c_->ids);
+      count();
+      event("isolate leader {" + who + "}");
+      break;
+    }
+    case fault::drop:
+    case fault::duplicate:
+    case fault::delay:
+    case fault::reorder:
+      links_fault(f);
+      break;
+    case fault::heal:
+      net.heal();
+      last_heal_ = step_;
+      count();
+      event("heal the network");
+      break;
+    case fault::crash: {
+      auto live = live_members();
+      if (live.empty())
+        return;
+      auto l = c_->leader();
+      auto i = l && chance(0.4) ? *l : pick(live);
+      auto down = uniform(10, 1500);
+      count();
+      event("crash " + name(i) + " (restart in " + std::to_string(down)
+            + " ms)");
+      crash(i, down);
+      break;
+    }
+    case fault::power_loss: {
+      auto live = live_members();
+      if (live.size() < 2)
+        return;
+      std::shuffle(live.begin(), live.end(), rng_);
+      auto k = chance(0.5) ? live.size() : n_ / 2 + 1;
+      k = std::min(k, live.size());
+      std::string who;
+      for (size_t j = 0; j < k; ++j)
+        who += (j > 0 ? " " : "") + name(live[j]);
+      count();
+      event("power loss: " + who);
+      for (size_t j = 0; j < k; ++j)
+        crash(live[j], uniform(10, 500));
+      break;
+    }
+    case fault::pause: {
+      std::vector<size_t> running;
+      for (auto i : live_members())
+        if (!c_->paused(i))
+          running.push_back(i);
+      if (running.empty())
+        return;
+      auto l = c_->leader();
+      auto i = l && !c_->paused(*l) && chance(0.4) ? *l : pick(running);
+      auto length = uniform(20, 1500);
+      c_->pause(i);
+      later_.push_back(scheduled{step_ + length, fault::resume, i});
+      count();
+      event("pause " + name(i) + " for " + std::to_string(length) + " ms");
+      break;
+    }
+    case fault::clock_jump: {
+      auto d = uniform(50, 2000);
+      count();
+      event("clock jumps " + std::to_string(d) + " ms");
+      c_->jump_clock(milliseconds{d});
+      break;
+    }
+    case fault::restart:
+    case fault::resume:
+      break; // scheduled only
+  }
+}
+
+void simulation::run_scheduled() {
+  auto due = std::stable_partition(later_.begin(), later_.end(),
+                                   [&](const scheduled& s) {
+                                     return s.step > step_;
+                                   });
+  std::vector<scheduled> now(due, later_.end());
+  later_.erase(due, later_.end());
+  for (auto& s : now) {
+    if (s.kind == fault::restart && !c_->alive(s.member)) {
+      ++res_.totals.faults[static_cast<size_t>(fault::restart)];
+      event("restart " + name(s.member));
+      c_->restart(s.member);
+    } else if (s.kind == fault::resume && c_->alive(s.member)
+               && c_->paused(s.member)) {
+      ++res_.totals.faults[static_cast<size_t>(fault::resume)];
+      event("resume " + name(s.member));
+      c_->resume(s.member);
+    }
+  }
+}
+
+// -- clients -------------------------------------------------------------------------
+
+void simulation::clients_act() {
+  for (auto& cl : clients_)
+    if (!cl.busy && chance(op_rate_))
+      issue(cl);
+}
+
+void simulation::issue(client& cl) {
+  auto live = live_members();
+  if (live.empty())
+    return;
+  if (!c_->alive(cl.member) || chance(0.3))
+    cl.member = pick(live);
+  auto& key = pick(keys_);
+  auto value = "v" + std::to_string(cl.id) + "." + std::to_string(++cl.counter);
+  lin::call call;
+  payload cmd;
+  bool query = false;
+  auto x = uniform(0, 99);
+  if (x < 40) {
+    call = lin::call::put(key, value);
+    cmd = put_cmd(key, value);
+  } else if (x < 70) {
+    call = lin::call::get(key);
+    cmd = get_cmd(key);
+    query = queries_ && chance(0.5);
+  } else if (x < 90) {
+    auto& seen = written_[key];
+    auto expected = seen.empty() || chance(0.2) ? std::string{"v0.0"}
+                                                : seen[uniform(
+                                                  seen.size() > 3
+                                                    ? seen.size() - 3
+                                                    : 0,
+                                                  seen.size() - 1)];
+    call = lin::call::cas(key, expected, value);
+    cmd = cas_cmd(key, expected, value);
+  } else {
+    call = lin::call::del(key);
+    cmd = del_cmd(key);
+  }
+  if (call.kind == lin::op_kind::put || call.kind == lin::op_kind::cas)
+    written_[key].push_back(value);
+  auto text = "c" + std::to_string(cl.id) + " " + cmd.bytes()
+              + (query ? " (query)" : "");
+  event(text + " -> " + name(cl.member));
+  auto id = hist_.invoke(cl.id, now_ns(), call);
+  cl.busy = true;
+  if (query)
+    ++res_.totals.queries;
+  auto* self = this;
+  auto* clp = &cl;
+  auto kind = call.kind;
+  auto msg = caf::make_message(append_atom::value, cmd);
+  // query_atom lands with the ReadIndex path; until then gets go through
+  // the log.
+  c_->request_async(
+    cl.member, std::move(msg), std::chrono::seconds(2),
+    [self, clp, id, kind, text](caf::expected<append_reply> r) {
+      clp->busy = false;
+      auto t = self->now_ns();
+      if (r) {
+        lin::response resp;
+        auto& err = r->apply_error;
+        if (err.empty())
+          resp = kind == lin::op_kind::get ? lin::response::found(r->result)
+                                           : lin::response::ok();
+        else if (err == "not_found")
+          resp = lin::response::not_found();
+        else if (err.compare(0, 9, "mismatch:") == 0)
+          resp = lin::response::mismatch();
+        else
+          self->fail("unexpected apply error '" + err + "' for " + text);
+        self->hist_.complete(id, t, resp);
+        ++self->res_.totals.ops_ok;
+        self->event(text + " => " + (err.empty() ? r->result : err) + " @"
+                    + std::to_string(r->index));
+        return;
+      }
+      auto& err = r.error();
+      // Definitely not applied: refused before it reached a log, or never
+      // handled (the member died with the request in its mailbox).
+      bool definite = false;
+      if (err.category() == errc_category) {
+        auto code = static_cast<errc>(err.code());
+        definite = code == errc::not_leader || code == errc::no_leader
+                   || code == errc::not_started;
+      } else if (err == caf::sec::request_receiver_down) {
+        definite = true;
+      }
+      if (definite) {
+        self->hist_.fail(id, t);
+        ++self->res_.totals.ops_failed;
+      } else {
+        ++self->res_.totals.ops_unknown;
+      }
+      self->event(text + " => " + (definite ? "failed: " : "unknown: ")
+                  + self->c_->sys->render(err));
+    });
+}
+
+// -- observing -------------------------------------------------------------------------
+
+void simulation::observe_roles() {
+  for (size_t i = 0; i < n_; ++i) {
+    std::pair<role, term_t> now{role::stopped, 0};
+    if (c_->alive(i)) {
+      auto& st = c_->state(i);
+      now = {st.role, st.state.current_term};
+    }
+    auto& before = roles_[i];
+    if (now.first == role::stopped && before.first != role::stopped)
+      event(name(i) + " is gone: " + c_->exit_reason(i));
+    if (now.first == role::leader
+        && (before.first != role::leader || before.second != now.second)) {
+      ++res_.totals.elections;
+      event(name(i) + " leader of term " + std::to_string(now.second));
+    } else if (before.first == role::leader && now.first != role::leader
+               && now.first != role::stopped) {
+      event(name(i) + " steps down in term " + std::to_string(now.second));
+    }
+    before = now;
+  }
+}
+
+// -- the end -----------------------------------------------------------------------------
+
+std::string simulation::converged_or_why() {
+  for (auto& cl : clients_)
+    if (cl.busy)
+      return "client c" + std::to_string(cl.id) + " still waits";
+  auto l = c_->leader();
+  if (!l)
+    return "no leader";
+  auto& lead = c_->state(*l);
+  auto last = lead.log.last_index();
+  std::ostringstream why;
+  for (size_t i = 0; i < n_; ++i) {
+    if (!c_->alive(i))
+      return name(i) + " is down";
+    auto& st = c_->state(i);
+    if (st.log.last_index() != last || st.commit_index != last
+        || st.last_applied != last)
+      why << name(i) << ": role " << static_cast<int>(st.role) << " term "
+          << st.state.current_term << " last " << st.log.last_index()
+          << " commit " << st.commit_index << " applied "
+          << st.last_applied << "; ";
+  }
+  auto str = why.str();
+  if (!str.empty())
+    return "leader " + name(*l) + " has last index " + std::to_string(last)
+           + "; " + str;
+  return {};
+}
+
+std::string simulation::settle() {
+  later_.erase(std::remove_if(later_.begin(), later_.end(),
+                              [](const scheduled& s) {
+                                return s.kind != fault::restart
+                                       && s.kind != fault::resume;
+                              }),
+               later_.end());
+  c_->net->heal();
+  event("settle: heal, resume and restart everything");
+  for (size_t i = 0; i < n_; ++i) {
+    if (!c_->alive(i)) {
+      ++res_.totals.faults[static_cast<size_t>(fault::restart)];
+      c_->restart(i);
+    } else if (c_->paused(i)) {
+      ++res_.totals.faults[static_cast<size_t>(fault::resume)];
+      c_->resume(i);
+    }
+  }
+  later_.clear();
+  std::string why = "not checked";
+  uint64_t t = 0;
+  bool nudged = false;
+  for (; t < opts_.settle_ms; ++t) {
+    if (t % 10 == 0 && (why = converged_or_why()).empty())
+      break;
+    if (t == opts_.idle_ms && !nudged && !why.empty()) {
+      // Idle and healed, yet not converged: a liveness bug. Note it, and
+      // (unless strict) write once more, as any client would.
+      res_.stall = why;
+      ++res_.totals.stalls;
+      event("STALL: no convergence " + std::to_string(t)
+            + " ms after healing with no new command: " + why);
+      if (opts_.strict_liveness)
+        return "liveness: " + res_.stall;
+      nudged = true;
+      for (auto& cl : clients_)
+        if (!cl.busy) {
+          issue(cl);
+          break;
+        }
+    } else if (t == 2 * opts_.idle_ms && nudged && !why.empty()) {
+      // Still stuck after a new command: a new leader starts replication
+      // afresh (its progress for every follower is new).
+      if (auto l = c_->leader()) {
+        event("STALL persists: restart the leader " + name(*l));
+        c_->crash(*l);
+        c_->restart(*l);
+      }
+    }
+    c_->advance(milliseconds{1});
+    ++step_;
+    observe_roles();
+    if (!c_->violation().empty())
+      return c_->violation();
+  }
+  res_.totals.settle_ms = t;
+  if (!why.empty())
+    return "liveness: no convergence within " + std::to_string(opts_.settle_ms)
+           + " ms after healing: " + why;
+  event("converged at index " + std::to_string(c_->state(0).last_applied));
+  return {};
+}
+
+std::string simulation::check_apply_order() {
+  // Every member applied the same commands in the same order (each
+  // incarnation from the start: no snapshots here), with the same result.
+  auto& ref = c_->machines[0]->applied;
+  for (size_t i = 1; i < n_; ++i) {
+    auto& mine = c_->machines[i]->applied;
+    if (mine != ref) {
+      size_t k = 0;
+      while (k < mine.size() && k < ref.size() && mine[k] == ref[k])
+        ++k;
+      std::ostringstream out;
+      out << "apply order: " << name(i) << " differs from n1 at position "
+          << k;
+      if (k < mine.size())
+        out << " (" << name(i) << " applied '" << mine[k].second << "' at "
+            << mine[k].first << ")";
+      if (k < ref.size())
+        out << " (n1 applied '" << ref[k].second << "' at " << ref[k].first
+            << ")";
+      return out.str();
+    }
+    if (c_->machines[i]->data != c_->machines[0]->data)
+      return "state: " + name(i) + " holds different data than n1";
+  }
+  res_.totals.applied = ref.size();
+  return {};
+}
+
+std::string simulation::check_history() {
+  lin::check_options copts;
+  copts.max_steps = opts_.check_budget;
+  auto r = lin::check(hist_, copts);
+  res_.totals.ops_checked = r.operations;
+  res_.totals.check_steps = r.steps;
+  if (r.status == lin::verdict::unknown) {
+    ++res_.totals.undecided;
+    event("linearizability check undecided (budget) on key " + r.key);
+    return {};
+  }
+  if (r.status == lin::verdict::violation)
+    return "not linearizable: " + r.explanation;
+  return {};
+}
+
+result simulation::run() {
+  res_.seed = opts_.seed;
+  res_.fingerprint = 0xcbf29ce484222325ULL;
+  draw_setup();
+  start_ = c_->now();
+  c_->start_all();
+  event("start: " + res_.setup);
+  for (step_ = 0; step_ < opts_.steps && !stopped_; ++step_) {
+    run_scheduled();
+    maybe_fault();
+    clients_act();
+    c_->advance(milliseconds{1});
+    observe_roles();
+    if (!c_->violation().empty())
+      fail(c_->violation());
+  }
+  res_.totals.steps = std::min(step_, opts_.steps);
+  if (!stopped_) {
+    if (auto err = settle(); !err.empty())
+      fail(err);
+    else if (auto err = check_apply_order(); !err.empty())
+      fail(err);
+    else if (auto err = check_history(); !err.empty())
+      fail(err);
+  }
+  auto& net = *c_->net;
+  res_.totals.runs = 1;
+  res_.totals.delivered = net.delivered;
+  res_.totals.dropped = net.dropped;
+  res_.totals.duplicated = net.duplicated;
+  res_.totals.delayed = net.delayed;
+  res_.totals.messages = c_->messages_run();
+  res_.totals.violations = res_.ok() ? 0 : 1;
+  std::ostringstream trace;
+  for (auto& line : trace_)
+    trace << "  " << line << '\n';
+  res_.trace = trace.str();
+  return res_;
+}
+
+} // namespace
+
+result run(const options& opts) {
+  simulation s{opts};
+  return s.run();
+}
+
+std::string report(const result& r, const options& opts) {
+  std::ostringstream out;
+  out << "SIMULATION FAILED: seed " << r.seed << ", step " << r.step << "\n"
+      << "  violation: " << r.violation << "\n"
+      << "  setup: " << r.setup << "\n"
+      << "  last events:\n"
+      << r.trace << "  replay: sim_test -- --seed " << r.seed << " --steps "
+      << opts.steps;
+  if (opts.members != 0)
+    out << " --members " << opts.members;
+  if (opts.broken != variant::none)
+    out << " --broken " << to_string(opts.broken);
+  if (opts.queries)
+    out << " --queries";
+  out << " --trace 200\n";
+  return out.str();
+}
+
+} // namespace raft::test::sim
