@@ -76,6 +76,8 @@ struct client_state {
   bool tick_armed = false;
   /// Why the last connection attempt failed (for "not sent" errors).
   std::string last_conn_error;
+  /// A status request asking for the leader is under way.
+  bool learning = false;
 };
 
 using client_self = caf::stateful_actor<client_state>;
@@ -144,8 +146,12 @@ member_id choose_target(client_self* self) {
 void pump(client_self* self, const member_id& id);
 void ensure_connected(client_self* self, const member_id& id);
 
+void learn_leader(client_self* self, const member_id& asked);
+
 void submit(client_self* self, op x) {
   auto id = x.kind == op_kind::status ? x.target : choose_target(self);
+  if (self->state.leader.empty())
+    learn_leader(self, id);
   self->state.conns[id].queue.push_back(std::move(x));
   ensure_connected(self, id);
   pump(self, id);
@@ -190,13 +196,19 @@ void on_op_error(client_self* self, op x, caf::error err) {
   x.rp.deliver(std::move(err));
 }
 
+/// Asks `asked` who leads, so later requests go there directly (a
+/// follower would forward them: one more hop).
 void learn_leader(client_self* self, const member_id& asked) {
   auto& st = self->state;
   auto& c = st.conns[asked];
+  if (st.learning || !c.ready)
+    return;
+  st.learning = true;
   self->request(c.link, st.opts.timeout, status_atom::value)
     .then(
       [=](member_status& s) {
         auto& st = self->state;
+        st.learning = false;
         for (auto& id : st.opts.cluster) {
           if (id == s.leader && id != st.leader) {
             st.leader = id;
@@ -204,7 +216,7 @@ void learn_leader(client_self* self, const member_id& asked) {
           }
         }
       },
-      [](caf::error&) {});
+      [=](caf::error&) { self->state.learning = false; });
 }
 
 void send_batch(client_self* self, const member_id& id,
