@@ -35,7 +35,7 @@
 
 #include "kv_client.hpp"
 #include "kv_command.hpp"
-#include "kv_machine.hpp"
+#include "kv_state_machine.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "kv_machine.hpp"
+#include "kv_state_machine.hpp"
 
 #include <istream>
 #include <iterator>
