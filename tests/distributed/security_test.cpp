@@ -120,6 +120,20 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   BOOST_TEST(c.cli("get", {"k"}, {}, "client-a").out == "v\n");
   BOOST_TEST(c.status().at(c.ids()[0]).term == term_before);
   BOOST_TEST(!contains(t.all_logs(), "lost the connection"));
+  // Over TLS too, a crashed leader is replaced and, restarted, reconnects
+  // (through both connection directions) and catches up.
+  auto leader = c.await_leader(leader_timeout);
+  BOOST_REQUIRE(leader.has_value());
+  c.kill(*leader);
+  BOOST_TEST(wait_until([&] {
+    return c.cli("put", {"after", "crash"}, {}, "client-a",
+                 milliseconds(5000)).code == 0;
+  }, milliseconds(15000)));
+  auto next = c.await_leader(leader_timeout);
+  BOOST_REQUIRE(next.has_value());
+  auto commit = c.status().at(c.ids()[*next]).commit;
+  c.start(*leader);
+  BOOST_TEST(c.await_applied(commit, milliseconds(15000)));
 }
 
 BOOST_AUTO_TEST_CASE(bad_tls_configurations_are_refused) {
