@@ -7,46 +7,60 @@
 // The search for one key (Wing & Gong's algorithm with Lowe's memoization):
 //
 //   * Each operation gives a call entry at its invocation time and, unless
-//     its outcome is unknown, a return entry at its completion time. All
-//     entries sit in one doubly-linked list sorted by time (at equal times,
-//     calls before returns: such operations overlap).
-//   * Walking the list from its head, every call entry met before the first
-//     return entry belongs to an operation invoked before the earliest
-//     completion among the operations not yet linearized: exactly the
-//     operations that may take the next linearization point.
-//   * Linearizing one applies it to the model (a key's value, interned to an
-//     int), unlinks its two entries ("lifts" them) and pushes it on a stack;
-//     the walk restarts at the head. If the model rejects it, or the pair
-//     (set of linearized operations, model value) was reached before, the
-//     walk moves on to the next entry.
-//   * Meeting a return entry means that operation should already have been
-//     linearized: backtrack (pop, relink, restore the value) and go on with
-//     the entry after the popped call, i.e. try the next candidate.
-//   * Done when every definite operation is linearized. Unknown operations
-//     have no return entry, so they never force a backtrack: the search may
-//     linearize them anywhere after their invocation, or leave them out.
-//   * Violation when a return entry is met with an empty stack.
+//     its outcome is unknown, a return entry at its completion time, all
+//     sorted by time (at equal times calls first: such operations overlap).
+//     Definite entries sit in one doubly-linked list, unknown calls in
+//     another.
+//   * Walking the definite list from its head, every call met before the
+//     first return entry belongs to an operation invoked before the earliest
+//     completion among the definite operations not yet linearized; so do the
+//     unknown calls sorted before that return entry. Together they are the
+//     candidates for the next linearization point.
+//   * Linearizing one applies it to the model (the key's value, interned to
+//     an int), unlinks its entries ("lifts" them) and pushes it on a stack;
+//     the walk restarts at the head. If the model rejects it, or the
+//     configuration it leads to is subsumed by one visited before (below),
+//     the walk moves on to the next candidate.
+//   * No candidate left means the operation of that first return entry
+//     should already have been linearized: backtrack (pop, relink, restore
+//     the value) and go on with the candidate after the popped one.
+//   * Done when every definite operation is linearized: unknown operations
+//     never force a backtrack, so they may be placed anywhere after their
+//     invocation, or left out. A violation when there is nothing to pop.
 //
-// The memo cache (Lowe) makes the search visit each configuration -- set of
-// linearized operations, model value -- at most once, which bounds it by the
-// number of reachable configurations rather than by the number of orders.
-// Two refinements:
+// Memoization (Lowe): a configuration is the set of linearized operations
+// and the model's value; what can follow depends on nothing else, so the
+// search never explores one twice. Definite operations get linearized
+// roughly in invocation order, so their set is stored as "every rank below
+// r" plus the few words above r, hashed incrementally (a random word per
+// operation, XORed in and out): a configuration costs a few words.
 //
-//   * Compact sets. Definite operations get linearized roughly in
-//     invocation order, so their set is stored as "every rank below r" plus
-//     the few words above r, hashed incrementally (a random word per
-//     operation, XORed in and out). A configuration costs a few words.
-//   * Subsumption for unknown operations. Two configurations with the same
-//     definite set and value, where the first has linearized a subset of the
-//     second's unknown operations, can continue in the same ways except that
-//     the first may still use the extra unknown operations (or leave them
-//     out). If the second can be completed, so can the first; so once the
-//     first was visited, the second is skipped. To visit the smaller sets
-//     first, each window of candidates is tried definite operations first,
-//     unknown ones after: an unknown operation is linearized only where
-//     nothing definite fits. Without this, k unknown writes that never took
-//     effect would let the search revisit the rest of the history under
-//     each of their 2^k subsets.
+// Unknown operations need more, or k unknown writes that never took effect
+// let the search revisit the rest of the history under each of their 2^k
+// subsets. Four things keep that in check; each is sound because it only
+// skips configurations or orders that another explored one covers:
+//
+//   * Subsumption. Of two configurations with the same definite set and
+//     value, the one with fewer unknown operations linearized (a subset)
+//     can do all the other can, and may still use or leave out the extra
+//     ones. Once it was visited, the other is skipped (memo::visit()).
+//   * Definite first. Each window of candidates is tried in two passes,
+//     definite operations, then unknown ones: an unknown operation is
+//     linearized only where nothing definite leads on, so configurations
+//     with fewer unknown operations tend to come first and subsume later
+//     ones.
+//   * No blind write right after an unknown operation. An unknown put or
+//     del right after another unknown operation u overwrites u's effect:
+//     the same order without u ends in the same value, with u still
+//     available. So the search never places one there.
+//   * Interchangeable operations in order. Values no get returns and no cas
+//     expects are one value to the model (no operation can tell them
+//     apart). Unknown operations of the same kind with the same model
+//     arguments (a put of any such value, any two dels) are then
+//     interchangeable, and any linearization can swap them so that the one
+//     invoked first is used first. So the search only tries the first one
+//     left of each such class.
+//
 #include "linearizability.hpp"
 
 #include <algorithm>
@@ -150,10 +164,13 @@ struct key_op {
   op_kind kind;
   result_code code;
   bool unknown;
-  /// put, cas: the value written; get (ok): the value read.
+  /// put, cas: the value written; get (ok): the value read. The model's id:
+  /// all values nobody reads share one (see partition::finish()).
   int32_t value;
   /// cas: the expected value.
   int32_t expected;
+  /// put, cas: the value written, its own id (for reports).
+  int32_t written;
   /// Index into the caller's history.
   std::size_t index;
 };
@@ -251,14 +268,17 @@ public:
       keys_.insert(keys_.end(), key.begin(), key.end());
       found = &groups_.back();
     } else {
-      for (auto offset : found->unknown_sets) {
-        auto seen = unknowns_.data() + offset;
-        bool subset = true;
-        for (std::size_t w = 0; subset && w < unknown_words_; ++w)
-          subset = (seen[w] & ~unknown[w]) == 0;
-        if (subset)
+      auto& sets = found->unknown_sets;
+      for (auto offset : sets)
+        if (subset(unknowns_.data() + offset, unknown.data()))
           return false;
-      }
+      // Sets the new one subsumes are of no more use.
+      sets.erase(std::remove_if(sets.begin(), sets.end(),
+                                [&](std::size_t offset) {
+                                  return subset(unknown.data(),
+                                                unknowns_.data() + offset);
+                                }),
+                 sets.end());
     }
     found->unknown_sets.push_back(unknowns_.size());
     unknowns_.insert(unknowns_.end(), unknown.begin(), unknown.end());
@@ -266,6 +286,13 @@ public:
   }
 
 private:
+  bool subset(const uint64_t* x, const uint64_t* y) const {
+    for (std::size_t w = 0; w < unknown_words_; ++w)
+      if ((x[w] & ~y[w]) != 0)
+        return false;
+    return true;
+  }
+
   struct group {
     std::size_t key_begin; // the key is keys_[key_begin, key_end)
     std::size_t key_end;
@@ -314,9 +341,9 @@ private:
   void unlift(std::size_t call_entry);
   void mark(std::size_t op);
   void unmark(std::size_t op);
+  bool canonical_next(std::size_t call_entry) const;
   void definite_key(int32_t state, int64_t max_rank);
-  void record_deepest(int32_t state, std::size_t blocking,
-                      std::size_t definite);
+  void record_deepest(std::size_t blocking, std::size_t definite);
   std::string value_name(int32_t v) const;
 
   std::vector<key_op> ops_;
@@ -358,6 +385,15 @@ private:
   uint64_t definite_hash_ = 0;    // XOR of zobrist_ over the definite set
   std::vector<uint64_t> scratch_; // the definite key being looked up
 
+  // Unknown operations with the same kind and model arguments (e.g. puts of
+  // values nobody reads, or any two deletes) are interchangeable: the
+  // search only linearizes the one invoked first of those still left.
+  // Invariant: the members of a class linearized are its first
+  // class_used_[c], in rank order.
+  std::vector<std::size_t> class_of_;  // unknown operation -> its class
+  std::vector<std::size_t> member_of_; // unknown operation -> its place
+  std::vector<std::size_t> class_used_;
+
   std::vector<frame> stack_;
 
   // The deepest point reached (most definite operations linearized),
@@ -367,9 +403,7 @@ private:
   std::size_t agree_ = 0;
   std::size_t best_definite_ = 0;
   std::vector<std::size_t> best_prefix_;   // operations, in order
-  std::vector<int32_t> best_values_;       // the value after each
   std::vector<std::size_t> best_unplaced_; // operations
-  int32_t best_state_ = no_value;
   uint64_t best_deadline_ = 0;             // the blocking completion time
 };
 
@@ -381,6 +415,23 @@ key_checker::key_checker(std::vector<key_op> ops,
   zobrist_.resize(ops_.size());
   for (std::size_t i = 0; i < ops_.size(); ++i)
     zobrist_[i] = mix(i * 0x2545f4914f6cdd1dULL + 1);
+  std::map<std::tuple<op_kind, int32_t, int32_t>, std::size_t> classes;
+  std::vector<std::size_t> members;
+  class_of_.assign(ops_.size(), none);
+  member_of_.assign(ops_.size(), none);
+  for (auto e = next_[unknown_head()]; e != unknown_head(); e = next_[e]) {
+    auto i = op_of_[e];
+    auto& op = ops_[i];
+    auto args = op.kind == op_kind::del
+                  ? std::make_tuple(op.kind, no_value, no_value)
+                  : std::make_tuple(op.kind, op.expected, op.value);
+    auto c = classes.emplace(args, classes.size()).first->second;
+    if (c == members.size())
+      members.push_back(0);
+    class_of_[i] = c;
+    member_of_[i] = members[c]++;
+  }
+  class_used_.assign(classes.size(), 0);
 }
 
 void key_checker::build_lists() {
@@ -459,6 +510,7 @@ void key_checker::mark(std::size_t i) {
   auto r = rank_[i];
   if (ops_[i].unknown) {
     unknown_bits_[r / 64] |= uint64_t{1} << (r % 64);
+    ++class_used_[class_of_[i]];
     return;
   }
   definite_hash_ ^= zobrist_[i];
@@ -472,6 +524,7 @@ void key_checker::unmark(std::size_t i) {
   auto r = rank_[i];
   if (ops_[i].unknown) {
     unknown_bits_[r / 64] &= ~(uint64_t{1} << (r % 64));
+    --class_used_[class_of_[i]];
     return;
   }
   definite_hash_ ^= zobrist_[i];
@@ -492,6 +545,19 @@ void key_checker::definite_key(int32_t state, int64_t max_rank) {
   }
 }
 
+bool key_checker::canonical_next(std::size_t e) const {
+  auto i = op_of_[e];
+  auto& op = ops_[i];
+  // Interchangeable unknown operations: only the first one left.
+  if (op.unknown && member_of_[i] != class_used_[class_of_[i]])
+    return false;
+  // No unknown put or del right after another unknown operation: it would
+  // overwrite that one's effect.
+  auto blind = op.kind == op_kind::put || op.kind == op_kind::del;
+  return !(op.unknown && blind && !stack_.empty()
+           && is_unknown_entry(stack_.back().entry));
+}
+
 key_verdict key_checker::run(budget& b) {
   std::size_t remaining = definite_count_; // definite ops not linearized
   memo cache(unknown_bits_.size());
@@ -507,30 +573,19 @@ key_verdict key_checker::run(budget& b) {
   while (remaining > 0) {
     if (!b.tick())
       return key_verdict::undecided;
-    bool candidate = false;
     if (blocking == none) {
-      if (is_call_[e]) {
-        candidate = true;
-      } else {
+      if (!is_call_[e]) {
         // The first return entry: its operation must come before any
         // operation invoked later. Now the unknown calls before it.
         blocking = e;
         e = next_[unknown_head()];
         continue;
       }
-    } else if (e != unknown_head() && e < blocking) {
-      // An unknown put or del right after another unknown operation would
-      // make that one pointless: skip it, the configuration without the
-      // pointless one (where it stays available) covers this one.
-      auto blind = ops_[op_of_[e]].kind == op_kind::put
-                   || ops_[op_of_[e]].kind == op_kind::del;
-      candidate = !(blind && !stack_.empty()
-                    && is_unknown_entry(stack_.back().entry));
-    } else {
+    } else if (e == unknown_head() || e > blocking) {
       // No candidate leads on: undo the last choice and try the one after.
       auto definite = definite_count_ - remaining;
       if (!recorded_ || definite > best_definite_)
-        record_deepest(state, blocking, definite);
+        record_deepest(blocking, definite);
       if (stack_.empty())
         return key_verdict::violation;
       auto top = stack_.back();
@@ -549,7 +604,7 @@ key_verdict key_checker::run(budget& b) {
     }
     auto i = op_of_[e];
     int32_t after = 0;
-    if (candidate && step(state, ops_[i], after)) {
+    if (canonical_next(e) && step(state, ops_[i], after)) {
       auto new_max = ops_[i].unknown
                        ? max_rank
                        : std::max(max_rank, static_cast<int64_t>(rank_[i]));
@@ -574,19 +629,13 @@ key_verdict key_checker::run(budget& b) {
   return key_verdict::linearizable;
 }
 
-void key_checker::record_deepest(int32_t state, std::size_t blocking,
-                                 std::size_t definite) {
+void key_checker::record_deepest(std::size_t blocking, std::size_t definite) {
   recorded_ = true;
   best_definite_ = definite;
   best_prefix_.resize(stack_.size());
-  best_values_.resize(stack_.size());
   for (auto k = agree_; k < stack_.size(); ++k)
     best_prefix_[k] = op_of_[stack_[k].entry];
-  // The value after frame k is the value before frame k + 1.
-  for (auto k = agree_ == 0 ? 0 : agree_ - 1; k < stack_.size(); ++k)
-    best_values_[k] = k + 1 < stack_.size() ? stack_[k + 1].state : state;
   agree_ = stack_.size();
-  best_state_ = state;
   best_deadline_ = all_[ops_[op_of_[blocking]].index].complete;
   best_unplaced_.clear();
   for (auto e = next_[definite_head()]; e != blocking; e = next_[e])
@@ -630,6 +679,12 @@ std::string key_checker::value_name(int32_t v) const {
 }
 
 std::string key_checker::explain(const std::string& key) const {
+  // Replay the prefix with the values as written, not the model's ids.
+  auto shown = [](key_op op) {
+    if (op.kind == op_kind::put || op.kind == op_kind::cas)
+      op.value = op.written;
+    return op;
+  };
   std::ostringstream out;
   out << "not linearizable: key " << quote(key) << "\n";
   out << "longest linearizable prefix: " << best_definite_ << " of "
@@ -638,28 +693,29 @@ std::string key_checker::explain(const std::string& key) const {
     out << ", with " << (best_prefix_.size() - best_definite_)
         << " of unknown outcome taken as applied";
   out << " (value before: (no value))\n";
+  int32_t state = no_value;
   for (std::size_t k = 0; k < best_prefix_.size(); ++k) {
     auto& op = ops_[best_prefix_[k]];
+    state = apply(state, shown(op)).second;
     out << "  " << (k + 1) << ". " << to_string(all_[op.index]);
     if (op.unknown)
       out << " (taken as applied)";
-    out << "  => " << value_name(best_values_[k]) << "\n";
+    out << "  => " << value_name(state) << "\n";
   }
   out << "then no operation fits; the candidates, all invoked before the "
          "earliest completion left (t = "
-      << best_deadline_ << "), with value " << value_name(best_state_)
-      << ":\n";
+      << best_deadline_ << "), with value " << value_name(state) << ":\n";
   for (auto i : best_unplaced_) {
-    auto& op = ops_[i];
+    auto op = shown(ops_[i]);
     out << "  " << to_string(all_[op.index]) << ": ";
     int32_t after = 0;
-    if (step(best_state_, op, after)) {
+    if (step(state, op, after)) {
       out << "fits here, but no complete linearization follows from it";
     } else {
-      auto [code, ignored] = apply(best_state_, op);
+      auto [code, ignored] = apply(state, op);
       out << "would reply ";
       if (op.kind == op_kind::get && code == result_code::ok)
-        out << value_name(best_state_);
+        out << value_name(state);
       else
         out << code;
     }
@@ -707,6 +763,28 @@ struct partition {
       names.push_back(s);
     return i->second;
   }
+
+  /// Gives every value that no get returns and no cas expects one shared
+  /// id, `names.size()`: no operation can tell such values apart, so the
+  /// model need not either, and unknown writes of them become
+  /// interchangeable (see key_checker::canonical_next()).
+  void finish() {
+    std::vector<bool> read(names.size(), false);
+    for (auto& op : ops) {
+      if (op.kind == op_kind::get && op.code == result_code::ok)
+        read[static_cast<std::size_t>(op.value)] = true;
+      else if (op.kind == op_kind::cas)
+        read[static_cast<std::size_t>(op.expected)] = true;
+    }
+    auto unread = static_cast<int32_t>(names.size());
+    for (auto& op : ops) {
+      if (op.kind == op_kind::put || op.kind == op_kind::cas) {
+        op.written = op.value;
+        if (!read[static_cast<std::size_t>(op.value)])
+          op.value = unread;
+      }
+    }
+  }
 };
 
 } // namespace
@@ -727,7 +805,7 @@ check_result check(const std::vector<operation>& ops,
       continue;
     auto& part = parts[op.op.key];
     key_op k{op.op.kind, op.result.code, op.status == outcome::unknown,
-             no_value, no_value, i};
+             no_value, no_value, no_value, i};
     switch (op.op.kind) {
       case op_kind::put:
         k.value = part.intern(op.op.value);
@@ -757,6 +835,7 @@ check_result check(const std::vector<operation>& ops,
       result.undecided_keys.push_back(key);
       continue;
     }
+    part.finish();
     key_checker checker(std::move(part.ops), std::move(part.names), ops);
     switch (checker.run(b)) {
       case key_verdict::linearizable:

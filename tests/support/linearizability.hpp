@@ -178,9 +178,15 @@ enum class verdict : uint8_t {
   unknown,
 };
 
+/// Limits for one check() call. Deciding linearizability is NP-complete;
+/// in practice a history is checked in about one step per operation when
+/// keys see little concurrency, and in tens to hundreds per operation on a
+/// hot key with 8 clients. Refuting a history with many unknown outcomes on
+/// one hot key is the expensive case (millions of steps), so tests that
+/// may produce one should set a limit and report `unknown` as inconclusive.
 struct check_options {
   /// Search steps allowed over the whole history; 0: unlimited. One step is
-  /// one look at an entry of the search list (cheap: tens of nanoseconds).
+  /// one look at a candidate entry (tens of nanoseconds).
   uint64_t max_steps = 0;
   /// Wall-clock limit (checked every 1024 steps); zero: none.
   std::chrono::nanoseconds timeout{0};
