@@ -9,6 +9,8 @@
 #include <map>
 
 #include "caf/actor_system.hpp"
+#include "caf/binary_deserializer.hpp"
+#include "caf/binary_serializer.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/uniform_type_info_map.hpp"
@@ -83,9 +85,12 @@ caf::expected<session*> find_session(gate_self* self,
   return &i->second;
 }
 
-/// The member id a Raft message says it comes from; empty if the message
-/// is not a Raft RPC this gate knows the fields of.
-std::string claimed_sender(const caf::message& msg) {
+/// The member id a Raft message says it comes from (empty if it cannot
+/// tell: then the message is refused). Every Raft RPC of Figure 2 and §7
+/// starts with the term and the sender's id (leader_id, candidate_id,
+/// from); types the gate does not know by name are read that way through
+/// CAF's own binary encoding, so a new RPC type is checked too, or refused.
+std::string claimed_sender(gate_self* self, const caf::message& msg) {
   if (msg.match_elements<append_entries_request>())
     return msg.get_as<append_entries_request>(0).leader_id;
   if (msg.match_elements<append_entries_response>())
@@ -94,7 +99,16 @@ std::string claimed_sender(const caf::message& msg) {
     return msg.get_as<request_vote_request>(0).candidate_id;
   if (msg.match_elements<request_vote_response>())
     return msg.get_as<request_vote_response>(0).from;
-  return {};
+  std::vector<char> buf;
+  caf::binary_serializer sink{self->system(), buf};
+  if (msg.save(0, sink))
+    return {};
+  caf::binary_deserializer source{self->system(), buf};
+  term_t term = 0;
+  std::string id;
+  if (source(term, id))
+    return {};
+  return id;
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -279,8 +293,8 @@ caf::behavior gate_impl(gate_self* self, caf::actor member,
                "not a Raft RPC: " + to_string(msg));
         return;
       }
-      auto claimed = claimed_sender(msg);
-      if (!claimed.empty() && claimed != sess.identity) {
+      auto claimed = claimed_sender(self, msg);
+      if (claimed != sess.identity) {
         refuse(self, sess.identity,
                "message claims to come from '" + claimed + "'");
         return;

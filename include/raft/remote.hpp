@@ -22,8 +22,9 @@
 //   carries it. The token, not CAF's node id (which BASP takes from the
 //   message header without checking), says who sent a message.
 // - Raft RPCs are accepted only from the configured members, and only when
-//   the sender id inside the message (leader_id, candidate_id, from) is the
-//   session's identity; appends, queries and status from the members and
+//   the sender id inside the message (leader_id, candidate_id, from: the
+//   field after the term, in every RPC) is the session's identity; a
+//   message whose sender cannot be read is refused; appends, queries and status from the members and
 //   from the identities in the access list (empty: any authenticated
 //   identity). Anything else is answered with errc::access_denied and
 //   logged, and changes nothing.
