@@ -12,8 +12,8 @@ namespace raft {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_batch& x) {
-  return f(caf::meta::type_name("write_batch"), x.has_state, x.state,
-           x.truncate_from, x.entries);
+  return f(caf::meta::type_name("write_batch"), x.reset_to, x.has_state,
+           x.state, x.truncate_from, x.entries, x.compact_to);
 }
 
 /// Persists one batch per request and answers once it is durable; an error

@@ -49,8 +49,8 @@ void refuse(member_self* self, const std::string& what) {
             << std::endl;
 }
 
-/// §5.1: a newer term turns every role into a follower. Returns true if the
-/// term was newer.
+} // namespace
+
 bool observe_term(member_self* self, term_t term) {
   auto& st = self->state;
   if (term <= st.state.current_term)
@@ -63,6 +63,8 @@ bool observe_term(member_self* self, term_t term) {
   become_follower(self, member_id{});
   return true;
 }
+
+namespace {
 
 /// The transport found (or lost) the way to a peer.
 void on_peer_handle(member_self* self, const member_id& id,
@@ -114,6 +116,13 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
     req.read_round = st.read_round;
     return req;
   };
+  if (pr.next_index() < st.log.first_index()) {
+    // §7: the entries it needs were compacted into a snapshot.
+    send_snapshot(self, id);
+    if (heartbeat) // keep its election timer quiet meanwhile
+      self->send(peer, make_request(0));
+    return;
+  }
   bool sent = false;
   while (pr.next_index() <= st.log.last_index()
          && pr.next_index() >= st.log.first_index()
@@ -174,6 +183,7 @@ void on_heartbeat(member_self* self) {
       pr.on_silence(); // Lost messages: resend from the last match.
   }
   replicate(self, true);
+  check_transfers(self);
   // Thesis §6.2 (check quorum): a leader that has not heard from a majority
   // within an election timeout steps down, so a leader cut off in a
   // minority stops accepting appends that can never commit.
@@ -320,6 +330,8 @@ caf::message_handler common(member_self* self) {
     [=](request_vote_response& resp) { observe_term(self, resp.term); },
     [=](append_entries_request& req) { handle_append_entries(self, req); },
     [=](append_entries_response& resp) { observe_term(self, resp.term); },
+    [=](install_snapshot_request& req) { handle_install_snapshot(self, req); },
+    [=](install_snapshot_response& resp) { observe_term(self, resp.term); },
   };
 }
 
@@ -416,6 +428,12 @@ caf::message_handler leading(member_self* self) {
       return caf::delegated<append_reply>{};
     },
     [=](append_entries_response& resp) { on_append_response(self, resp); },
+    [=](install_snapshot_response& resp) {
+      auto& st = self->state;
+      if (observe_term(self, resp.term) || resp.term < st.state.current_term)
+        return;
+      on_install_response(self, resp);
+    },
     [=](heartbeat_atom, term_t term) {
       if (term == self->state.state.current_term)
         on_heartbeat(self);
@@ -425,7 +443,8 @@ caf::message_handler leading(member_self* self) {
 
 caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
                           log_writer_actor writer, state_machine_actor sm,
-                          bool owns_sm, caf::actor transport) {
+                          bool owns_sm, caf::actor transport,
+                          snapshot_actor snapshots, snapshot_info newest) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.state = rec.state;
@@ -436,6 +455,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   st.writer = std::move(writer);
   st.sm = std::move(sm);
   st.transport = std::move(transport);
+  st.snapshots = std::move(snapshots);
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -445,6 +465,10 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   self->link_to(st.writer);
   if (owns_sm)
     self->link_to(st.sm);
+  if (st.snapshots)
+    self->link_to(st.snapshots);
+  if (!newest.none())
+    restore_at_start(self, newest);
   self->set_default_handler([](caf::scheduled_actor* ptr,
                                caf::message_view& x) -> caf::result<caf::message> {
     auto self = static_cast<member_self*>(ptr);
@@ -543,6 +567,7 @@ void become_leader(member_self* self) {
   noop.kind = entry_kind::noop;
   st.term_start = noop.index;
   st.read_acks.clear();
+  st.transfers.clear();
   st.pending.entries.push_back(noop);
   st.log.append(std::move(noop));
   self->become(leading(self).or_else(common(self)));
@@ -709,16 +734,42 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
     else
       store = std::make_shared<memory_storage>();
   }
-  auto rec = store->load();
-  if (!rec) {
+  auto fail = [&](caf::error err) {
     if (owns_sm)
       caf::anon_send_exit(sm, caf::exit_reason::user_shutdown);
-    return rec.error();
+    return err;
+  };
+  auto rec = store->load();
+  if (!rec)
+    return fail(rec.error());
+  // Recovery order (issue 3): metadata and log, then the newest snapshot,
+  // which must cover at least what the log compacted away.
+  snapshot_actor snapshots;
+  snapshot_info newest;
+  if (!cfg.snapshot_dir.empty()) {
+    auto files = std::make_shared<snapshot_store>(cfg.snapshot_dir);
+    auto found = files->newest();
+    if (!found)
+      return fail(found.error());
+    newest = *found;
+    if (newest.meta.last_index < rec->snapshot.last_index)
+      return fail(make_error(
+        errc::corrupt_record,
+        "the log in " + cfg.log_dir + " starts after index "
+          + std::to_string(rec->snapshot.last_index)
+          + " but the newest snapshot in " + cfg.snapshot_dir
+          + " covers only up to " + std::to_string(newest.meta.last_index)));
+    snapshots = spawn_snapshot_actor(sys, files, newest, sm);
+  } else if (rec->snapshot.last_index != 0) {
+    return fail(make_error(errc::invalid_config,
+                           "the log was compacted but no snapshot_dir is "
+                           "configured"));
   }
   auto writer = spawn_log_writer(sys, store);
   auto m = sys.spawn(member_impl, std::move(cfg), std::move(*rec),
                      std::move(writer), std::move(sm), owns_sm,
-                     std::move(transport));
+                     std::move(transport), std::move(snapshots),
+                     std::move(newest));
   return caf::actor_cast<member_actor>(m);
 }
 
@@ -759,6 +810,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<append_entries_response>(
     "raft::append_entries_response");
   cfg.add_message_type<append_reply>("raft::append_reply");
+  cfg.add_message_type<snapshot_meta>("raft::snapshot_meta");
+  cfg.add_message_type<install_snapshot_request>(
+    "raft::install_snapshot_request");
+  cfg.add_message_type<install_snapshot_response>(
+    "raft::install_snapshot_response");
   cfg.add_message_type<member_status>("raft::member_status");
   cfg.add_message_type<apply_result>("raft::apply_result");
   cfg.add_message_type<std::vector<apply_result>>(

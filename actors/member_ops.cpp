@@ -135,6 +135,9 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
 
 void apply_committed(member_self* self) {
   auto& st = self->state;
+  // Seed: no Apply while a snapshot is saved or restored.
+  if (st.snapshotting || st.restoring)
+    return;
   while (!st.applying && st.last_applied < st.commit_index) {
     auto from = st.last_applied + 1;
     auto upto = std::min(st.commit_index,
@@ -192,15 +195,21 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
     }
     waiters.pop_front();
   }
-  // Forwarded proposals that the leader answered.
-  auto end = st.apply_waiters.upper_bound(upto);
-  for (auto i = st.apply_waiters.begin(); i != end; ++i)
-    i->second.promise.deliver(std::move(i->second.reply));
-  st.apply_waiters.erase(st.apply_waiters.begin(), end);
+  release_apply_waiters(self);
   serve_reads(self);
+  maybe_snapshot(self);
 }
 
 } // namespace
+
+void release_apply_waiters(member_self* self) {
+  auto& st = self->state;
+  // Forwarded proposals that the leader answered.
+  auto end = st.apply_waiters.upper_bound(st.last_applied);
+  for (auto i = st.apply_waiters.begin(); i != end; ++i)
+    i->second.promise.deliver(std::move(i->second.reply));
+  st.apply_waiters.erase(st.apply_waiters.begin(), end);
+}
 
 // -- client requests -----------------------------------------------------------------
 
@@ -285,6 +294,8 @@ void shut_down(member_self* self, const caf::error& reason) {
   st.role = role::stopped;
   fail_all_requests(self, reason ? reason : make_error(errc::stopped));
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
+  if (st.snapshots)
+    self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);
   self->quit(reason);
 }
 

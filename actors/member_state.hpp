@@ -19,6 +19,7 @@
 #include "raft/messages.hpp"
 
 #include "log_writer.hpp"
+#include "snapshot_actor.hpp"
 
 namespace raft {
 
@@ -51,6 +52,17 @@ struct pending_read {
   index_t read_index;
   payload query;
   caf::response_promise promise;
+};
+
+/// A leader's InstallSnapshot transfer to one follower: one chunk at a time.
+struct snapshot_transfer {
+  snapshot_meta meta;
+  /// Where the next chunk starts (the follower's last word on it).
+  uint64_t offset = 0;
+  /// A chunk is being read or awaits the follower's answer.
+  bool busy = false;
+  /// Heartbeat ticks without an answer while busy.
+  unsigned silent_ticks = 0;
 };
 
 /// A message that may leave only once everything written before it is
@@ -144,6 +156,24 @@ struct member_state {
   state_machine_actor sm;
   bool applying = false;
 
+  // -- snapshots (§7) ------------------------------------------------------------------
+
+  /// Owns the snapshot files; invalid when snapshots are off (no directory).
+  snapshot_actor snapshots;
+  /// The newest durable snapshot.
+  /// Invariant: snapshot.last_index <= last_applied.
+  snapshot_meta snapshot;
+  /// The state machine is saving a snapshot: no apply runs (seed).
+  bool snapshotting = false;
+  /// The state machine is being restored from a snapshot: no apply runs.
+  bool restoring = false;
+  /// A received chunk is at the snapshot actor (follower).
+  bool installing = false;
+  /// After a failed save, wait this long (in applied entries) to retry.
+  index_t next_snapshot_at = 0;
+  /// Leader: transfers in progress, by follower.
+  std::map<member_id, snapshot_transfer> transfers;
+
   // -- client requests --------------------------------------------------------------
 
   /// Leader: appends proposed here, in index order.
@@ -178,6 +208,10 @@ using member_self = caf::stateful_actor<member_state>;
 /// Adopts a newer term (§5.1: "If RPC request or response contains term T >
 /// currentTerm: set currentTerm = T, convert to follower").
 void adopt_term(member_self* self, term_t term);
+
+/// §5.1: "If RPC request or response contains term T > currentTerm: set
+/// currentTerm = T, convert to follower". Returns true if the term was newer.
+bool observe_term(member_self* self, term_t term);
 
 /// Queues the current term and vote for the next durable write.
 void persist_state(member_self* self);
@@ -225,6 +259,28 @@ void serve_reads(member_self* self);
 /// Follower or candidate: sends a query to the leader (or parks it).
 void forward_query(member_self* self, payload query,
                    caf::response_promise rp);
+
+/// Snapshots (member_snapshots.cpp): saves one once enough was applied.
+void maybe_snapshot(member_self* self);
+
+/// Restores the state machine from the newest snapshot at start.
+void restore_at_start(member_self* self, const snapshot_info& newest);
+
+/// Leader: sends the next snapshot chunk to a follower that needs entries
+/// compacted away.
+void send_snapshot(member_self* self, const member_id& id);
+
+/// Leader: the follower's answer to a chunk.
+void on_install_response(member_self* self, install_snapshot_response& resp);
+
+/// Follower: InstallSnapshot receiver (Figure 13).
+void handle_install_snapshot(member_self* self, install_snapshot_request& req);
+
+/// Leader, each heartbeat: restarts transfers whose answers went missing.
+void check_transfers(member_self* self);
+
+/// Delivers forwarded appends this member has now applied.
+void release_apply_waiters(member_self* self);
 
 /// Role transitions (member.cpp).
 void become_follower(member_self* self, const member_id& leader);

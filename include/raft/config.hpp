@@ -28,6 +28,11 @@ struct config {
   caf::timespan heartbeat = std::chrono::milliseconds(50);
   /// Approximate number of applied entries between snapshots (0: never).
   int64_t snapshot_threshold = 10000;
+  /// Where snapshot files go (default: log_dir). With neither set, the
+  /// member takes no snapshots.
+  std::string snapshot_dir;
+  /// Bytes per InstallSnapshot chunk.
+  size_t snapshot_chunk_bytes = 512 * 1024;
   /// Identities allowed to talk to this member (empty: anyone authenticated).
   std::vector<std::string> acl;
 

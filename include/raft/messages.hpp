@@ -103,4 +103,58 @@ typename Inspector::result_type inspect(Inspector& f,
            x.conflict_term, x.read_round);
 }
 
+// -- InstallSnapshot (§7, Figure 13) ---------------------------------------------
+
+/// One chunk of the leader's snapshot. Chunks go one at a time per follower,
+/// so neither side ever holds more than one chunk of a snapshot in memory.
+struct install_snapshot_request {
+  /// Leader's term.
+  term_t term = 0;
+  /// So follower can redirect clients.
+  member_id leader_id;
+  /// The snapshot replaces all entries up through and including this index.
+  index_t last_included_index = 0;
+  /// Term of last_included_index.
+  term_t last_included_term = 0;
+  /// Byte offset where chunk is positioned in the snapshot file.
+  uint64_t offset = 0;
+  /// Raw bytes of the snapshot chunk, starting at offset.
+  std::string data;
+  /// True if this is the last chunk.
+  bool done = false;
+  /// Size and crc32c of the whole snapshot, checked when it is complete.
+  uint64_t size = 0;
+  uint32_t crc = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        install_snapshot_request& x) {
+  return f(caf::meta::type_name("install_snapshot_request"), x.term,
+           x.leader_id, x.last_included_index, x.last_included_term, x.offset,
+           x.data, x.done, x.size, x.crc);
+}
+
+struct install_snapshot_response {
+  /// current_term, for leader to update itself.
+  term_t term = 0;
+  /// The follower.
+  member_id from;
+  /// The snapshot this answers.
+  index_t last_included_index = 0;
+  /// Bytes the follower holds so far: the leader continues from here (after
+  /// a lost chunk or a restart of the transfer too).
+  uint64_t next_offset = 0;
+  /// The snapshot is installed and durable: the follower's log now matches
+  /// the leader's up to last_included_index.
+  bool done = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        install_snapshot_response& x) {
+  return f(caf::meta::type_name("install_snapshot_response"), x.term, x.from,
+           x.last_included_index, x.next_offset, x.done);
+}
+
 } // namespace raft

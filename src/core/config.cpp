@@ -24,6 +24,10 @@ caf::error validate(config& cfg) {
     cfg.append_timeout = 4 * cfg.election_timeout_max;
   if (cfg.append_timeout.count() < 0)
     return fail("append_timeout is negative");
+  if (cfg.snapshot_dir.empty())
+    cfg.snapshot_dir = cfg.log_dir;
+  if (cfg.snapshot_chunk_bytes == 0)
+    return fail("snapshot_chunk_bytes must be positive");
   if (cfg.snapshot_threshold < 0)
     return fail("snapshot_threshold is negative");
   if (cfg.max_entries_per_message == 0 || cfg.max_bytes_per_message == 0)

@@ -18,7 +18,10 @@ bool progress::on_success(index_t match) {
     in_flight_.pop_front();
   if (match <= match_index_ && !probing_)
     return false;
-  probing_ = false;
+  // Probing ends when the probe point itself is confirmed; a heartbeat
+  // acknowledging an older match says nothing about the entries after it.
+  if (match + 1 >= next_index_)
+    probing_ = false;
   auto advanced = match > match_index_;
   match_index_ = std::max(match_index_, match);
   next_index_ = std::max(next_index_, match_index_ + 1);
@@ -31,6 +34,13 @@ bool progress::on_reject(index_t rejected, index_t next) {
     return false; // Stale: a later success already moved past it.
   in_flight_.clear();
   probing_ = true;
+  next = std::max<index_t>(next, 1);
+  if (next <= match_index_) {
+    // It refuses what it once acknowledged: it lost its disk (a wiped or
+    // replaced member). Start over from what it holds now, or the leader
+    // would resend the same refused entries forever.
+    match_index_ = next - 1;
+  }
   next_index_ = std::max(match_index_ + 1, next);
   return true;
 }

@@ -54,7 +54,9 @@ public:
   bool on_success(index_t match);
 
   /// The follower refused prev_log_index `rejected`; resume at `next`.
-  /// Returns false for a stale rejection (one overtaken by a success).
+  /// Returns false for a stale rejection (one overtaken by a success). A
+  /// follower that refuses entries it had acknowledged (a wiped disk) is
+  /// probed again from what it holds: match_index may go down then.
   bool on_reject(index_t rejected, index_t next);
 
   /// Nothing was heard for a heartbeat period while appends were in flight:

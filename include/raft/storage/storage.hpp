@@ -12,9 +12,14 @@
 
 namespace raft {
 
-/// One unit of durable work: applied in order (hard state, truncation,
-/// entries) and made durable as a whole before the writer confirms it.
+/// One unit of durable work: applied in order (reset, hard state,
+/// truncation, entries, compaction) and made durable as a whole before the
+/// writer confirms it. write() handles hard state, truncation and entries;
+/// the log writer calls reset() before and compact() after it.
 struct write_batch {
+  /// InstallSnapshot: drop the whole log first and restart it after this
+  /// snapshot (last_index 0: no reset).
+  snapshot_meta reset_to;
   /// New term and vote, if they changed.
   bool has_state = false;
   hard_state state;
@@ -22,15 +27,21 @@ struct write_batch {
   index_t truncate_from = 0;
   /// Then append these, in index order, contiguous with what remains.
   entry_vector entries;
+  /// Finally, a durable snapshot covers this: free the entries up to it
+  /// (last_index 0: no compaction).
+  snapshot_meta compact_to;
 
   bool empty() const {
-    return !has_state && truncate_from == 0 && entries.empty();
+    return !has_state && truncate_from == 0 && entries.empty()
+           && reset_to.last_index == 0 && compact_to.last_index == 0;
   }
 
   void clear() {
+    reset_to = snapshot_meta{};
     has_state = false;
     truncate_from = 0;
     entries.clear();
+    compact_to = snapshot_meta{};
   }
 };
 

@@ -1,0 +1,284 @@
+// Snapshots (§7): taking them, restoring from them, and sending them to
+// followers that need entries the leader has compacted away (InstallSnapshot,
+// Figure 13), one chunk at a time so no side holds a whole snapshot.
+
+#include "member_state.hpp"
+
+#include <iostream>
+
+#include "caf/event_based_actor.hpp"
+
+#include "raft/errc.hpp"
+
+namespace raft {
+
+namespace {
+
+void warn(member_self* self, const std::string& what) {
+  std::cerr << "[raft " << self->state.id() << "] " << what << std::endl;
+}
+
+/// After a successful save: remember it, free the entries it covers in
+/// memory and (after the writes before it) on disk.
+void on_snapshot_saved(member_self* self, snapshot_meta meta) {
+  auto& st = self->state;
+  if (meta.last_index <= st.snapshot.last_index)
+    return;
+  st.snapshot = meta;
+  st.log.compact(meta);
+  st.pending.compact_to = meta;
+  schedule_flush(self);
+}
+
+} // namespace
+
+void maybe_snapshot(member_self* self) {
+  auto& st = self->state;
+  if (!st.snapshots || st.cfg.snapshot_threshold <= 0 || st.snapshotting
+      || st.restoring || st.applying || st.role == role::stopped)
+    return;
+  auto threshold = static_cast<index_t>(st.cfg.snapshot_threshold);
+  if (st.last_applied < st.snapshot.last_index + threshold
+      || st.last_applied < st.next_snapshot_at)
+    return;
+  snapshot_meta meta{st.last_applied, *st.log.term_at(st.last_applied)};
+  st.snapshotting = true;
+  self->request(st.snapshots, caf::infinite, save_atom::value, meta)
+    .then(
+      [=](snapshot_info&) {
+        self->state.snapshotting = false;
+        on_snapshot_saved(self, meta);
+        apply_committed(self);
+      },
+      [=](caf::error& err) {
+        // Seed: an error discards the snapshot; the log keeps everything.
+        auto& st = self->state;
+        st.snapshotting = false;
+        st.next_snapshot_at = st.last_applied + threshold;
+        warn(self, "snapshot at " + std::to_string(meta.last_index)
+                     + " discarded: " + self->system().render(err));
+        apply_committed(self);
+      });
+}
+
+void restore_at_start(member_self* self, const snapshot_info& newest) {
+  auto& st = self->state;
+  auto meta = newest.meta;
+  st.snapshot = meta;
+  st.log.compact(meta);
+  st.commit_index = std::max(st.commit_index, meta.last_index);
+  st.last_applied = meta.last_index;
+  st.restoring = true;
+  // Seed: RestoreFromSnapshot, then a replay of every later entry.
+  self->request(st.sm, caf::infinite, restore_atom::value, meta.last_index,
+                newest.path)
+    .then(
+      [=](caf::ok_atom) {
+        self->state.restoring = false;
+        apply_committed(self);
+      },
+      [=](caf::error& err) {
+        shut_down(self, make_error(errc::snapshot_failure,
+                                   "cannot restore " + newest.path + ": "
+                                     + self->system().render(err)));
+      });
+}
+
+// -- leader side ---------------------------------------------------------------------
+
+void send_snapshot(member_self* self, const member_id& id) {
+  auto& st = self->state;
+  if (!st.snapshots)
+    return;
+  auto& t = st.transfers[id];
+  if (t.busy)
+    return;
+  t.busy = true;
+  t.silent_ticks = 0;
+  auto term = st.state.current_term;
+  self->request(st.snapshots, caf::infinite, chunk_atom::value, t.offset,
+                uint64_t{st.cfg.snapshot_chunk_bytes})
+    .then(
+      [=](snapshot_chunk& chunk) {
+        auto& st = self->state;
+        auto i = st.transfers.find(id);
+        if (st.role != role::leader || st.state.current_term != term
+            || i == st.transfers.end())
+          return;
+        auto& t = i->second;
+        if (chunk.meta.last_index != t.meta.last_index) {
+          // A newer snapshot replaced the one we were sending: start over.
+          t.meta = chunk.meta;
+          if (chunk.offset != 0) {
+            t.offset = 0;
+            t.busy = false;
+            send_snapshot(self, id);
+            return;
+          }
+        }
+        install_snapshot_request req;
+        req.term = term;
+        req.leader_id = st.id();
+        req.last_included_index = chunk.meta.last_index;
+        req.last_included_term = chunk.meta.last_term;
+        req.offset = chunk.offset;
+        req.data = std::move(chunk.data);
+        req.done = chunk.done;
+        req.size = chunk.size;
+        req.crc = chunk.crc;
+        self->send(st.peers[id], std::move(req));
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        auto i = st.transfers.find(id);
+        if (i != st.transfers.end()) {
+          i->second.busy = false;
+          i->second.offset = 0;
+        }
+        warn(self, "cannot read snapshot for " + id + ": "
+                     + self->system().render(err));
+      });
+}
+
+void on_install_response(member_self* self, install_snapshot_response& resp) {
+  auto& st = self->state;
+  auto f = st.followers.find(resp.from);
+  auto t = st.transfers.find(resp.from);
+  if (f == st.followers.end() || t == st.transfers.end())
+    return; // Stale: no transfer to this member in this term.
+  st.active.insert(resp.from);
+  if (resp.done) {
+    st.transfers.erase(t);
+    // The follower's log now matches ours up to the snapshot.
+    if (f->second.on_success(resp.last_included_index))
+      advance_commit(self);
+    replicate(self, false);
+    return;
+  }
+  t->second.busy = false;
+  t->second.offset = resp.next_offset;
+  send_snapshot(self, resp.from);
+}
+
+void check_transfers(member_self* self) {
+  for (auto& kvp : self->state.transfers) {
+    auto& t = kvp.second;
+    // A lost chunk or answer: resend from the last offset the follower
+    // confirmed (the follower tells us where to resume if it differs).
+    if (t.busy && ++t.silent_ticks > 10) {
+      t.busy = false;
+      send_snapshot(self, kvp.first);
+    }
+  }
+}
+
+// -- follower side -------------------------------------------------------------------
+
+namespace {
+
+void finish_install(member_self* self, const snapshot_info& info,
+                    caf::actor leader, install_snapshot_response resp) {
+  auto& st = self->state;
+  st.restoring = true;
+  auto meta = info.meta;
+  self->request(st.sm, caf::infinite, restore_atom::value, meta.last_index,
+                info.path)
+    .then(
+      [=](caf::ok_atom) mutable {
+        auto& st = self->state;
+        st.restoring = false;
+        st.installing = false;
+        // Figure 13, receiver 6-7: "If existing log entry has same index and
+        // term as snapshot's last included entry, retain log entries
+        // following it"; otherwise discard the entire log.
+        if (st.log.matches(meta.last_index, meta.last_term)) {
+          st.pending.compact_to = meta;
+        } else {
+          st.pending.clear();
+          st.pending.reset_to = meta;
+          st.pending.has_state = true;
+          st.pending.state = st.state;
+          st.writing_last = 0;
+          st.durable_index = meta.last_index;
+        }
+        st.log.compact(meta);
+        st.snapshot = meta;
+        st.commit_index = std::max(st.commit_index, meta.last_index);
+        st.last_applied = meta.last_index;
+        release_apply_waiters(self);
+        schedule_flush(self);
+        resp.done = true;
+        resp.next_offset = info.size;
+        // Acknowledged once the log's reset or compaction is durable.
+        send_after_persist(self, leader, caf::make_message(resp));
+        apply_committed(self);
+      },
+      [=](caf::error& err) {
+        // The application could not load a verified snapshot: continuing
+        // would diverge from the others.
+        shut_down(self, make_error(errc::snapshot_failure,
+                                   "cannot restore " + info.path + ": "
+                                     + self->system().render(err)));
+      });
+}
+
+} // namespace
+
+void handle_install_snapshot(member_self* self,
+                             install_snapshot_request& req) {
+  auto& st = self->state;
+  auto peer = st.peers.find(req.leader_id);
+  if (peer == st.peers.end() || req.last_included_term > req.term
+      || req.last_included_index == 0) {
+    warn(self, "refused: install_snapshot_request from " + req.leader_id);
+    return;
+  }
+  install_snapshot_response resp;
+  resp.from = st.id();
+  resp.last_included_index = req.last_included_index;
+  // Figure 13, receiver 1: reply immediately if term < currentTerm.
+  if (req.term < st.state.current_term) {
+    resp.term = st.state.current_term;
+    send_after_persist(self, peer->second, caf::make_message(resp));
+    return;
+  }
+  observe_term(self, req.term);
+  if (st.role == role::leader) {
+    warn(self, "refused: a second leader " + req.leader_id);
+    return;
+  }
+  if (st.role != role::follower || st.leader != req.leader_id)
+    become_follower(self, req.leader_id);
+  reset_election_timer(self);
+  resp.term = st.state.current_term;
+  if (req.last_included_index <= st.commit_index) {
+    // Everything it covers is committed here already: nothing to install.
+    resp.done = true;
+    resp.last_included_index = st.commit_index;
+    send_after_persist(self, peer->second, caf::make_message(resp));
+    return;
+  }
+  if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
+    return; // One chunk at a time; the leader resends.
+  st.installing = true;
+  auto leader = peer->second;
+  self->request(st.snapshots, caf::infinite, std::move(req))
+    .then(
+      [=](uint64_t held, snapshot_info& info) mutable {
+        if (info.none()) {
+          self->state.installing = false;
+          resp.next_offset = held;
+          send_after_persist(self, leader, caf::make_message(resp));
+          return;
+        }
+        finish_install(self, info, leader, resp);
+      },
+      [=](caf::error& err) {
+        // No answer: the leader resends after a few silent heartbeats,
+        // rather than both sides spinning on a failing disk.
+        self->state.installing = false;
+        warn(self, "snapshot chunk refused: " + self->system().render(err));
+      });
+}
+
+} // namespace raft
