@@ -379,6 +379,14 @@ caf::behavior idle(member_self* self) {
     [=](election_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::not_started);
     },
+    // Peers may talk to us before we start: ignore them quietly, as a
+    // member that is not running yet would.
+    [=](const request_vote_request&) {},
+    [=](const request_vote_response&) {},
+    [=](const append_entries_request&) {},
+    [=](const append_entries_response&) {},
+    [=](const install_snapshot_request&) {},
+    [=](const install_snapshot_response&) {},
   };
 }
 
@@ -469,6 +477,12 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
     self->link_to(st.snapshots);
   if (!newest.none())
     restore_at_start(self, newest);
+  // An error message from a peer (e.g. it refused something) must never
+  // take the member down: CAF's default would quit.
+  self->set_error_handler([](caf::scheduled_actor* ptr, caf::error& err) {
+    auto self = static_cast<member_self*>(ptr);
+    refuse(self, "error message " + self->system().render(err));
+  });
   self->set_default_handler([](caf::scheduled_actor* ptr,
                                caf::message_view& x) -> caf::result<caf::message> {
     auto self = static_cast<member_self*>(ptr);

@@ -13,9 +13,13 @@ void progress::on_sent(index_t last_index) {
 }
 
 bool progress::on_success(index_t match) {
-  heard_ = true;
+  // Only an answer that acknowledges something in flight counts as heard: a
+  // heartbeat's answer at an old match says nothing about lost appends.
+  auto in_flight_before = in_flight_.size();
   while (!in_flight_.empty() && in_flight_.front() <= match)
     in_flight_.pop_front();
+  if (in_flight_.size() < in_flight_before || in_flight_.empty())
+    heard_ = true;
   if (match <= match_index_ && !probing_)
     return false;
   // Probing ends when the probe point itself is confirmed; a heartbeat

@@ -63,7 +63,8 @@ public:
   /// assume they were lost and probe again from the last known match.
   void on_silence();
 
-  /// Whether a response arrived since the last call (and resets the flag).
+  /// Whether an answer acknowledged appends in flight (or a rejection came)
+  /// since the last call; resets the flag.
   bool take_heard() {
     auto result = heard_;
     heard_ = false;
