@@ -168,8 +168,7 @@ BOOST_AUTO_TEST_CASE(a_crash_is_immediate) {
 // goes back to the sender as an error message, and CAF's default error
 // handler makes the sender quit with unexpected_message. Fixed: an idle
 // member ignores Raft messages and errors never take a member down.
-BOOST_AUTO_TEST_CASE(peers_survive_a_member_that_has_not_started,
-) {
+BOOST_AUTO_TEST_CASE(peers_survive_a_member_that_has_not_started) {
   test_cluster c{3, 7};
   c.call_ok(0, caf::make_message(start_atom::value));
   c.call_ok(1, caf::make_message(start_atom::value));
@@ -186,8 +185,7 @@ BOOST_AUTO_TEST_CASE(peers_survive_a_member_that_has_not_started,
 // progress never sees silence and never resends; the follower stays behind,
 // and its commit index too, until the next command. Fixed: only answers
 // that acknowledge appends in flight count as heard.
-BOOST_AUTO_TEST_CASE(a_lost_append_is_resent_while_idle,
-) {
+BOOST_AUTO_TEST_CASE(a_lost_append_is_resent_while_idle) {
   test_cluster c{3, 8};
   c.start_all();
   auto l = c.await_leader();
