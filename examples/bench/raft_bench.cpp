@@ -79,7 +79,9 @@ const char* usage_text =
   "  --warmup S    warm-up seconds (default 1)\n"
   "  --no-fsync    in-memory log (default: durable file log, temp dir)\n"
   "  --port P      first TCP port on 127.0.0.1 (default 17400; uses P..P+N)\n"
-  "  --json        print one JSON object as the last line\n";
+  "  --json        print one JSON object as the last line\n"
+  "  --snapshot-threshold N  entries between snapshots (0: none; default:\n"
+  "                the library's; durable runs only)\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "raft-bench: " << why << "\n" << usage_text;
@@ -96,6 +98,7 @@ struct options {
   bool fsync = true;
   int port = 17400;
   bool json = false;
+  long long snapshot_threshold = -1; // -1: the library's default
   // internal modes
   bool member_mode = false;
   bool echo_mode = false;
@@ -157,6 +160,8 @@ options parse(int argc, char** argv) {
       o.port = static_cast<int>(to_int(a, value(), 1024, 65000));
     else if (a == "--json")
       o.json = true;
+    else if (a == "--snapshot-threshold")
+      o.snapshot_threshold = to_int(a, value(), 0, 1LL << 40);
     else if (a == "--member")
       o.member_mode = true;
     else if (a == "--echo")
@@ -204,6 +209,8 @@ int run_member(const options& o) {
   raft::config cfg;
   cfg.host_port = o.id;
   cfg.log_dir = o.data; // empty: memory log
+  if (o.snapshot_threshold >= 0)
+    cfg.snapshot_threshold = o.snapshot_threshold;
   raft::remote_options ropts;
   ropts.members = split(o.member_list);
   auto m = raft::spawn_remote_member(sys, cfg, std::make_shared<kv::machine>(),
@@ -408,12 +415,21 @@ T percentile(std::vector<T>& v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
-/// 4 KiB write + fdatasync in `dir`: p50 in microseconds.
-double fsync_probe(const std::string& dir, int rounds) {
+/// 4 KiB write + fdatasync in `dir`: p50 in microseconds. `prealloc`: into
+/// a file allocated (and synced) beforehand, so fdatasync need not commit
+/// a size change (as a log with preallocated segments would).
+double fsync_probe(const std::string& dir, int rounds, bool prealloc) {
   auto path = dir + "/fsync-probe.dat";
   int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
   if (fd < 0)
     return -1;
+  if (prealloc
+      && (posix_fallocate(fd, 0, static_cast<off_t>(rounds + 1) * 4096) != 0
+          || fsync(fd) != 0)) {
+    close(fd);
+    unlink(path.c_str());
+    return -1;
+  }
   std::string block(4096, 'x');
   std::vector<double> lat;
   for (int i = 0; i < rounds; ++i) {
@@ -504,6 +520,8 @@ caf::actor inproc_cluster(caf::actor_system& sys, const options& o,
       cfg.log_dir = tmp + "/m" + std::to_string(i);
       std::filesystem::create_directories(cfg.log_dir);
     }
+    if (o.snapshot_threshold >= 0)
+      cfg.snapshot_threshold = o.snapshot_threshold;
     auto m = raft::spawn_member(sys, cfg, std::make_shared<kv::machine>());
     if (!m) {
       std::cerr << "raft-bench: cannot spawn member: " << render(sys, m.error())
@@ -591,7 +609,8 @@ int main(int argc, char** argv) {
   };
   const double load_before = loadavg1();
   // 1. The disk, before any load: 4 KiB write + fdatasync where logs live.
-  double fsync_p50 = fsync_probe(tmp, 300);
+  double fsync_p50 = fsync_probe(tmp, 300, false);
+  double fsync_prealloc_p50 = fsync_probe(tmp, 300, true);
   // 2. Helper and member processes.
   children.push_back(
     launch("echo", {"--echo", "--port", std::to_string(o.port + o.members)}));
@@ -610,6 +629,10 @@ int main(int argc, char** argv) {
         std::filesystem::create_directories(dir);
         args.push_back("--data");
         args.push_back(dir);
+      }
+      if (o.snapshot_threshold >= 0) {
+        args.push_back("--snapshot-threshold");
+        args.push_back(std::to_string(o.snapshot_threshold));
       }
       children.push_back(launch(ids[static_cast<size_t>(i)], args));
     }
@@ -763,9 +786,10 @@ int main(int argc, char** argv) {
               lat.size(), static_cast<unsigned long long>(st->failed.load()));
   std::printf("  latency     p50 %u us, p90 %u us, p99 %u us, p99.9 %u us\n",
               p50, p90, p99, p999);
-  std::printf("  probes      fsync p50 %.0f us (4 KiB + fdatasync in %s), "
-              "actor rtt p50 %.0f us (two processes, loopback)\n",
-              fsync_p50, tmp.c_str(), rtt_p50);
+  std::printf("  probes      fsync p50 %.0f us (4 KiB append + fdatasync in "
+              "%s; %.0f us into a preallocated file), actor rtt p50 %.0f us "
+              "(two processes, loopback)\n",
+              fsync_p50, tmp.c_str(), fsync_prealloc_p50, rtt_p50);
   for (size_t i = 0; i < member_pids.size(); ++i)
     std::printf("  %-16s cpu %5.1f %%  rss %6.1f MiB\n",
                 o.inproc ? "this process" : ids[i].c_str(), cpu_pct[i], rss[i]);
@@ -780,13 +804,15 @@ int main(int argc, char** argv) {
                 "\"fsync\":%s,\"seconds\":%.1f,\"ops\":%zu,\"errors\":%llu,"
                 "\"ops_per_sec\":%.0f,\"p50_us\":%u,\"p90_us\":%u,\"p99_us\":%u,"
                 "\"p999_us\":%u,\"cpu_percent\":%s,\"client_cpu_percent\":%.1f,"
-                "\"rss_mib\":%s,\"fsync_p50_us\":%.0f,\"rtt_p50_us\":%.0f,"
+                "\"rss_mib\":%s,\"fsync_p50_us\":%.0f,"
+                "\"fsync_prealloc_p50_us\":%.0f,\"rtt_p50_us\":%.0f,"
                 "\"loadavg_before\":%.2f,\"loadavg_after\":%.2f}\n",
                 mode.c_str(), o.members, o.clients, o.size,
                 o.fsync ? "true" : "false", o.seconds, lat.size(),
                 static_cast<unsigned long long>(st->failed.load()), ops, p50,
                 p90, p99, p999, json_array(cpu_pct, 1).c_str(), client_cpu,
-                json_array(rss, 1).c_str(), fsync_p50, rtt_p50, load_before,
+                json_array(rss, 1).c_str(), fsync_p50, fsync_prealloc_p50, rtt_p50,
+                load_before,
                 load_after);
   std::fflush(stdout);
   stop_children(children);
