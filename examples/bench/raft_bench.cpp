@@ -81,7 +81,9 @@ const char* usage_text =
   "  --port P      first TCP port on 127.0.0.1 (default 17400; uses P..P+N)\n"
   "  --json        print one JSON object as the last line\n"
   "  --snapshot-threshold N  entries between snapshots (0: none; default:\n"
-  "                the library's; durable runs only)\n";
+  "                the library's; durable runs only)\n"
+  "  --scheduler P CAF scheduler policy in every process: stealing (CAF's\n"
+  "                default) or sharing\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "raft-bench: " << why << "\n" << usage_text;
@@ -99,6 +101,7 @@ struct options {
   int port = 17400;
   bool json = false;
   long long snapshot_threshold = -1; // -1: the library's default
+  std::string scheduler;              // empty: CAF's default (stealing)
   // internal modes
   bool member_mode = false;
   bool echo_mode = false;
@@ -160,7 +163,12 @@ options parse(int argc, char** argv) {
       o.port = static_cast<int>(to_int(a, value(), 1024, 65000));
     else if (a == "--json")
       o.json = true;
-    else if (a == "--snapshot-threshold")
+    else if (a == "--scheduler") {
+      o.scheduler = value();
+      if (o.scheduler != "stealing" && o.scheduler != "sharing")
+        usage("--scheduler is 'stealing' or 'sharing', not '" + o.scheduler
+              + "'");
+    } else if (a == "--snapshot-threshold")
       o.snapshot_threshold = to_int(a, value(), 0, 1LL << 40);
     else if (a == "--member")
       o.member_mode = true;
@@ -188,6 +196,11 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+void tune(caf::actor_system_config& cfg, const options& o) {
+  if (!o.scheduler.empty())
+    cfg.set("scheduler.policy", caf::atom_from_string(o.scheduler));
+}
+
 void block_signals(sigset_t& set) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -205,6 +218,7 @@ int run_member(const options& o) {
     std::cerr << "raft-bench member: cannot configure CAF\n";
     return 2;
   }
+  tune(sys_cfg, o);
   caf::actor_system sys{sys_cfg};
   raft::config cfg;
   cfg.host_port = o.id;
@@ -630,6 +644,10 @@ int main(int argc, char** argv) {
         args.push_back("--data");
         args.push_back(dir);
       }
+      if (!o.scheduler.empty()) {
+        args.push_back("--scheduler");
+        args.push_back(o.scheduler);
+      }
       if (o.snapshot_threshold >= 0) {
         args.push_back("--snapshot-threshold");
         args.push_back(std::to_string(o.snapshot_threshold));
@@ -642,6 +660,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config sys_cfg;
   if (auto err = raft::configure_remote(sys_cfg, {}))
     fail("cannot configure CAF");
+  tune(sys_cfg, o);
   caf::actor_system sys{sys_cfg};
   caf::scoped_actor self{sys};
   // 3. Round trip between two actors in separate processes (request and

@@ -6,6 +6,8 @@
 #   RB=<raft-bench binary> OUT=docs/bench-results.tsv SECS=5 \
 #   BASE=<etcd_bench.sh work dir> bash run_matrix.sh [members] [clients...]
 #
+# Env: RB_ARGS=extra raft-bench flags (e.g. "--scheduler sharing"), LABEL=the
+# system column for those rows (default caf-raft), SKIP_ETCD=1 skips etcd.
 # Per member count: the etcd curve (etcd_curve.sh), then raft-bench durable
 # (3 processes) for every client count; with 3 members also raft-bench
 # --no-fsync (processes and --inproc) at 64 clients.
@@ -21,8 +23,10 @@ CLIENTS=("$@")
 [ -s "$OUT" ] || printf 'system\tmembers\tmode\tfsync\tclients\tops_per_sec\tp50_us\tp90_us\tp99_us\tp999_us\tloadavg\n' > "$OUT"
 load() { cut -d' ' -f1 /proc/loadavg; }
 
+LABEL=${LABEL:-caf-raft}
+read -r -a EXTRA <<< "${RB_ARGS:-}"
 # etcd: "etcd N C clients=.. ops/s=X avg=.. p50=Yms p90=.. p99=.. p99.9=.." -> row
-bash "$HERE/etcd_curve.sh" "$N" "${CLIENTS[@]}" | while read -r line; do
+[ "${SKIP_ETCD:-0}" = 1 ] || bash "$HERE/etcd_curve.sh" "$N" "${CLIENTS[@]}" | while read -r line; do
   echo "$line" >&2
   python3 - "$line" "$(load)" >> "$OUT" <<'PY'
 import sys, re
@@ -37,12 +41,12 @@ done
 
 rb() {  # raft-bench args... -> row
   local json
-  json=$("$RB" "$@" --seconds "$SECS" --json 2>/dev/null | tail -1)
-  echo "raft-bench $*: $json" >&2
-  python3 - "$json" >> "$OUT" <<'PY'
+  json=$("$RB" "$@" "${EXTRA[@]}" --seconds "$SECS" --json 2>/dev/null | tail -1)
+  echo "raft-bench $* ${EXTRA[*]}: $json" >&2
+  python3 - "$json" "$LABEL" >> "$OUT" <<'PY'
 import sys, json
 j = json.loads(sys.argv[1])
-print('\t'.join(['caf-raft', str(j['members']), j['mode'], 'durable' if j['fsync'] else 'memory',
+print('\t'.join([sys.argv[2], str(j['members']), j['mode'], 'durable' if j['fsync'] else 'memory',
                  str(j['clients']), str(j['ops_per_sec']), str(j['p50_us']), str(j['p90_us']),
                  str(j['p99_us']), str(j['p999_us']), '%.2f' % j['loadavg_after']]))
 PY
