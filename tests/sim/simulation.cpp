@@ -148,8 +148,9 @@ public:
   }
 
   ~simulation() {
-    // Client callbacks may still run while the cluster shuts down: they touch
-    // this object, so the cluster goes first.
+    // Client callbacks may still run while the cluster shuts down: they
+    // must not record anything then.
+    closing_ = true;
     c_.reset();
   }
 
@@ -228,6 +229,9 @@ private:
   double fault_rate_ = 0; // per step
   double op_rate_ = 0;    // per idle client and step
   uint64_t disk_latency_max_ = 0;
+  /// Share of new leaders crashed soon after their election (the windows
+  /// of Figure 8: entries on a minority, a no-op not yet replicated).
+  double leader_crash_rate_ = 0;
   bool queries_ = false;
 
   std::vector<scheduled> later_;
@@ -238,6 +242,8 @@ private:
   std::vector<std::pair<role, term_t>> roles_;
   std::deque<std::string> trace_;
   bool stopped_ = false;
+  bool closing_ = false;
+  bool settling_ = false;
 };
 
 std::vector<size_t> simulation::live_members() const {
@@ -290,6 +296,10 @@ void simulation::draw_setup() {
   auto in_flight = in_flight_choices[uniform(0, 3)];
   disk_latency_max_ = disk_choices[uniform(0, 4)];
   auto check_quorum = uniform(0, 3) != 0;
+  static const std::pair<int, int> latency_choices[] = {
+    {0, 0}, {0, 1}, {1, 2}, {1, 3}, {0, 5}};
+  auto latency = latency_choices[uniform(0, 4)];
+  leader_crash_rate_ = uniform(0, 1) == 0 ? 0.0 : 0.05 + 0.25 * unit();
   fault_rate_ = 1.0 / static_cast<double>(uniform(60, 250));
   op_rate_ = 1.0 / static_cast<double>(uniform(5, 40));
   queries_ = opts_.queries;
@@ -318,6 +328,8 @@ void simulation::draw_setup() {
           break;
       }
     });
+  c_->net->base.delay_min = milliseconds{latency.first};
+  c_->net->base.delay_max = milliseconds{latency.second};
   if (disk_latency_max_ > 0) {
     // Each batch waits 0..max ms at the writer (drawn from the network's
     // random source: the order of writes is deterministic, so is this).
@@ -331,11 +343,14 @@ void simulation::draw_setup() {
   std::ostringstream setup;
   setup << n_ << " members, " << nclients << " clients, keys "
         << nkeys << ", max_entries_per_message " << max_entries
-        << ", max_in_flight " << in_flight << ", disk latency 0-"
+        << ", max_in_flight " << in_flight << ", link latency "
+        << latency.first << "-" << latency.second << " ms, disk latency 0-"
         << disk_latency_max_ << " ms, check_quorum "
         << (check_quorum ? "on" : "off") << ", a fault every ~"
         << static_cast<int>(1.0 / fault_rate_) << " ms, an op every ~"
-        << static_cast<int>(1.0 / op_rate_) << " ms per idle client"
+        << static_cast<int>(1.0 / op_rate_) << " ms per idle client, "
+        << static_cast<int>(leader_crash_rate_ * 100)
+        << "% of new leaders crash within 30 ms"
         << (queries_ ? ", gets also as queries" : "") << ", variant "
         << to_string(broken);
   res_.setup = setup.str();
@@ -569,7 +584,13 @@ void simulation::run_scheduled() {
   std::vector<scheduled> now(due, later_.end());
   later_.erase(due, later_.end());
   for (auto& s : now) {
-    if (s.kind == fault::restart && !c_->alive(s.member)) {
+    if (s.kind == fault::crash && c_->alive(s.member)) {
+      auto down = uniform(10, 1500);
+      ++res_.totals.faults[static_cast<size_t>(fault::crash)];
+      event("crash " + name(s.member) + ", elected just before (restart in "
+            + std::to_string(down) + " ms)");
+      crash(s.member, down);
+    } else if (s.kind == fault::restart && !c_->alive(s.member)) {
       ++res_.totals.faults[static_cast<size_t>(fault::restart)];
       event("restart " + name(s.member));
       c_->restart(s.member);
@@ -641,6 +662,8 @@ void simulation::issue(client& cl) {
   c_->request_async(
     cl.member, std::move(msg), std::chrono::seconds(2),
     [self, clp, id, kind, text](caf::expected<append_reply> r) {
+      if (self->closing_)
+        return;
       clp->busy = false;
       auto t = self->now_ns();
       if (r) {
@@ -699,6 +722,8 @@ void simulation::observe_roles() {
         && (before.first != role::leader || before.second != now.second)) {
       ++res_.totals.elections;
       event(name(i) + " leader of term " + std::to_string(now.second));
+      if (!settling_ && chance(leader_crash_rate_))
+        later_.push_back(scheduled{step_ + uniform(0, 30), fault::crash, i});
     } else if (before.first == role::leader && now.first != role::leader
                && now.first != role::stopped) {
       event(name(i) + " steps down in term " + std::to_string(now.second));
@@ -744,6 +769,7 @@ std::string simulation::settle() {
                                        && s.kind != fault::resume;
                               }),
                later_.end());
+  settling_ = true;
   c_->net->heal();
   event("settle: heal, resume and restart everything");
   for (size_t i = 0; i < n_; ++i) {

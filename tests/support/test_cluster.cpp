@@ -30,12 +30,18 @@ std::vector<caf::timespan> sim_network::plan(const member_id& from,
   std::vector<caf::timespan> result;
   if (!allows(from, to, msg))
     return result;
+  auto f = base;
   auto i = faults.find({from, to});
-  if (i == faults.end()) {
+  if (i != faults.end()) {
+    f.drop = std::max(f.drop, i->second.drop);
+    f.duplicate = std::max(f.duplicate, i->second.duplicate);
+    f.delay_min = std::max(f.delay_min, i->second.delay_min);
+    f.delay_max = std::max(f.delay_max, i->second.delay_max);
+  }
+  if (f.drop == 0 && f.duplicate == 0 && f.delay_max.count() == 0) {
     result.emplace_back(0);
     return result;
   }
-  auto& f = i->second;
   std::uniform_real_distribution<double> coin{0.0, 1.0};
   if (f.drop > 0 && coin(rng) < f.drop)
     return result;
@@ -237,6 +243,12 @@ test_cluster::~test_cluster() {
     for (auto& r : row)
       if (r)
         caf::anon_send_exit(r, caf::exit_reason::kill);
+  // Clients still waiting for a reply would keep the actor system (and its
+  // destructor) waiting forever: no simulated time passes any more.
+  for (auto& weak : clients_)
+    if (auto client = caf::actor_cast<caf::actor>(weak))
+      caf::anon_send_exit(client, caf::exit_reason::kill);
+  frozen_.clear();
   sched->run();
 }
 
@@ -410,6 +422,26 @@ bool test_cluster::next_runnable() {
 size_t test_cluster::run() {
   size_t n = 0;
   while (next_runnable()) {
+    if (livelock_limit > 0 && n >= livelock_limit) {
+      // Messages that keep causing messages without time passing: a
+      // livelock. Name a few of them and stop here.
+      std::string what;
+      for (int k = 0; k < 8 && next_runnable(); ++k) {
+        auto ptr = dynamic_cast<caf::scheduled_actor*>(sched->jobs.front());
+        auto elem = ptr != nullptr ? ptr->mailbox().peek() : nullptr;
+        if (elem != nullptr)
+          what += (what.empty() ? "" : "; ") + std::string{ptr->name()}
+                  + " <- " + to_string(elem->content()).substr(0, 160);
+        sched->run_once();
+      }
+      if (violation_.empty()) {
+        violation_ = "livelock: " + std::to_string(n)
+                     + " messages without simulated time passing, e.g. "
+                     + what;
+        std::cerr << "SAFETY VIOLATION: " << violation_ << std::endl;
+      }
+      return n;
+    }
     sched->run_once();
     ++n;
     ++messages_run_;
@@ -453,7 +485,7 @@ std::shared_ptr<pending_reply<append_reply>>
 test_cluster::append_async(size_t i, payload cmd) {
   auto slot = std::make_shared<pending_reply<append_reply>>();
   auto dest = members[i];
-  sys->spawn([=](caf::event_based_actor* self) {
+  track(sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, caf::infinite, append_atom::value, cmd)
       .then(
         [=](append_reply& r) {
@@ -464,7 +496,7 @@ test_cluster::append_async(size_t i, payload cmd) {
           slot->done = true;
           slot->error = std::move(err);
         });
-  });
+  }));
   return slot;
 }
 
@@ -475,28 +507,39 @@ test_cluster::append(size_t i, payload cmd, caf::timespan limit) {
   return slot;
 }
 
+void test_cluster::track(const caf::actor& client) {
+  // Forget clients that are done, now and then.
+  if (clients_.size() >= 1024)
+    clients_.erase(std::remove_if(clients_.begin(), clients_.end(),
+                                  [](const caf::actor_addr& x) {
+                                    return !caf::actor_cast<caf::actor>(x);
+                                  }),
+                   clients_.end());
+  clients_.push_back(client.address());
+}
+
 void test_cluster::request_async(size_t i, caf::message msg,
                                  caf::timespan timeout, reply_fn done) {
   auto dest = caf::actor_cast<caf::actor>(members[i]);
-  sys->spawn([=](caf::event_based_actor* self) {
+  track(sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, timeout, msg)
       .then([=](append_reply& r) { done(std::move(r)); },
             [=](caf::error& err) { done(std::move(err)); });
-  });
+  }));
 }
 
 caf::error test_cluster::call_ok(size_t i, caf::message msg) {
   auto result = std::make_shared<caf::error>();
   auto done = std::make_shared<bool>(false);
   auto dest = caf::actor_cast<caf::actor>(members[i]);
-  sys->spawn([=](caf::event_based_actor* self) {
+  track(sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, caf::infinite, msg)
       .then([=](caf::ok_atom) { *done = true; },
             [=](caf::error& err) {
               *done = true;
               *result = std::move(err);
             });
-  });
+  }));
   run();
   if (!*done)
     return make_error(errc::timeout, "call did not complete");

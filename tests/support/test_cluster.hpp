@@ -48,6 +48,9 @@ struct sim_network {
   std::set<std::pair<member_id, member_id>> cut;
   /// Drop, duplicate and delay per directed link (from, to).
   std::map<std::pair<member_id, member_id>, link_faults> faults;
+  /// Every link's normal behaviour (e.g. a latency of 1-3 ms), on top of
+  /// which `faults` add; heal() keeps it.
+  link_faults base;
   /// Extra test-specific filter: return true to drop.
   std::function<bool(const member_id& from, const member_id& to,
                      const caf::message& msg)>
@@ -164,8 +167,13 @@ public:
   // -- driving ---------------------------------------------------------------------
 
   /// Runs every queued message, checking safety after each. Returns the
-  /// number of messages run.
+  /// number of messages run. More than `livelock_limit` messages in one
+  /// call (no simulated time passes meanwhile) are a livelock: run() stops
+  /// and reports it as a violation.
   size_t run();
+
+  /// See run(); 0: no limit.
+  size_t livelock_limit = 200'000;
 
   /// The simulated clock.
   caf::actor_clock::time_point now() const;
@@ -242,9 +250,12 @@ private:
   /// The actors of member i's current incarnation (member, writer, state
   /// machine) as the scheduler's jobs.
   std::vector<caf::resumable*> jobs_of(size_t i);
+  /// Remembers a client actor (killed by the destructor if still waiting).
+  void track(const caf::actor& client);
 
   std::vector<std::shared_ptr<bool>> alive_;
   std::vector<std::shared_ptr<std::string>> exit_reasons_;
+  std::vector<caf::actor_addr> clients_;
   size_t messages_run_ = 0;
   /// Per incarnation: set by crash(); its storage then refuses every write.
   std::vector<std::shared_ptr<bool>> crashed_;
