@@ -741,7 +741,6 @@ int main(int argc, char** argv) {
         member_pids.push_back(c.pid);
   std::vector<double> cpu0(member_pids.size());
   double self_cpu0 = 0;
-  uint64_t done_at_start = 0;
   uint64_t last = 0;
   auto last_t = clk::now();
   bool sampled = false;
@@ -753,19 +752,24 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < member_pids.size(); ++i)
         cpu0[i] = cpu_seconds(member_pids[i]);
       self_cpu0 = cpu_seconds(getpid());
-      done_at_start = st->completed;
     }
     if (now - last_t >= std::chrono::seconds(1)) {
       uint64_t c = st->completed;
       double rate = static_cast<double>(c - last)
                     / std::chrono::duration<double>(now - last_t).count();
       double elapsed = std::chrono::duration<double>(now - t0).count();
+      std::string rss_now;
+      for (auto pid : member_pids)
+        rss_now += (rss_now.empty() ? "" : "/")
+                   + std::to_string(static_cast<int>(rss_mib(pid)));
       std::fprintf(stderr,
-                   "%s[%5.1f/%4.1f s] %s %10llu ops, %9.0f ops/s, %llu errors",
+                   "%s[%5.1f/%4.1f s] %s %10llu ops, %9.0f ops/s, %llu errors, "
+                   "rss %s MiB",
                    isatty(2) ? "\r" : "", elapsed, o.warmup + o.seconds,
                    now < st->t_start ? "warm-up " : "measured",
                    static_cast<unsigned long long>(c), rate,
-                   static_cast<unsigned long long>(st->failed.load()));
+                   static_cast<unsigned long long>(st->failed.load()),
+                   rss_now.c_str());
       if (!isatty(2))
         std::fprintf(stderr, "\n");
       last = c;
@@ -779,7 +783,6 @@ int main(int argc, char** argv) {
     rss.push_back(rss_mib(member_pids[i]));
   }
   double client_cpu = 100.0 * (cpu_seconds(getpid()) - self_cpu0) / wall;
-  (void) done_at_start;
   std::fprintf(stderr, "\n");
   // Wait for the clients' last replies (bounded by the request timeout).
   auto wait_until = clk::now() + std::chrono::seconds(12);
