@@ -277,7 +277,7 @@ run_result kv_cluster::cli(const std::string& cmd,
 std::map<std::string, member_line>
 kv_cluster::status(const std::string& as) const {
   std::map<std::string, member_line> result;
-  auto r = cli("status", {"--timeout", "1000"}, {}, as);
+  auto r = cli("status", {"--timeout", "2000"}, {}, as);
   for (auto& line : split(r.out, '\n')) {
     auto f = split(line, ' ');
     if (f.size() != 6 || f[2].rfind("term=", 0) != 0)
@@ -291,6 +291,25 @@ kv_cluster::status(const std::string& as) const {
     m.applied = std::stoull(f[5].substr(8));
     result.emplace(m.id, m);
   }
+  return result;
+}
+
+member_line kv_cluster::status_of(const std::string& id,
+                                  const std::string& as,
+                                  milliseconds timeout) const {
+  member_line result;
+  auto ok = wait_until(
+    [&] {
+      auto st = status(as);
+      auto i = st.find(id);
+      if (i == st.end())
+        return false;
+      result = i->second;
+      return true;
+    },
+    timeout, milliseconds(50));
+  if (!ok)
+    throw std::runtime_error("no status from " + id);
   return result;
 }
 

@@ -127,6 +127,11 @@ public:
   /// The status lines of the members that answered.
   std::map<std::string, member_line> status(const std::string& as = {}) const;
 
+  /// Member `id`'s status line, asking again until it answers (a loaded
+  /// machine may miss one round); throws after `timeout`.
+  member_line status_of(const std::string& id, const std::string& as = {},
+                        milliseconds timeout = milliseconds(15000)) const;
+
   /// Waits for one leader that every running member agrees on; its index.
   std::optional<size_t> await_leader(milliseconds timeout,
                                      const std::string& as = {}) const;

@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   // An identity on the access list reads and writes.
   BOOST_TEST(c.cli("put", {"k", "v"}, {}, "client-a").code == 0);
   BOOST_TEST(c.cli("get", {"k"}, {}, "client-a").out == "v\n");
-  auto term_before = c.status().at(c.ids()[0]).term;
+  auto term_before = c.status_of(c.ids()[0]).term;
   // A valid certificate, not on the access list: refused, logged.
   auto argv = t.cli("put");
   auto b = t.good.options("client-b");
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   // Nothing changed, and the members' links survived all of it (a failed
   // TLS connection used to take healthy ones down with it).
   BOOST_TEST(c.cli("get", {"k"}, {}, "client-a").out == "v\n");
-  BOOST_TEST(c.status().at(c.ids()[0]).term == term_before);
+  BOOST_TEST(c.status_of(c.ids()[0]).term == term_before);
   BOOST_TEST(!contains(t.all_logs(), "lost the connection"));
   // Over TLS too, a crashed leader is replaced and, restarted, reconnects
   // (through both connection directions) and catches up.
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   }, milliseconds(15000)));
   auto next = c.await_leader(leader_timeout);
   BOOST_REQUIRE(next.has_value());
-  auto commit = c.status().at(c.ids()[*next]).commit;
+  auto commit = c.status_of(c.ids()[*next]).commit;
   c.start(*leader);
   BOOST_TEST(c.await_applied(commit, milliseconds(15000)));
 }
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(a_session_cannot_claim_another_identity) {
   auto& c = *t.c;
   BOOST_REQUIRE(c.await_leader(leader_timeout).has_value());
   auto target = c.ids()[1];
-  auto term_before = c.status().at(target).term;
+  auto term_before = c.status_of(target).term;
   // Speak to member 1 with a valid identity through the gate protocol.
   auto open_session = [&](const std::string& as, caf::actor_system& sys,
                           caf::scoped_actor& self) -> caf::actor {
@@ -234,5 +234,5 @@ BOOST_AUTO_TEST_CASE(a_session_cannot_claim_another_identity) {
     self->send_exit(link, caf::exit_reason::user_shutdown);
   }
   // Neither changed the term (a forged vote request would have).
-  BOOST_TEST(c.status().at(target).term == term_before);
+  BOOST_TEST(c.status_of(target).term == term_before);
 }
