@@ -49,6 +49,8 @@ struct op {
   steady_clock::time_point deadline;
   /// For retries: not before this time.
   steady_clock::time_point not_before;
+  /// Why the last attempt failed (what a status request reports in the end).
+  caf::error last_error;
 };
 
 struct conn {
@@ -318,9 +320,13 @@ void on_conn_down(client_self* self, const member_id& id,
       x.rp.deliver(why);
       continue;
     }
-    if (x.kind == op_kind::status)
-      x.rp.deliver(why); // It names the member.
-    else
+    if (x.kind == op_kind::status) {
+      // Ask the same member again once it may be reachable.
+      x.last_error = why;
+      x.not_before = c.avoid_until;
+      st.retries.push_back(std::move(x));
+      arm_tick(self);
+    } else
       submit(self, std::move(x));
   }
 }
@@ -358,8 +364,11 @@ void on_tick(client_self* self) {
     if (x.not_before > now) {
       st.retries.push_back(std::move(x));
     } else if (x.deadline <= now) {
-      x.rp.deliver(make_error(errc::no_leader,
-                              "no leader within the timeout; not applied"));
+      if (x.last_error)
+        x.rp.deliver(std::move(x.last_error));
+      else
+        x.rp.deliver(make_error(errc::no_leader,
+                                "no leader within the timeout; not applied"));
     } else {
       submit(self, std::move(x));
     }

@@ -87,6 +87,25 @@ result client::del(const std::string& key) {
   return call(false, del_cmd(key));
 }
 
+std::vector<caf::expected<raft::member_status>>
+client::statuses(const std::vector<raft::member_id>& ids) {
+  caf::scoped_actor self{sys_};
+  std::vector<decltype(self->request(hdl_, timeout_, raft::status_atom::value,
+                                     raft::member_id{}))>
+    pending;
+  for (auto& id : ids)
+    pending.push_back(
+      self->request(hdl_, timeout_ + grace, raft::status_atom::value, id));
+  std::vector<caf::expected<raft::member_status>> result;
+  for (auto& p : pending) {
+    caf::expected<raft::member_status> r{raft::member_status{}};
+    p.receive([&](raft::member_status& s) { r = std::move(s); },
+              [&](caf::error& err) { r = std::move(err); });
+    result.push_back(std::move(r));
+  }
+  return result;
+}
+
 caf::expected<raft::member_status>
 client::status(const raft::member_id& id) {
   caf::scoped_actor self{sys_};

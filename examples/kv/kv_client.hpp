@@ -51,6 +51,10 @@ public:
   /// One member's status.
   caf::expected<raft::member_status> status(const raft::member_id& id);
 
+  /// The status of each member, asked all at once.
+  std::vector<caf::expected<raft::member_status>>
+  statuses(const std::vector<raft::member_id>& ids);
+
   raft::client_actor handle() const {
     return hdl_;
   }

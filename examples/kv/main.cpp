@@ -273,8 +273,10 @@ int run_client(const args& a) {
   auto& p = a.positional;
   if (a.command == "status") {
     size_t answered = 0;
-    for (auto& id : cluster) {
-      auto s = (*c)->status(id);
+    auto all = (*c)->statuses(cluster);
+    for (size_t i = 0; i < cluster.size(); ++i) {
+      auto& id = cluster[i];
+      auto& s = all[i];
       if (!s) {
         std::cout << id << " unreachable (" << sys.render(s.error()) << ")\n";
         continue;

@@ -34,7 +34,7 @@ struct client_options {
   size_t max_batch = 256;
   size_t window = 4;
   /// Connection attempts (see remote_options).
-  caf::timespan probe_timeout = std::chrono::milliseconds(500);
+  caf::timespan probe_timeout = std::chrono::milliseconds(1000);
   caf::timespan connect_timeout = std::chrono::milliseconds(2000);
   caf::timespan handshake_timeout = std::chrono::milliseconds(2000);
 };
