@@ -99,6 +99,10 @@ std::string claimed_sender(gate_self* self, const caf::message& msg) {
     return msg.get_as<request_vote_request>(0).candidate_id;
   if (msg.match_elements<request_vote_response>())
     return msg.get_as<request_vote_response>(0).from;
+  if (msg.match_elements<install_snapshot_request>())
+    return msg.get_as<install_snapshot_request>(0).leader_id;
+  if (msg.match_elements<install_snapshot_response>())
+    return msg.get_as<install_snapshot_response>(0).from;
   std::vector<char> buf;
   caf::binary_serializer sink{self->system(), buf};
   if (msg.save(0, sink))
