@@ -105,9 +105,12 @@ struct remote_options {
   std::vector<member_id> members;
   /// Must match what configure_remote was given.
   tls_options tls;
-  /// Reconnect backoff: doubles from min up to max, with ±50% jitter.
+  /// Reconnect backoff: doubles from min up to max, with ±50% jitter. A
+  /// small cap matters: only one side of a pair dials, so a member that
+  /// restarts waits for it, and should hear from the leader before its
+  /// election timer fires. A failed attempt costs one refused connect.
   caf::timespan backoff_min = std::chrono::milliseconds(50);
-  caf::timespan backoff_max = std::chrono::milliseconds(2000);
+  caf::timespan backoff_max = std::chrono::milliseconds(400);
   /// Limits for one connection attempt (TCP probe; BASP connect; handshake).
   caf::timespan probe_timeout = std::chrono::milliseconds(500);
   caf::timespan connect_timeout = std::chrono::milliseconds(3000);
