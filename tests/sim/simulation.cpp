@@ -177,6 +177,8 @@ private:
   // -- observing ------------------------------------------------------------------
 
   void observe_roles();
+  /// After every message: reactive faults.
+  void react();
   void event(const std::string& text);
   std::string name(size_t i) const {
     return "n" + std::to_string(i + 1);
@@ -232,6 +234,25 @@ private:
   /// Share of new leaders crashed soon after their election (the windows
   /// of Figure 8: entries on a minority, a no-op not yet replicated).
   double leader_crash_rate_ = 0;
+  /// A fresh leader crashes within this many ms; crashed members restart
+  /// within restart_max_ ms.
+  uint64_t leader_crash_delay_ = 30;
+  uint64_t restart_max_ = 1500;
+  bool churn_ = false;
+  /// Share of new leaders cut off the moment they win (before their no-op
+  /// leaves), and the term each member was last seen leading in.
+  double isolate_rate_ = 0;
+  std::vector<term_t> leading_term_;
+  /// Share of leaders that crash the moment their commit index first moves
+  /// in their term (before any follower hears of it), and the commit index
+  /// each member had when it began leading (0 after the first move).
+  double commit_crash_rate_ = 0;
+  std::vector<index_t> commit_at_start_;
+  /// Chance that the power fails everywhere the moment a leader commits
+  /// (what followers acknowledged may not be on their disks yet).
+  double power_at_commit_rate_ = 0;
+  std::vector<index_t> last_commit_;
+  bool all_next_power_loss_ = false;
   bool queries_ = false;
 
   std::vector<scheduled> later_;
@@ -299,9 +320,27 @@ void simulation::draw_setup() {
   static const std::pair<int, int> latency_choices[] = {
     {0, 0}, {0, 1}, {1, 2}, {1, 3}, {0, 5}};
   auto latency = latency_choices[uniform(0, 4)];
-  leader_crash_rate_ = uniform(0, 1) == 0 ? 0.0 : 0.05 + 0.25 * unit();
-  fault_rate_ = 1.0 / static_cast<double>(uniform(60, 250));
-  op_rate_ = 1.0 / static_cast<double>(uniform(5, 40));
+  // Two profiles: mixed faults, or leader churn (fresh leaders crash within
+  // milliseconds, little else happens): the windows of Figure 8, where an
+  // entry of an old term sits on a minority and a new leader's no-op has not
+  // spread yet.
+  churn_ = uniform(0, 2) == 0;
+  if (churn_) {
+    if (uniform(0, 2) != 0)
+      max_entries = 1;
+    leader_crash_rate_ = 0.2 + 0.6 * unit();
+    isolate_rate_ = 0.2 + 0.4 * unit();
+    commit_crash_rate_ = 0.2 + 0.6 * unit();
+    leader_crash_delay_ = uniform(3, 15);
+    restart_max_ = uniform(50, 400);
+    fault_rate_ = 1.0 / static_cast<double>(uniform(300, 1000));
+    op_rate_ = 1.0 / static_cast<double>(uniform(2, 10));
+  } else {
+    power_at_commit_rate_ = uniform(0, 1) == 0 ? 0.0 : 0.002 + 0.01 * unit();
+    leader_crash_rate_ = uniform(0, 1) == 0 ? 0.0 : 0.05 + 0.25 * unit();
+    fault_rate_ = 1.0 / static_cast<double>(uniform(60, 250));
+    op_rate_ = 1.0 / static_cast<double>(uniform(5, 40));
+  }
   queries_ = opts_.queries;
   auto broken = opts_.broken;
   c_ = std::make_unique<test_cluster>(
@@ -328,6 +367,10 @@ void simulation::draw_setup() {
           break;
       }
     });
+  leading_term_.assign(n_, 0);
+  commit_at_start_.assign(n_, 0);
+  last_commit_.assign(n_, 0);
+  c_->after_message = [this] { react(); };
   c_->net->base.delay_min = milliseconds{latency.first};
   c_->net->base.delay_max = milliseconds{latency.second};
   if (disk_latency_max_ > 0) {
@@ -350,7 +393,13 @@ void simulation::draw_setup() {
         << static_cast<int>(1.0 / fault_rate_) << " ms, an op every ~"
         << static_cast<int>(1.0 / op_rate_) << " ms per idle client, "
         << static_cast<int>(leader_crash_rate_ * 100)
-        << "% of new leaders crash within 30 ms"
+        << "% of new leaders crash within " << leader_crash_delay_ << " ms"
+        << ", " << static_cast<int>(isolate_rate_ * 100)
+        << "% isolated the moment they win, "
+        << static_cast<int>(commit_crash_rate_ * 100)
+        << "% crash at their first commit, "
+        << power_at_commit_rate_ * 100 << "% power failure per commit"
+        << (churn_ ? " (leader churn)" : "")
         << (queries_ ? ", gets also as queries" : "") << ", variant "
         << to_string(broken);
   res_.setup = setup.str();
@@ -371,7 +420,7 @@ void simulation::maybe_fault() {
     {fault::partition, 10}, {fault::one_way, 6},   {fault::isolate_leader, 8},
     {fault::drop, 8},       {fault::duplicate, 6}, {fault::delay, 6},
     {fault::reorder, 8},    {fault::heal, 20},     {fault::crash, 10},
-    {fault::power_loss, 2}, {fault::pause, 6},     {fault::clock_jump, 4},
+    {fault::power_loss, 5}, {fault::pause, 6},     {fault::clock_jump, 4},
   };
   unsigned total = 0;
   for (auto& w : weights)
@@ -524,7 +573,7 @@ void simulation::inject(fault f) {
         return;
       auto l = c_->leader();
       auto i = l && chance(0.4) ? *l : pick(live);
-      auto down = uniform(10, 1500);
+      auto down = uniform(10, restart_max_);
       count();
       event("crash " + name(i) + " (restart in " + std::to_string(down)
             + " ms)");
@@ -536,7 +585,8 @@ void simulation::inject(fault f) {
       if (live.size() < 2)
         return;
       std::shuffle(live.begin(), live.end(), rng_);
-      auto k = chance(0.5) ? live.size() : n_ / 2 + 1;
+      auto k = all_next_power_loss_ || chance(0.5) ? live.size() : n_ / 2 + 1;
+      all_next_power_loss_ = false;
       k = std::min(k, live.size());
       std::string who;
       for (size_t j = 0; j < k; ++j)
@@ -544,7 +594,7 @@ void simulation::inject(fault f) {
       count();
       event("power loss: " + who);
       for (size_t j = 0; j < k; ++j)
-        crash(live[j], uniform(10, 500));
+        crash(live[j], uniform(10, 1000));
       break;
     }
     case fault::pause: {
@@ -585,11 +635,16 @@ void simulation::run_scheduled() {
   later_.erase(due, later_.end());
   for (auto& s : now) {
     if (s.kind == fault::crash && c_->alive(s.member)) {
-      auto down = uniform(10, 1500);
+      auto down = uniform(10, restart_max_);
       ++res_.totals.faults[static_cast<size_t>(fault::crash)];
-      event("crash " + name(s.member) + ", elected just before (restart in "
+      event("crash " + name(s.member) + ", a fresh leader (restart in "
             + std::to_string(down) + " ms)");
       crash(s.member, down);
+    } else if (s.kind == fault::power_loss) {
+      all_next_power_loss_ = true;
+      inject(fault::power_loss);
+    } else if (s.kind == fault::heal) {
+      inject(fault::heal);
     } else if (s.kind == fault::restart && !c_->alive(s.member)) {
       ++res_.totals.faults[static_cast<size_t>(fault::restart)];
       event("restart " + name(s.member));
@@ -708,6 +763,66 @@ void simulation::issue(client& cl) {
 
 // -- observing -------------------------------------------------------------------------
 
+// -- reactive faults ----------------------------------------------------------------
+
+void simulation::react() {
+  if (settling_ || closing_
+      || (isolate_rate_ == 0 && commit_crash_rate_ == 0
+          && power_at_commit_rate_ == 0))
+    return;
+  auto cut_off = [this](size_t i) {
+    for (size_t j = 0; j < n_; ++j) {
+      if (j == i)
+        continue;
+      c_->net->cut.emplace(c_->ids[i], c_->ids[j]);
+      c_->net->cut.emplace(c_->ids[j], c_->ids[i]);
+    }
+  };
+  for (size_t i = 0; i < n_; ++i) {
+    if (!c_->alive(i))
+      continue;
+    auto& st = c_->state(i);
+    if (st.role != role::leader)
+      continue;
+    auto term = st.state.current_term;
+    if (st.commit_index > last_commit_[i]) {
+      last_commit_[i] = st.commit_index;
+      if (chance(power_at_commit_rate_)) {
+        later_.push_back(scheduled{step_, fault::power_loss, n_});
+        event(name(i) + " commits " + std::to_string(st.commit_index)
+              + ": the power fails everywhere next");
+      }
+    }
+    if (term != leading_term_[i]) {
+      leading_term_[i] = term;
+      commit_at_start_[i] = st.commit_index + 1;
+      if (chance(isolate_rate_)) {
+        // Cut off before its flush sends the no-op: its entries of this
+        // term stay on it alone (Figure 8's S5).
+        cut_off(i);
+        ++res_.totals.faults[static_cast<size_t>(fault::isolate_leader)];
+        auto heal_in = uniform(50, 400);
+        later_.push_back(scheduled{step_ + heal_in, fault::heal, i});
+        event("isolate " + name(i) + " the moment it leads term "
+              + std::to_string(term) + " (heal in " + std::to_string(heal_in)
+              + " ms)");
+      }
+    } else if (commit_at_start_[i] != 0
+               && st.commit_index + 1 > commit_at_start_[i]) {
+      commit_at_start_[i] = 0;
+      if (chance(commit_crash_rate_)) {
+        // Dies right after its first commit, before anyone hears of it:
+        // cut off now (what it sends is lost), killed at the next step.
+        cut_off(i);
+        later_.push_back(scheduled{step_, fault::crash, i});
+        event(name(i) + " commits " + std::to_string(st.commit_index)
+              + " first in term " + std::to_string(term)
+              + ": cut off, crash next");
+      }
+    }
+  }
+}
+
 void simulation::observe_roles() {
   for (size_t i = 0; i < n_; ++i) {
     std::pair<role, term_t> now{role::stopped, 0};
@@ -723,7 +838,8 @@ void simulation::observe_roles() {
       ++res_.totals.elections;
       event(name(i) + " leader of term " + std::to_string(now.second));
       if (!settling_ && chance(leader_crash_rate_))
-        later_.push_back(scheduled{step_ + uniform(0, 30), fault::crash, i});
+        later_.push_back(
+          scheduled{step_ + uniform(0, leader_crash_delay_), fault::crash, i});
     } else if (before.first == role::leader && now.first != role::leader
                && now.first != role::stopped) {
       event(name(i) + " steps down in term " + std::to_string(now.second));

@@ -125,11 +125,12 @@ struct relay_state {
   std::map<uint64_t, caf::mailbox_element_ptr> held;
 };
 
-/// Delivers `elem` to the current incarnation of `to`, if there is one.
-void deliver(sim_network& net, const member_id& to,
+/// Delivers `elem` to the current incarnation of `to`, if there is one and
+/// the link is not cut (a partition also loses what was in flight).
+void deliver(sim_network& net, const member_id& from, const member_id& to,
              caf::mailbox_element_ptr elem, caf::execution_unit* ctx) {
   auto i = net.actors.find(to);
-  if (i == net.actors.end() || !i->second) {
+  if (i == net.actors.end() || !i->second || net.cut.count({from, to}) > 0) {
     ++net.dropped;
     return;
   }
@@ -158,7 +159,7 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self,
         auto copy = caf::make_mailbox_element(elem->sender, elem->mid,
                                               elem->stages, msg);
         if (d.count() == 0) {
-          deliver(*net, to, std::move(copy), ptr->context());
+          deliver(*net, from, to, std::move(copy), ptr->context());
         } else {
           auto token = self->state.next_token++;
           self->state.held.emplace(token, std::move(copy));
@@ -174,7 +175,7 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self,
         return;
       auto elem = std::move(i->second);
       self->state.held.erase(i);
-      deliver(*net, to, std::move(elem), self->context());
+      deliver(*net, from, to, std::move(elem), self->context());
     },
   };
 }
@@ -446,6 +447,8 @@ size_t test_cluster::run() {
     ++n;
     ++messages_run_;
     check_safety();
+    if (after_message)
+      after_message();
   }
   return n;
 }

@@ -172,8 +172,13 @@ public:
   /// and reports it as a violation.
   size_t run();
 
+  /// Called after every message run (after the safety check): reactive
+  /// faults, e.g. isolating a member the moment it becomes leader. It may
+  /// change `net`, not run messages.
+  std::function<void()> after_message;
+
   /// See run(); 0: no limit.
-  size_t livelock_limit = 200'000;
+  size_t livelock_limit = 50'000;
 
   /// The simulated clock.
   caf::actor_clock::time_point now() const;
