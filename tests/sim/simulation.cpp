@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <cstdint>
 #include <sstream>
 
 #include "caf/message.hpp"
@@ -262,6 +263,11 @@ private:
   lin::history hist_;
   std::vector<std::pair<role, term_t>> roles_;
   std::deque<std::string> trace_;
+  /// Every event with its time (ns): a history violation is shown with the
+  /// events around the operations that do not fit.
+  std::vector<std::pair<uint64_t, std::string>> all_events_;
+  /// [from, to] (ns) of the events to show instead of the last ones.
+  std::pair<uint64_t, uint64_t> window_{0, 0};
   bool stopped_ = false;
   bool closing_ = false;
   bool settling_ = false;
@@ -285,6 +291,7 @@ void simulation::event(const std::string& text) {
     res_.fingerprint ^= ch;
     res_.fingerprint *= 0x100000001b3ULL;
   }
+  all_events_.emplace_back(now_ns(), str);
   trace_.push_back(std::move(str));
   while (trace_.size() > opts_.trace_size)
     trace_.pop_front();
@@ -364,6 +371,7 @@ void simulation::draw_setup() {
           cfg.broken_ack_before_durable = true;
           break;
         case variant::serve_reads_without_quorum_check:
+          cfg.broken.serve_reads_without_quorum_check = true;
           break;
       }
     });
@@ -711,12 +719,13 @@ void simulation::issue(client& cl) {
   auto* self = this;
   auto* clp = &cl;
   auto kind = call.kind;
-  auto msg = caf::make_message(append_atom::value, cmd);
-  // query_atom lands with the ReadIndex path; until then gets go through
-  // the log.
+  // A get goes through the log as a command, or (ReadIndex, thesis §6.4) as
+  // a read-only query that never touches the log.
+  auto msg = query ? caf::make_message(query_atom::value, cmd)
+                   : caf::make_message(append_atom::value, cmd);
   c_->request_async(
     cl.member, std::move(msg), std::chrono::seconds(2),
-    [self, clp, id, kind, text](caf::expected<append_reply> r) {
+    [self, clp, id, kind, text, query](caf::expected<append_reply> r) {
       if (self->closing_)
         return;
       clp->busy = false;
@@ -742,8 +751,10 @@ void simulation::issue(client& cl) {
       auto& err = r.error();
       // Definitely not applied: refused before it reached a log, or never
       // handled (the member died with the request in its mailbox).
-      bool definite = false;
-      if (err.category() == errc_category) {
+      bool definite = query; // A query changes nothing.
+      if (definite) {
+        // nop
+      } else if (err.category() == errc_category) {
         auto code = static_cast<errc>(err.code());
         definite = code == errc::not_leader || code == errc::no_leader
                    || code == errc::not_started;
@@ -981,8 +992,39 @@ std::string simulation::check_history() {
     event("linearizability check undecided (budget) on key " + r.key);
     return {};
   }
-  if (r.status == lin::verdict::violation)
-    return "not linearizable: " + r.explanation;
+  if (r.status == lin::verdict::violation) {
+    // Show the events from a while before the last operation that fits up
+    // to the end of the ones that do not.
+    uint64_t from = UINT64_MAX;
+    uint64_t to = 0;
+    for (auto& op : r.unplaced) {
+      from = std::min(from, op.invoke);
+      to = std::max(to, op.status == lin::outcome::ok ? op.complete
+                                                      : op.invoke);
+    }
+    if (!r.prefix.empty())
+      from = std::min(from, r.prefix.back().invoke);
+    if (from != UINT64_MAX) {
+      const uint64_t margin = 300'000'000; // 300 ms
+      window_ = {from > margin ? from - margin : 0, to + margin / 3};
+    }
+    // The checker's explanation, its first lines.
+    std::istringstream in{r.explanation};
+    std::string line;
+    std::string text;
+    std::vector<std::string> lines;
+    while (std::getline(in, line))
+      lines.push_back(line);
+    for (size_t k = 0; k < lines.size(); ++k) {
+      if (lines.size() > 30 && k == 8) {
+        text += "  ... (" + std::to_string(lines.size() - 22)
+                + " more lines)\n";
+        k = lines.size() - 14;
+      }
+      text += lines[k] + "\n";
+    }
+    return "not linearizable: " + text;
+  }
   return {};
 }
 
@@ -1020,8 +1062,19 @@ result simulation::run() {
   res_.totals.messages = c_->messages_run();
   res_.totals.violations = res_.ok() ? 0 : 1;
   std::ostringstream trace;
-  for (auto& line : trace_)
-    trace << "  " << line << '\n';
+  if (window_.second > 0) {
+    trace << "  (events from " << window_.first / 1'000'000 << " to "
+          << window_.second / 1'000'000
+          << " ms, around the operations that do not fit)\n";
+    size_t shown = 0;
+    for (auto& [t, line] : all_events_)
+      if (t >= window_.first && t <= window_.second
+          && shown++ < 4 * opts_.trace_size)
+        trace << "  " << line << '\n';
+  } else {
+    for (auto& line : trace_)
+      trace << "  " << line << '\n';
+  }
   res_.trace = trace.str();
   return res_;
 }
@@ -1045,8 +1098,8 @@ std::string report(const result& r, const options& opts) {
     out << " --members " << opts.members;
   if (opts.broken != variant::none)
     out << " --broken " << to_string(opts.broken);
-  if (opts.queries)
-    out << " --queries";
+  if (!opts.queries)
+    out << " --no-queries";
   out << " --trace 200\n";
   return out.str();
 }

@@ -57,8 +57,9 @@ struct options {
   variant broken = variant::none;
   /// Events kept for the trace printed on failure.
   size_t trace_size = 60;
-  /// Issue gets as read-only queries (ReadIndex) as well as log commands.
-  bool queries = false;
+  /// Issue half of the gets as read-only queries (ReadIndex), the others
+  /// as log commands.
+  bool queries = true;
   /// After healing, the cluster must converge with no new command within
   /// `idle_ms`. If it does not (a liveness bug, see docs/testing.md), the run
   /// notes a stall and a client writes once more to unstick it; with
