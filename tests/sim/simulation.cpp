@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <iomanip>
 #include <map>
@@ -10,6 +11,8 @@
 #include <random>
 #include <cstdint>
 #include <sstream>
+
+#include <stdlib.h>
 
 #include "caf/message.hpp"
 #include "caf/sec.hpp"
@@ -93,6 +96,8 @@ stats& stats::operator+=(const stats& x) {
   ops_checked += x.ops_checked;
   queries += x.queries;
   applied += x.applied;
+  compacted += x.compacted;
+  restored += x.restored;
   check_steps += x.check_steps;
   undecided += x.undecided;
   stalls += x.stalls;
@@ -112,7 +117,9 @@ std::string summary(const stats& x) {
   out << "); " << x.elections << " elections; operations: " << x.ops()
       << " (" << x.ops_ok << " ok, " << x.ops_failed << " failed, "
       << x.ops_unknown << " unknown; " << x.queries << " queries), "
-      << x.ops_checked << " checked, " << x.applied << " commands applied; "
+      << x.ops_checked << " checked, " << x.applied << " commands applied ("
+      << x.compacted << " members ended compacted, " << x.restored
+      << " restored from a snapshot); "
       << x.undecided << " undecided; " << x.stalls << " idle stalls; "
       << x.violations << " violations";
   return out.str();
@@ -153,6 +160,10 @@ public:
     // must not record anything then.
     closing_ = true;
     c_.reset();
+    if (!snapshot_root_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(snapshot_root_, ec);
+    }
   }
 
   result run();
@@ -271,6 +282,8 @@ private:
   bool stopped_ = false;
   bool closing_ = false;
   bool settling_ = false;
+  /// Snapshot directories of this run (removed at the end), if any.
+  std::string snapshot_root_;
 };
 
 std::vector<size_t> simulation::live_members() const {
@@ -350,8 +363,29 @@ void simulation::draw_setup() {
   }
   queries_ = opts_.queries;
   auto broken = opts_.broken;
+  // A third of the runs take snapshots every few dozen entries (in a
+  // temporary directory, on tmpfs when there is one): restarts restore
+  // them, lagging followers get InstallSnapshot.
+  int64_t snapshot_threshold = 0;
+  if (uniform(0, 2) == 0) {
+    snapshot_threshold = static_cast<int64_t>(uniform(10, 60));
+    for (auto base : {"/dev/shm", "/tmp"}) {
+      auto tmpl = std::string{base} + "/caf-raft-sim-XXXXXX";
+      if (mkdtemp(tmpl.data()) != nullptr) {
+        snapshot_root_ = tmpl;
+        break;
+      }
+    }
+    if (snapshot_root_.empty())
+      snapshot_threshold = 0;
+  }
+  auto root = snapshot_root_;
   c_ = std::make_unique<test_cluster>(
-    n_, rng_(), [=](size_t, config& cfg) {
+    n_, rng_(), [=](size_t i, config& cfg) {
+      if (snapshot_threshold > 0) {
+        cfg.snapshot_dir = root + "/m" + std::to_string(i);
+        cfg.snapshot_threshold = snapshot_threshold;
+      }
       cfg.max_entries_per_message = max_entries;
       cfg.max_in_flight = in_flight;
       cfg.check_quorum = check_quorum;
@@ -408,7 +442,12 @@ void simulation::draw_setup() {
         << "% crash at their first commit, "
         << power_at_commit_rate_ * 100 << "% power failure per commit"
         << (churn_ ? " (leader churn)" : "")
-        << (queries_ ? ", gets also as queries" : "") << ", variant "
+        << (queries_ ? ", gets also as queries" : "")
+        << (snapshot_threshold > 0
+              ? ", a snapshot every " + std::to_string(snapshot_threshold)
+                  + " entries"
+              : std::string{})
+        << ", variant "
         << to_string(broken);
   res_.setup = setup.str();
   roles_.assign(n_, {role::idle, 0});
@@ -954,30 +993,48 @@ std::string simulation::settle() {
 }
 
 std::string simulation::check_apply_order() {
-  // Every member applied the same commands in the same order (each
-  // incarnation from the start: no snapshots here), with the same result.
-  auto& ref = c_->machines[0]->applied;
-  for (size_t i = 1; i < n_; ++i) {
-    auto& mine = c_->machines[i]->applied;
-    if (mine != ref) {
-      size_t k = 0;
-      while (k < mine.size() && k < ref.size() && mine[k] == ref[k])
-        ++k;
-      std::ostringstream out;
-      out << "apply order: " << name(i) << " differs from n1 at position "
-          << k;
-      if (k < mine.size())
-        out << " (" << name(i) << " applied '" << mine[k].second << "' at "
-            << mine[k].first << ")";
-      if (k < ref.size())
-        out << " (n1 applied '" << ref[k].second << "' at " << ref[k].first
-            << ")";
-      return out.str();
+  // Every member applied exactly the committed commands after its last
+  // restored snapshot, in log order: each incarnation's applied list, past
+  // the snapshot it restored, equals the commands every member applied at
+  // those indexes. And all hold the same data.
+  std::map<index_t, std::string> all;
+  for (size_t i = 0; i < n_; ++i) {
+    for (auto& [index, cmd] : c_->machines[i]->applied) {
+      auto [pos, added] = all.emplace(index, cmd);
+      if (!added && pos->second != cmd)
+        return "apply order: " + name(i) + " applied '" + cmd + "' at "
+               + std::to_string(index) + ", another member '" + pos->second
+               + "'";
     }
-    if (c_->machines[i]->data != c_->machines[0]->data)
+  }
+  for (size_t i = 0; i < n_; ++i) {
+    auto& m = *c_->machines[i];
+    auto from = m.restored_index;
+    auto to = c_->state(i).last_applied;
+    auto mine = m.applied.begin();
+    while (mine != m.applied.end() && mine->first <= from)
+      ++mine;
+    for (auto x = all.upper_bound(from); x != all.end() && x->first <= to;
+         ++x, ++mine) {
+      if (mine == m.applied.end() || mine->first != x->first)
+        return "apply order: " + name(i) + " skipped '" + x->second
+               + "' at " + std::to_string(x->first) + " (its snapshot: "
+               + std::to_string(from) + ")";
+    }
+    if (mine != m.applied.end())
+      return "apply order: " + name(i) + " applied '" + mine->second
+             + "' at " + std::to_string(mine->first) + " beyond "
+             + std::to_string(to);
+    if (m.data != c_->machines[0]->data)
       return "state: " + name(i) + " holds different data than n1";
   }
-  res_.totals.applied = ref.size();
+  res_.totals.applied = all.size();
+  for (size_t i = 0; i < n_; ++i) {
+    if (c_->state(i).log.first_index() > 1)
+      ++res_.totals.compacted;
+    if (c_->machines[i]->restored_index > 0)
+      ++res_.totals.restored;
+  }
   return {};
 }
 

@@ -132,6 +132,10 @@ struct stats {
   uint64_t queries = 0;
   /// Commands applied (on the converged members).
   uint64_t applied = 0;
+  /// At the end: members whose log starts after a snapshot, and whose
+  /// state machine was restored from one (on restart or InstallSnapshot).
+  uint64_t compacted = 0;
+  uint64_t restored = 0;
   uint64_t check_steps = 0;
   /// Runs whose linearizability check ran out of budget (not a pass).
   uint64_t undecided = 0;
