@@ -292,6 +292,17 @@ void shut_down(member_self* self, const caf::error& reason) {
   if (st.role == role::stopped)
     return;
   st.role = role::stopped;
+  // Appends already in the log may still commit through the others: their
+  // outcome is unknown, never "stopped" (a caller would retry and apply
+  // twice). Parked appends and queries were never appended.
+  auto unknown = make_error(errc::leadership_lost,
+                            "the member stopped; outcome unknown");
+  for (auto& w : st.commit_waiters)
+    w.promise.deliver(unknown);
+  st.commit_waiters.clear();
+  for (auto& kvp : st.apply_waiters)
+    kvp.second.promise.deliver(unknown);
+  st.apply_waiters.clear();
   fail_all_requests(self, reason ? reason : make_error(errc::stopped));
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
   if (st.snapshots)

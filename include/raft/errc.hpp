@@ -19,8 +19,9 @@ enum class errc : uint8_t {
   not_leader,
   /// No leader was known within the request's timeout. Not appended.
   no_leader,
-  /// The leader lost its leadership (a higher term appeared) after appending
-  /// the command: it may or may not be committed later. Outcome unknown.
+  /// The leader lost its leadership (a higher term appeared), or the member
+  /// stopped, after the command was appended: it may or may not be committed
+  /// later. Outcome unknown.
   leadership_lost,
   /// The leader lost contact with a majority (check quorum) after appending
   /// the command: outcome unknown.
