@@ -22,6 +22,8 @@ RAFT_PACKAGES=(
   libboost-test-dev            # unit tests
   libssl-dev                   # OpenSSL headers: identity proofs of remote members
   openssl                      # CLI: test certificates (tests/distributed, docs)
+  clang-14                     # libFuzzer builds of tests/fuzz (label fuzz)
+  libclang-rt-14-dev           # libFuzzer and sanitizer runtimes for clang-14
 )
 
 raft_step() {
