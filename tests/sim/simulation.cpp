@@ -273,6 +273,8 @@ private:
   std::map<std::string, std::vector<std::string>> written_;
   lin::history hist_;
   std::vector<std::pair<role, term_t>> roles_;
+  /// Per member: the state machine (incarnation) and its restored index.
+  std::map<size_t, std::pair<const void*, index_t>> restored_;
   std::deque<std::string> trace_;
   /// Every event with its time (ns): a history violation is shown with the
   /// events around the operations that do not fit.
@@ -881,6 +883,20 @@ void simulation::observe_roles() {
       now = {st.role, st.state.current_term};
     }
     auto& before = roles_[i];
+    if (c_->alive(i)) {
+      // Snapshots restored (at start or by InstallSnapshot) show in the trace.
+      auto& m = *c_->machines[i];
+      auto& seen = restored_[i];
+      if (seen.first != &m || seen.second != m.restored_index) {
+        if (m.restored_index != 0)
+          event(name(i) + " restored a snapshot at "
+                + std::to_string(m.restored_index) + " (last applied before: "
+                + (m.applied.empty() ? std::string{"none"}
+                                     : std::to_string(m.applied.back().first))
+                + ")");
+        seen = {&m, m.restored_index};
+      }
+    }
     if (now.first == role::stopped && before.first != role::stopped)
       event(name(i) + " is gone: " + c_->exit_reason(i));
     if (now.first == role::leader
