@@ -155,6 +155,7 @@ void apply_committed(member_self* self) {
       continue;
     }
     st.applying = true;
+    st.applying_upto = upto;
     self->request(st.sm, caf::infinite, apply_atom::value, commands)
       .then(
         [=](std::vector<apply_result>& results) {

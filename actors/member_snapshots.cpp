@@ -179,8 +179,28 @@ namespace {
 void finish_install(member_self* self, const snapshot_info& info,
                     caf::actor leader, install_snapshot_response resp) {
   auto& st = self->state;
-  st.restoring = true;
   auto meta = info.meta;
+  resp.done = true;
+  resp.next_offset = info.size;
+  // AppendEntries may have carried this member past the snapshot while its
+  // chunks arrived. Restoring it now would roll the state machine back and
+  // apply the commands after it a second time (Figure 2: lastApplied only
+  // grows). Keep the file, which is a valid snapshot of committed state, and
+  // compact the log when nothing is being applied.
+  auto applied = st.applying ? st.applying_upto : st.last_applied;
+  if (meta.last_index <= applied) {
+    st.installing = false;
+    if (!st.applying && meta.last_index > st.snapshot.last_index
+        && st.log.matches(meta.last_index, meta.last_term)) {
+      st.pending.compact_to = meta;
+      st.log.compact(meta);
+      st.snapshot = meta;
+      schedule_flush(self);
+    }
+    send_after_persist(self, leader, caf::make_message(resp));
+    return;
+  }
+  st.restoring = true;
   self->request(st.sm, caf::infinite, restore_atom::value, meta.last_index,
                 info.path)
     .then(
@@ -207,8 +227,6 @@ void finish_install(member_self* self, const snapshot_info& info,
         st.last_applied = meta.last_index;
         release_apply_waiters(self);
         schedule_flush(self);
-        resp.done = true;
-        resp.next_offset = info.size;
         // Acknowledged once the log's reset or compaction is durable.
         send_after_persist(self, leader, caf::make_message(resp));
         apply_committed(self);

@@ -155,6 +155,8 @@ struct member_state {
 
   state_machine_actor sm;
   bool applying = false;
+  /// While applying: the last index of the batch at the state machine.
+  index_t applying_upto = 0;
 
   // -- snapshots (§7) ------------------------------------------------------------------
 
