@@ -1,6 +1,9 @@
 #include "record_codec.hpp"
 
+#include <cstdint>
+#include <stdexcept>
 #include <streambuf>
+#include <string>
 
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/basic_archive.hpp>
@@ -17,7 +20,47 @@
 // here and keeps the old branch in load(): files store the version they were
 // written with (in each segment's prototype and in the metadata archive).
 
+namespace raft::detail {
+namespace {
+
+/// The bytes left in the archive being decoded on this thread (null while
+/// encoding). Boost resizes a string to the length its archive claims before
+/// reading it; a damaged or crafted record claiming gigabytes would allocate
+/// them first. Lengths are checked against this instead (same bytes on disk).
+thread_local std::streambuf* decoding = nullptr;
+
+size_t bytes_left() {
+  return decoding ? static_cast<size_t>(decoding->in_avail()) : SIZE_MAX;
+}
+
+class decoding_scope {
+public:
+  explicit decoding_scope(std::streambuf& src) {
+    decoding = &src;
+  }
+  ~decoding_scope() {
+    decoding = nullptr;
+  }
+};
+
+} // namespace
+} // namespace raft::detail
+
 namespace boost::serialization {
+
+/// Loads a string as Boost writes it (a size_t length, then the bytes),
+/// refusing a length longer than what is left of the record.
+template <class Archive>
+void load_bounded(Archive& ar, std::string& s) {
+  std::size_t n = 0;
+  ar >> n;
+  if (n > raft::detail::bytes_left())
+    throw std::runtime_error("string of " + std::to_string(n)
+                             + " bytes is longer than the record");
+  s.resize(n);
+  if (n > 0)
+    ar.load_binary(&s[0], n);
+}
 
 template <class Archive>
 void save(Archive& ar, const raft::log_entry& x, unsigned) {
@@ -29,7 +72,8 @@ template <class Archive>
 void load(Archive& ar, raft::log_entry& x, unsigned) {
   uint8_t kind = 0;
   std::string bytes;
-  ar >> x.term >> x.index >> kind >> bytes;
+  ar >> x.term >> x.index >> kind;
+  load_bounded(ar, bytes);
   if (kind > static_cast<uint8_t>(raft::entry_kind::noop))
     throw std::runtime_error("unknown entry kind " + std::to_string(kind));
   x.kind = static_cast<raft::entry_kind>(kind);
@@ -37,8 +81,14 @@ void load(Archive& ar, raft::log_entry& x, unsigned) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, raft::hard_state& x, unsigned) {
-  ar& x.current_term& x.voted_for;
+void save(Archive& ar, const raft::hard_state& x, unsigned) {
+  ar << x.current_term << x.voted_for;
+}
+
+template <class Archive>
+void load(Archive& ar, raft::hard_state& x, unsigned) {
+  ar >> x.current_term;
+  load_bounded(ar, x.voted_for);
 }
 
 template <class Archive>
@@ -54,6 +104,7 @@ void serialize(Archive& ar, raft::detail::metadata_record& x, unsigned) {
 } // namespace boost::serialization
 
 BOOST_SERIALIZATION_SPLIT_FREE(raft::log_entry)
+BOOST_SERIALIZATION_SPLIT_FREE(raft::hard_state)
 BOOST_CLASS_VERSION(raft::log_entry, 1)
 BOOST_CLASS_VERSION(raft::hard_state, 1)
 BOOST_CLASS_VERSION(raft::snapshot_meta, 1)
@@ -158,6 +209,7 @@ entry_decoder::~entry_decoder() {
 bool entry_decoder::prime(const char* data, size_t n, std::string& err) {
   try {
     impl_->source.set(data, n);
+    decoding_scope scope{impl_->source};
     impl_->ar = std::make_unique<boost::archive::binary_iarchive>(
       impl_->source, archive_flags);
     log_entry proto;
@@ -189,6 +241,7 @@ bool entry_decoder::decode(const char* data, size_t n, log_entry& out,
   }
   try {
     impl_->source.set(data, n);
+    decoding_scope scope{impl_->source};
     *impl_->ar >> out;
     if (impl_->source.remaining() != 0) {
       err = "record payload has " + std::to_string(impl_->source.remaining())
@@ -220,6 +273,7 @@ bool decode_metadata(const char* data, size_t n, metadata_record& out,
   try {
     span_source source;
     source.set(data, n);
+    decoding_scope scope{source};
     boost::archive::binary_iarchive ar{source, archive_flags};
     ar >> out;
     if (source.remaining() != 0) {
