@@ -24,6 +24,8 @@ RAFT_PACKAGES=(
   openssl                      # CLI: test certificates (tests/distributed, docs)
   clang-14                     # libFuzzer builds of tests/fuzz (label fuzz)
   libclang-rt-14-dev           # libFuzzer and sanitizer runtimes for clang-14
+  iproute2                     # ip netns: the chaos test's network namespaces (tests/chaos, as root)
+  nftables                     # nft: the chaos test's network partitions (tests/chaos, as root)
 )
 
 raft_step() {
