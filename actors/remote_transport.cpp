@@ -291,6 +291,14 @@ caf::error configure_remote(caf::actor_system_config& cfg,
   // connection timeout (both off by default).
   cfg.set("middleman.heartbeat-interval", timing.heartbeat_interval);
   cfg.set("middleman.connection-timeout", timing.connection_timeout);
+  // Latency (docs/benchmarks.md, "Scheduler and middleman"): BASP's
+  // deserializing worker thread adds a thread hand-off to every message
+  // received (0 decodes on the multiplexer thread: loopback round trip
+  // ~120 -> ~70 us here), and the work-stealing scheduler's polling workers
+  // compete with the other members' processes for the cores (sharing: idle
+  // workers sleep). Either can be set back after this call.
+  cfg.set("middleman.workers", size_t{0});
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   add_message_types(cfg);
   remote::add_remote_message_types(cfg);
   return caf::none;

@@ -91,8 +91,12 @@ struct remote_timing {
 /// Prepares the config of a process that runs remote members or talks to
 /// them: loads the io middleman (and caf::openssl with the TLS files when
 /// `tls` is enabled), sets the heartbeat and connection timeout, and
-/// registers caf-raft's message types. Refuses a half-configured `tls`:
-/// never falls back to CAF's anonymous TLS. Call before creating the system.
+/// registers caf-raft's message types. For latency it also sets
+/// `middleman.workers=0` and `scheduler.policy=sharing` (measured in
+/// docs/benchmarks.md); set them again after this call (or from the config
+/// file / command line CAF parses later) to choose otherwise. Refuses a
+/// half-configured `tls`: never falls back to CAF's anonymous TLS. Call
+/// before creating the system.
 caf::error configure_remote(caf::actor_system_config& cfg,
                             const tls_options& tls,
                             const remote_timing& timing = {});
