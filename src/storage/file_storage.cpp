@@ -482,6 +482,16 @@ caf::error file_storage::open_locked(entry_vector* entries) {
   log_entry entry;
   index_t expect = 0;      // index the next segment must start at (0: any)
   term_t prev_term = 0;    // terms never decrease along the log
+  // Record bytes in the segments not read yet. Once one segment is read, the
+  // entries vector is reserved for the rest at that segment's mean record
+  // size: growing it by doubling instead would touch up to twice its final
+  // size in fresh pages and move every entry again (for 1M entries: ~20
+  // reallocations, up to 80 MB). A low estimate just falls back to growing.
+  uint64_t bytes_ahead = 0;
+  for (auto scan : live)
+    if (!scan->covered && scan->size > scan->header.size)
+      bytes_ahead += scan->size - scan->header.size;
+  bool reserved = entries == nullptr;
   for (size_t i = 0; i < live.size(); ++i) {
     auto& scan = *live[i];
     if (scan.covered)
@@ -572,10 +582,24 @@ caf::error file_storage::open_locked(entry_vector* entries) {
       scan.offsets.push_back(static_cast<uint32_t>(off));
       off += detail::frame_header + len;
     }
+    auto record_bytes = static_cast<uint64_t>(off) - scan.header.size;
+    bytes_ahead -= std::min(bytes_ahead, scan.size > scan.header.size
+                                           ? scan.size - scan.header.size
+                                           : uint64_t{0});
+    if (!reserved && !scan.offsets.empty() && bytes_ahead > 0) {
+      reserved = true;
+      auto mean = std::max<uint64_t>(1, record_bytes / scan.offsets.size());
+      auto more = bytes_ahead / mean;
+      entries->reserve(entries->size() + more + more / 16 + 16);
+    }
     expect = scan.first + scan.offsets.size();
     if (is_last && expect - 1 <= base.last_index)
       scan.covered = true; // every entry of the log is in the snapshot
   }
+  // A high estimate (small records first, large ones later) reserved more
+  // than needed: give back what is far beyond the entries (rare).
+  if (entries != nullptr && entries->capacity() > 2 * entries->size() + 1024)
+    entries->shrink_to_fit();
   // -- 5. repairs (only now that everything checked out) ---------------------------
   bool removed = false;
   auto warn = [&](std::string line) {

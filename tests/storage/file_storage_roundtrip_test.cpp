@@ -426,3 +426,53 @@ BOOST_AUTO_TEST_CASE(one_write_and_one_sync_per_batch) {
   BOOST_TEST(c3.syncs - c2.syncs == 3u);
   BOOST_TEST(c3.renames - c2.renames == 1u);
 }
+
+// load() reserves the entries vector from the first segment's mean record
+// size: the result must not depend on whether that estimate is low (large
+// entries later), high (small entries later) or skewed by entries the base
+// covers.
+BOOST_AUTO_TEST_CASE(load_is_exact_whatever_the_record_sizes) {
+  struct shape {
+    size_t first_size;
+    size_t later_size;
+  };
+  for (auto sh : {shape{8, 600}, shape{600, 8}, shape{100, 100}}) {
+    BOOST_TEST_CONTEXT("entry sizes " << sh.first_size << " then "
+                                      << sh.later_size) {
+      temp_dir dir;
+      entry_vector all;
+      {
+        file_storage fs{dir.path(), small_segments(4096, false)};
+        BOOST_REQUIRE(!fs.write(state_batch(1)));
+        auto first = make_entries(1, 200, 1, sh.first_size);
+        auto later = make_entries(201, 1200, 1, sh.later_size);
+        for (auto* part : {&first, &later})
+          for (size_t i = 0; i < part->size(); i += 50) {
+            entry_vector batch(part->begin() + static_cast<long>(i),
+                               part->begin()
+                                 + static_cast<long>(
+                                   std::min(part->size(), i + 50)));
+            BOOST_REQUIRE(!fs.write(append_batch(batch)));
+          }
+        all = first;
+        all.insert(all.end(), later.begin(), later.end());
+        BOOST_REQUIRE_GT(fs.segment_count(), 3u);
+      }
+      auto rec = load_fresh(dir.path());
+      BOOST_REQUIRE_EQUAL(rec.entries.size(), all.size());
+      for (size_t i = 0; i < all.size(); ++i)
+        BOOST_REQUIRE_MESSAGE(rec.entries[i] == all[i],
+                              "entries differ at position " << i);
+      BOOST_CHECK_LE(rec.entries.capacity(), 2 * rec.entries.size() + 1024);
+      // With a base inside the first segments, only the entries after it.
+      {
+        file_storage fs{dir.path()};
+        BOOST_REQUIRE(!fs.compact(snapshot_meta{150, 1}));
+      }
+      auto rest = load_fresh(dir.path());
+      BOOST_REQUIRE_EQUAL(rest.entries.size(), all.size() - 150);
+      BOOST_CHECK(rest.entries.front() == all[150]);
+      BOOST_CHECK(rest.entries.back() == all.back());
+    }
+  }
+}
