@@ -42,6 +42,7 @@ uint64_t barrier_seq(const member_state& st) {
 void send_after_persist(member_self* self, const caf::actor& dest,
                         caf::message msg) {
   auto& st = self->state;
+  ++st.counters.messages_sent;
   auto seq = barrier_seq(st);
   if (seq <= st.durable_seq && st.gated.empty())
     self->send(dest, std::move(msg));
@@ -73,6 +74,8 @@ void start_write(member_self* self) {
                                                : st.pending.entries.back().index;
   auto batch = std::move(st.pending);
   st.pending.clear();
+  ++st.counters.log_writes;
+  st.counters.entries_written += batch.entries.size();
   self->request(st.writer, caf::infinite, write_atom::value, std::move(batch))
     .then([=](caf::ok_atom) { on_write_done(self); },
           [=](caf::error& err) {
@@ -98,6 +101,7 @@ void on_write_done(member_self* self) {
   }
   if (st.ack_pending && st.ack_seq <= st.durable_seq) {
     st.ack_pending = false;
+    ++st.counters.messages_sent;
     self->send(st.ack_to, st.ack);
   }
   if (st.role == role::leader)

@@ -153,6 +153,9 @@ struct member_state {
 
   // -- applying ---------------------------------------------------------------------
 
+  /// Writes, messages and entries since start (member_status::counters).
+  member_counters counters;
+
   state_machine_actor sm;
   bool applying = false;
   /// While applying: the last index of the batch at the state machine.

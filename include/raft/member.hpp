@@ -38,6 +38,25 @@ typename Inspector::result_type inspect(Inspector& f, append_reply& x) {
 }
 
 /// A member's view of itself (the seed's Status, and more).
+/// What a member did since it started: the figures behind batching.
+struct member_counters {
+  /// Writes to the log (each one fdatasync on a durable log).
+  uint64_t log_writes = 0;
+  /// Entries those writes held.
+  uint64_t entries_written = 0;
+  /// Raft messages sent to peers: AppendEntries (heartbeats too), their
+  /// acknowledgements, votes and snapshot chunks.
+  uint64_t messages_sent = 0;
+  /// Entries carried by the AppendEntries this member sent.
+  uint64_t entries_sent = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_counters& x) {
+  return f(caf::meta::type_name("member_counters"), x.log_writes,
+           x.entries_written, x.messages_sent, x.entries_sent);
+}
+
 struct member_status {
   member_id id;
   raft::role role = role::idle;
@@ -49,13 +68,14 @@ struct member_status {
   index_t last_log_index = 0;
   /// Every voting member, this one included.
   std::vector<member_id> members;
+  member_counters counters;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_status& x) {
   return f(caf::meta::type_name("member_status"), x.id, x.role, x.term,
            x.leader, x.commit_index, x.last_applied, x.last_log_index,
-           x.members);
+           x.members, x.counters);
 }
 
 /// The handle an application holds.

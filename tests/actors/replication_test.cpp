@@ -258,6 +258,7 @@ BOOST_AUTO_TEST_CASE(proposals_arriving_together_are_batched) {
   BOOST_REQUIRE(converge(c));
   auto writes_before = c.storages[*l]->writes();
   auto delivered_before = c.net->delivered;
+  auto counted_before = c.state(*l).counters;
   std::vector<std::shared_ptr<pending_reply<append_reply>>> replies;
   for (int k = 0; k < 200; ++k)
     replies.push_back(c.append_async(*l, put_cmd("k", std::to_string(k))));
@@ -275,6 +276,13 @@ BOOST_AUTO_TEST_CASE(proposals_arriving_together_are_batched) {
                                      << " member messages");
   BOOST_TEST(writes <= 4u);
   BOOST_TEST(messages <= 16u);
+  // The counters the member reports (member_status::counters, raft-bench's
+  // entries_per_fsync and messages_per_entry) say the same.
+  auto counted = c.state(*l).counters;
+  BOOST_TEST(counted.log_writes - counted_before.log_writes == writes);
+  BOOST_TEST(counted.entries_written - counted_before.entries_written == 200u);
+  BOOST_TEST(counted.entries_sent - counted_before.entries_sent == 400u);
+  BOOST_TEST(counted.messages_sent - counted_before.messages_sent <= 8u);
 }
 
 // Pipelining (thesis §10.2.2): several appends in flight to one follower.
