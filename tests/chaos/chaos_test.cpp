@@ -448,6 +448,8 @@ private:
   std::optional<size_t> pick_running(std::optional<size_t> preferred,
                                      const std::vector<size_t>& order);
   void apply(const planned_fault& f);
+  /// Carries out `plan` (times relative to `from`) for args_.seconds.
+  void run_faults(const std::vector<planned_fault>& plan, double from);
   void start(size_t i, const std::string& why);
   void run_due();
   void reap();
@@ -469,6 +471,9 @@ private:
   std::unique_ptr<chaos_dir> dir_;
   std::unique_ptr<netns_net> net_;
   std::unique_ptr<member_procs> procs_;
+  // Destroyed before the members and the namespaces (reverse order), and
+  // the clients before their actor system.
+  std::unique_ptr<caf::actor_system> sys_;
   std::unique_ptr<kv::client> status_;
   std::vector<pending> pending_;
   uint64_t net_generation_ = 0;
@@ -604,6 +609,24 @@ void chaos_run::apply(const planned_fault& f) {
   }
 }
 
+void chaos_run::run_faults(const std::vector<planned_fault>& plan,
+                           double from) {
+  size_t next = 0;
+  while (now() < from + args_.seconds) {
+    reap();
+    run_due();
+    while (next < plan.size() && from + plan[next].at <= now())
+      apply(plan[next++]);
+    double wake = from + args_.seconds;
+    if (next < plan.size())
+      wake = std::min(wake, from + plan[next].at);
+    for (auto& p : pending_)
+      wake = std::min(wake, p.at);
+    auto nap = std::clamp(wake - now(), 0.0, 0.05);
+    std::this_thread::sleep_for(std::chrono::duration<double>(nap));
+  }
+}
+
 void chaos_run::run_due() {
   using st = member_procs::state;
   auto t = now();
@@ -697,7 +720,8 @@ std::string chaos_run::report(const std::string& checker_text) {
         << "\n"
         << procs_->log_tail(i, 15);
   out << "  history: " << dir_->path << "/history.txt\n";
-  out << "  replay: " << args_.replay() << "\n";
+  out << "  replay: " << args_.replay()
+      << (!net_ && args_.netns ? " --no-netns" : "") << "\n";
   return out.str();
 }
 
@@ -778,7 +802,8 @@ run_result chaos_run::run() {
   caf::actor_system_config cfg;
   if (auto err = raft::configure_remote(cfg, raft::tls_options{}))
     throw std::runtime_error("configure_remote failed");
-  auto sys = std::make_unique<caf::actor_system>(cfg);
+  sys_ = std::make_unique<caf::actor_system>(cfg);
+  auto& sys = sys_;
   recorder rec{t0_};
   const auto timeout = caf::timespan{std::chrono::seconds(2)};
   auto make_client = [&](caf::timespan t) {
@@ -817,27 +842,23 @@ run_result chaos_run::run() {
                            std::ref(*clients[c]), timeout, args_.keys,
                            std::ref(rec), std::cref(stop));
     trace(fmt("faults from now on, for %.0f s", args_.seconds));
-    size_t next = 0;
-    while (now() < faults_from + args_.seconds) {
-      reap();
-      run_due();
-      while (next < plan.size() && faults_from + plan[next].at <= now())
-        apply(plan[next++]);
-      double wake = faults_from + args_.seconds;
-      if (next < plan.size())
-        wake = std::min(wake, faults_from + plan[next].at);
-      for (auto& p : pending_)
-        wake = std::min(wake, p.at);
-      auto nap = std::clamp(wake - now(), 0.0, 0.05);
-      std::this_thread::sleep_for(std::chrono::duration<double>(nap));
+    try {
+      run_faults(plan, faults_from);
+    } catch (std::exception& e) {
+      fail(std::string{"harness error during the faults: "} + e.what());
     }
   }
   double fault_seconds = now() - faults_from;
   // -- recovery -------------------------------------------------------------------------
   trace("end of faults: heal, resume and restart everyone");
   pending_.clear();
-  if (net_)
-    net_->heal();
+  if (net_) {
+    try {
+      net_->heal();
+    } catch (std::exception& e) {
+      fail(std::string{"harness error while healing: "} + e.what());
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (procs_->state_of(i) == member_procs::state::paused) {
       procs_->resume(i);
@@ -1007,7 +1028,7 @@ run_result chaos_run::run() {
   final_client.reset();
   clients.clear();
   status_.reset();
-  sys.reset();
+  sys_.reset();
   procs_.reset();
   net_.reset();
   return result_;
