@@ -1,8 +1,10 @@
 #include "kv_state_machine.hpp"
 
+#include <algorithm>
 #include <istream>
 #include <iterator>
 #include <ostream>
+#include <vector>
 
 #include "raft/errc.hpp"
 
@@ -76,10 +78,17 @@ caf::error machine::save_snapshot(std::ostream& out) {
   std::string buf = magic;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    // In key order: equal states give equal snapshot files.
+    std::vector<const std::pair<const std::string, std::string>*> sorted;
+    sorted.reserve(data_.size());
+    for (auto& kvp : data_)
+      sorted.push_back(&kvp);
+    std::sort(sorted.begin(), sorted.end(),
+              [](auto* x, auto* y) { return x->first < y->first; });
     put_field(buf, std::to_string(data_.size()));
-    for (auto& kvp : data_) {
-      put_field(buf, kvp.first);
-      put_field(buf, kvp.second);
+    for (auto* kvp : sorted) {
+      put_field(buf, kvp->first);
+      put_field(buf, kvp->second);
     }
   }
   out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
@@ -106,7 +115,7 @@ caf::error machine::restore_snapshot(raft::index_t, std::istream& in) {
       || count_str.empty() || count_str.size() > 19)
     return bad("bad pair count");
   auto count = std::stoull(count_str);
-  std::map<std::string, std::string> data;
+  std::unordered_map<std::string, std::string> data;
   for (uint64_t i = 0; i < count; ++i) {
     std::string k;
     std::string v;
@@ -123,7 +132,7 @@ caf::error machine::restore_snapshot(raft::index_t, std::istream& in) {
 
 std::map<std::string, std::string> machine::contents() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return data_;
+  return {data_.begin(), data_.end()};
 }
 
 } // namespace kv
