@@ -863,6 +863,45 @@ caf::behavior bench_client(caf::event_based_actor* self, caf::actor target,
   return {[=](go_atom) { (*next)(); }};
 }
 
+// -- batching counters ------------------------------------------------------------------
+
+/// The members' counters (raft::member_counters) summed, and the highest
+/// commit index: read at both ends of the measured window.
+struct counter_snapshot {
+  bool ok = true;
+  uint64_t log_writes = 0;
+  uint64_t entries_written = 0;
+  uint64_t messages_sent = 0;
+  uint64_t commit = 0;
+};
+
+/// Asks every member for its status: in-process members directly, remote
+/// ones through the client (`status_atom, id`).
+counter_snapshot read_counters(caf::scoped_actor& self,
+                               const std::vector<raft::member_actor>& local,
+                               const caf::actor& client,
+                               const std::vector<std::string>& ids) {
+  counter_snapshot out;
+  auto add = [&](raft::member_status& s) {
+    out.log_writes += s.counters.log_writes;
+    out.entries_written += s.counters.entries_written;
+    out.messages_sent += s.counters.messages_sent;
+    out.commit = std::max<uint64_t>(out.commit, s.commit_index);
+  };
+  auto failed = [&](caf::error&) { out.ok = false; };
+  if (!local.empty()) {
+    for (auto& m : local)
+      self->request(m, std::chrono::seconds(5), raft::status_atom::value)
+        .receive(add, failed);
+  } else {
+    for (auto& id : ids)
+      self
+        ->request(client, std::chrono::seconds(5), raft::status_atom::value, id)
+        .receive(add, failed);
+  }
+  return out;
+}
+
 // -- in-process cluster ----------------------------------------------------------------
 
 std::string render(caf::actor_system& sys, const caf::error& err) {
@@ -1203,6 +1242,31 @@ int run_recovery(options o) {
                    last_err = sys.render(err);
                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
                  });
+      if (!ok) {
+        // Say where the two members are (for a stuck start).
+        for (int i = 1; i < 3; ++i)
+          self
+            ->request(target, std::chrono::seconds(5), raft::status_atom::value,
+                      ids[static_cast<size_t>(i)])
+            .receive(
+              [&](raft::member_status& s) {
+                std::fprintf(stderr,
+                             "raft-bench: no commit yet (%s); %s: %s term %llu "
+                             "leader '%s' commit %llu applied %llu last %llu\n",
+                             last_err.c_str(), s.id.c_str(),
+                             raft::to_string(s.role).c_str(),
+                             static_cast<unsigned long long>(s.term),
+                             s.leader.c_str(),
+                             static_cast<unsigned long long>(s.commit_index),
+                             static_cast<unsigned long long>(s.last_applied),
+                             static_cast<unsigned long long>(s.last_log_index));
+              },
+              [&](caf::error& err) {
+                std::fprintf(stderr, "raft-bench: status of %s: %s\n",
+                             ids[static_cast<size_t>(i)].c_str(),
+                             sys.render(err).c_str());
+              });
+      }
     }
     if (!ok)
       fail("the two other members committed no put within 60 s: " + last_err);
@@ -1488,6 +1552,7 @@ int main(int argc, char** argv) {
         member_pids.push_back(c.pid);
   std::vector<double> cpu0(member_pids.size());
   double self_cpu0 = 0;
+  counter_snapshot counters0;
   uint64_t last = 0;
   auto last_t = clk::now();
   bool sampled = false;
@@ -1574,6 +1639,7 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < member_pids.size(); ++i)
         cpu0[i] = cpu_seconds(member_pids[i]);
       self_cpu0 = cpu_seconds(getpid());
+      counters0 = read_counters(self, local_members, client_hdl, ids);
       // Replies before the window do not count in the first sample.
       sample_completed = st->completed;
       sample_failed = st->failed;
@@ -1610,6 +1676,27 @@ int main(int argc, char** argv) {
   if (o.sample_every > 0 && sampled
       && clk::now() - sample_t >= secs(o.sample_every / 2))
     take_sample(clk::now()); // the last, partial interval
+  // Batching, from the members' own counters over the window (a few ms
+  // late at both ends): entries per log write (one fdatasync each when
+  // durable) over all members, and messages between members per entry
+  // committed.
+  auto counters1 = read_counters(self, local_members, client_hdl, ids);
+  double entries_per_fsync = -1;
+  double messages_per_entry = -1;
+  if (counters0.ok && counters1.ok) {
+    auto writes = counters1.log_writes - counters0.log_writes;
+    auto committed = counters1.commit - counters0.commit;
+    if (writes > 0)
+      entries_per_fsync
+        = static_cast<double>(counters1.entries_written
+                              - counters0.entries_written)
+          / static_cast<double>(writes);
+    if (committed > 0)
+      messages_per_entry
+        = static_cast<double>(counters1.messages_sent
+                              - counters0.messages_sent)
+          / static_cast<double>(committed);
+  }
   std::vector<double> cpu_pct, rss;
   double wall = o.seconds;
   for (size_t i = 0; i < member_pids.size(); ++i) {
@@ -1653,8 +1740,10 @@ int main(int argc, char** argv) {
   std::printf("  load average %.2f before, %.2f after (2 cores: above ~1 "
               "means other work competed)\n",
               load_before, load_after);
-  std::printf("  entries_per_fsync, messages_per_entry: not measured (the "
-              "members expose no counters)\n");
+  std::printf("  batching    %.1f entries per log write%s, %.2f messages "
+              "between members per entry committed\n",
+              entries_per_fsync, o.fsync ? " (fdatasync)" : " (memory log)",
+              messages_per_entry);
   auto dr = ops_drift(samples);
   if (samples.size() >= 3) {
     std::printf("  samples     %zu every %.1f s: ops/s first third %.0f, last "
@@ -1693,13 +1782,14 @@ int main(int argc, char** argv) {
                 "\"p999_us\":%u,\"cpu_percent\":%s,\"client_cpu_percent\":%.1f,"
                 "\"rss_mib\":%s,\"fsync_p50_us\":%.0f,"
                 "\"fsync_prealloc_p50_us\":%.0f,\"rtt_p50_us\":%.0f,"
+                "\"entries_per_fsync\":%.2f,\"messages_per_entry\":%.3f,"
                 "\"loadavg_before\":%.2f,\"loadavg_after\":%.2f",
                 mode.c_str(), o.members, o.clients, o.size,
                 o.fsync ? "true" : "false", o.seconds, lat.size(),
                 static_cast<unsigned long long>(st->failed.load()), ops, p50,
                 p90, p99, p999, json_array(cpu_pct, 1).c_str(), client_cpu,
                 json_array(rss, 1).c_str(), fsync_p50, fsync_prealloc_p50, rtt_p50,
-                load_before,
+                entries_per_fsync, messages_per_entry, load_before,
                 load_after);
   if (o.json && o.sample_every > 0)
     std::printf(",\"sample_every\":%.1f,\"ops_first_third\":%.0f,"
