@@ -136,15 +136,14 @@ public:
   void crash(size_t i);
 
   /// Spawns a new incarnation of member i from its storage and starts it.
-  /// Messages from peers reach it only once it has started, unless
-  /// `route_before_start` is set.
+  /// Peers' messages reach it at once, before it has started, as over a
+  /// real network, unless `route_before_start` is cleared.
   void restart(size_t i);
 
   /// Whether restart() lets peers' messages reach a member before it has
-  /// started. Off: a member that has not started answers Raft messages with
-  /// an error message that kills the sender (found by the simulation; see
-  /// docs/testing.md), so the simulation would only find that again.
-  bool route_before_start = false;
+  /// started. It was off while a member that had not started killed the
+  /// peers that talked to it (docs/testing.md, finding 1; fixed).
+  bool route_before_start = true;
 
   /// Freezes member i with its log writer and state machine, like SIGSTOP:
   /// messages and timers pile up in their mailboxes and run on resume(), when
