@@ -443,7 +443,10 @@ private:
   }
 
   /// The member that leads with the highest term among those answering.
-  std::optional<size_t> find_leader(std::string* note = nullptr);
+  std::optional<size_t> find_leader(std::string* note = nullptr,
+                                    uint64_t* term = nullptr);
+  /// leader_churn: kills a leader of a term not seen before.
+  void churn_step();
   /// `preferred` if it is running, else the first running one of `order`.
   std::optional<size_t> pick_running(std::optional<size_t> preferred,
                                      const std::vector<size_t>& order);
@@ -477,10 +480,18 @@ private:
   std::unique_ptr<kv::client> status_;
   std::vector<pending> pending_;
   uint64_t net_generation_ = 0;
+  // leader_churn, while now() < churn_until_.
+  double churn_until_ = -1;
+  double churn_polled_ = 0;
+  std::vector<double> churn_delays_;
+  size_t churn_next_ = 0;
+  uint64_t churn_term_ = 0;
+  size_t churn_kills_ = 0;
   std::string mode_;
 };
 
-std::optional<size_t> chaos_run::find_leader(std::string* note) {
+std::optional<size_t> chaos_run::find_leader(std::string* note,
+                                             uint64_t* term_out) {
   auto ids = procs_->ids();
   auto st = status_->statuses(ids);
   std::optional<size_t> best;
@@ -495,6 +506,8 @@ std::optional<size_t> chaos_run::find_leader(std::string* note) {
   }
   if (note)
     *note = best ? "leader of term " + std::to_string(term) : "no leader seen";
+  if (term_out)
+    *term_out = term;
   return best;
 }
 
@@ -604,9 +617,39 @@ void chaos_run::apply(const planned_fault& f) {
       count();
       return;
     }
+    case fault::leader_churn:
+      churn_until_ = now() + f.duration;
+      churn_delays_ = f.delays;
+      churn_term_ = 0;
+      trace(f.describe());
+      count();
+      return;
     case fault::unexpected_exit:
       return;
   }
+}
+
+void chaos_run::churn_step() {
+  using st = member_procs::state;
+  churn_polled_ = now();
+  uint64_t term = 0;
+  auto l = find_leader(nullptr, &term);
+  if (!l || term <= churn_term_)
+    return;
+  churn_term_ = term;
+  size_t down = 0;
+  for (size_t i = 0; i < procs_->size(); ++i)
+    if (procs_->state_of(i) != st::running)
+      ++down;
+  if (procs_->state_of(*l) != st::running
+      || down >= (procs_->size() - 1) / 2 || churn_delays_.empty())
+    return;
+  auto delay = churn_delays_[churn_next_++ % churn_delays_.size()];
+  trace("SIGKILL " + name(*l) + ", new leader of term " + std::to_string(term)
+        + " (churn)" + fmt(", restart in %.2f s", delay));
+  procs_->kill(*l);
+  ++churn_kills_;
+  pending_.push_back({now() + delay, pending::restart, *l, 0});
 }
 
 void chaos_run::run_faults(const std::vector<planned_fault>& plan,
@@ -617,6 +660,8 @@ void chaos_run::run_faults(const std::vector<planned_fault>& plan,
     run_due();
     while (next < plan.size() && from + plan[next].at <= now())
       apply(plan[next++]);
+    if (now() < churn_until_ && now() - churn_polled_ >= 0.15)
+      churn_step();
     double wake = from + args_.seconds;
     if (next < plan.size())
       wake = std::min(wake, from + plan[next].at);
@@ -1009,7 +1054,10 @@ run_result chaos_run::run() {
     if (faults_[k] > 0)
       sum << " " << to_string(static_cast<fault>(k)) << " " << faults_[k];
   }
-  sum << " (" << total_faults << "); operations: " << counts.total() << " (ok "
+  sum << " (" << total_faults;
+  if (churn_kills_ > 0)
+    sum << "; " << churn_kills_ << " new leaders killed by leader_churn";
+  sum << "); operations: " << counts.total() << " (ok "
       << counts.ok << " [" << counts.negative << " not_found/mismatch], failed "
       << counts.failed << ", unknown " << counts.unknown << "; reads: "
       << counts.queries << " ReadIndex, " << counts.log_reads

@@ -39,6 +39,8 @@ std::string to_string(fault x) {
       return "pause_leader";
     case fault::majority_down:
       return "majority_down";
+    case fault::leader_churn:
+      return "leader_churn";
     case fault::partition:
       return "partition";
     case fault::isolate_leader:
@@ -100,6 +102,8 @@ std::string planned_fault::describe() const {
     case fault::majority_down:
       return (hard ? "kill " : "pause ") + members_text(members)
              + " (a majority)" + d;
+    case fault::leader_churn:
+      return "kill every new leader" + d;
     case fault::partition:
     case fault::one_way:
     case fault::cut_link:
@@ -151,8 +155,10 @@ std::vector<planned_fault> make_plan(const plan_options& opts) {
       weights.emplace_back(fault::pause, 12);
       weights.emplace_back(fault::pause_leader, 12);
     }
-    if (downs.empty())
+    if (downs.empty()) {
       weights.emplace_back(fault::majority_down, 4);
+      weights.emplace_back(fault::leader_churn, 5);
+    }
     if (can_net) {
       weights.emplace_back(fault::partition, 14);
       weights.emplace_back(fault::isolate_leader, 10);
@@ -203,6 +209,15 @@ std::vector<planned_fault> make_plan(const plan_options& opts) {
         // Everyone counts as down until the cluster has recovered.
         for (size_t i = 0; i < n; ++i)
           downs.push_back({t + f.duration + 1.5, static_cast<long>(i)});
+        break;
+      }
+      case fault::leader_churn: {
+        f.duration = r.uniform(2.0, 6.0);
+        for (int k = 0; k < 8; ++k)
+          f.delays.push_back(r.uniform(0.2, 1.2));
+        // It takes the minority's whole budget while it lasts.
+        for (size_t k = 0; k < minority; ++k)
+          downs.push_back({t + f.duration + 1.5, -1});
         break;
       }
       case fault::partition: {

@@ -62,6 +62,11 @@ enum class fault : uint8_t {
   pause_leader,
   /// SIGKILL or SIGSTOP a majority at once, briefly: progress stops.
   majority_down,
+  /// For `duration`, every new leader is SIGKILLed as soon as it is seen
+  /// (status polled every ~150 ms) and restarted after one of `delays`
+  /// (round robin), while no other member is down: the windows of Figure 8
+  /// (entries of old terms on a minority, a no-op not yet committed).
+  leader_churn,
   /// Two groups that cannot talk to each other (netns mode).
   partition,
   /// The leader cut off from every other member, both ways (netns mode).
@@ -75,7 +80,7 @@ enum class fault : uint8_t {
   unexpected_exit,
 };
 
-constexpr size_t fault_kinds = 10;
+constexpr size_t fault_kinds = 11;
 
 std::string to_string(fault x);
 
@@ -96,6 +101,8 @@ struct planned_fault {
   double duration = 0;
   /// partition, one_way, cut_link: the links cut.
   std::vector<link> cuts;
+  /// leader_churn: restart delays in seconds, used in turn.
+  std::vector<double> delays;
 
   /// E.g. "pause m1 for 1.20 s".
   std::string describe() const;
