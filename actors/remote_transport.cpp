@@ -50,6 +50,12 @@ struct peer {
   caf::actor link;
   /// The peer's gate the link talks to.
   caf::actor gate;
+  /// A peer that dials us: the gate of its last connection. Our side of the
+  /// session can fail while its side is up (a handshake timing out on a
+  /// busy process); it will not dial again then, so we retry over it.
+  caf::actor last_gate;
+  /// The gate of its connection has not gone down (monitored).
+  bool gate_alive = false;
   bool connected = false;
   /// Current backoff step (before jitter).
   caf::timespan backoff{0};
@@ -102,9 +108,10 @@ void on_failure(transport_self* self, const member_id& id,
   if (p.failures++ == 0)
     log_line(self->state.self_id,
              id + ": " + what
-               + (p.dials ? " (retrying with backoff)"
-                          : " (waiting for it to connect)"));
-  if (p.dials)
+               + (p.dials       ? " (retrying with backoff)"
+                  : p.last_gate ? " (retrying over its connection)"
+                                : " (waiting for it to connect)"));
+  if (p.dials || p.last_gate)
     retry_later(self, id);
 }
 
@@ -141,9 +148,21 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
     }
     for (auto& kvp : st.peers) {
       auto& p = kvp.second;
+      if (!p.dials && (dm.source == p.gate || dm.source == p.last_gate)) {
+        // Its connection is gone: wait for it to dial again (the link, if
+        // any, goes down too).
+        p.gate_alive = false;
+        if (p.last_gate) {
+          p.last_gate = nullptr;
+          ++p.attempt;
+        }
+        return;
+      }
       if (!p.link || dm.source != p.link)
         continue;
       p.link = nullptr;
+      if (!p.dials && p.gate_alive)
+        p.last_gate = p.gate;
       p.gate = nullptr;
       if (p.connected) {
         p.connected = false;
@@ -209,6 +228,10 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
           self->send(st.member, peer_atom::value, id, caf::actor{});
         }
       }
+      ++p.attempt; // a retry over the previous connection is moot
+      p.last_gate = nullptr;
+      p.gate_alive = true;
+      self->monitor(gate);
       start_link(self, id, std::move(gate));
     },
     [=](ready_atom, const member_id& id) {
@@ -225,8 +248,12 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
     },
     [=](retry_atom, const member_id& id, uint64_t attempt) {
       auto& p = self->state.peers[id];
-      if (attempt == p.attempt && !p.link)
+      if (attempt != p.attempt || p.link)
+        return;
+      if (p.dials)
         dial(self, id);
+      else if (p.last_gate)
+        start_link(self, id, p.last_gate); // fails fast if it is gone
     },
   };
 }
