@@ -447,6 +447,15 @@ private:
                                     uint64_t* term = nullptr);
   /// leader_churn: kills a leader of a term not seen before.
   void churn_step();
+  /// Builds the namespaces (or says why not); the members' ids.
+  std::vector<member_procs::spec> setup_network();
+  /// After the faults: heals, resumes and restarts everyone.
+  void recover();
+  /// A final write, convergence, and a last read of every key.
+  void settle(recorder& rec, kv::client& c);
+  /// The checker must reject a copy of `hist` in which a read returns a
+  /// value never written.
+  void self_check(const lin::history& hist, uint64_t end_us);
   /// `preferred` if it is running, else the first running one of `order`.
   std::optional<size_t> pick_running(std::optional<size_t> preferred,
                                      const std::vector<size_t>& order);
@@ -785,13 +794,8 @@ std::string first_lines(const std::string& text, size_t max) {
   return out;
 }
 
-run_result chaos_run::run() {
+std::vector<member_procs::spec> chaos_run::setup_network() {
   const size_t n = args_.members;
-  dir_ = std::make_unique<chaos_dir>();
-  std::cout << "chaos: seed " << args_.seed << ", " << n << " members, "
-            << args_.clients << " clients, " << args_.keys << " keys, "
-            << args_.seconds << " s of faults; dir " << dir_->path << std::endl;
-  // -- the network ------------------------------------------------------------------
   std::string reason = args_.netns ? netns_net::unavailable_reason()
                                    : "--no-netns given";
   if (reason.empty()) {
@@ -822,6 +826,122 @@ run_result chaos_run::run() {
       specs.push_back(
         {"127.0.0.1:" + std::to_string(pick_port(ports, taken)), ""});
   }
+  return specs;
+}
+
+void chaos_run::recover() {
+  trace("end of faults: heal, resume and restart everyone");
+  pending_.clear();
+  churn_until_ = -1;
+  if (net_) {
+    try {
+      net_->heal();
+    } catch (std::exception& e) {
+      fail(std::string{"harness error while healing: "} + e.what());
+    }
+  }
+  for (size_t i = 0; i < procs_->size(); ++i) {
+    if (procs_->state_of(i) == member_procs::state::paused) {
+      procs_->resume(i);
+      trace("SIGCONT " + name(i));
+    } else if (procs_->state_of(i) == member_procs::state::stopped) {
+      start(i, "final restart");
+    }
+  }
+}
+
+void chaos_run::settle(recorder& rec, kv::client& c) {
+  // A write must succeed within ~10 s (15 s on a loaded machine).
+  bool written = raft::dist::wait_until(
+    [&] {
+      reap();
+      run_due();
+      auto call = lin::call::put("k0", "final." + std::to_string(args_.seed));
+      auto hid = rec.invoke(0, call);
+      auto r = c.put(call.key, call.value);
+      rec.finish(hid, call.kind, r, false);
+      return r.outcome == kv::outcome::ok;
+    },
+    milliseconds(15000), milliseconds(100));
+  if (written)
+    trace("final write done");
+  else
+    fail("no write succeeded within 15 s after healing");
+  std::string state;
+  bool conv = raft::dist::wait_until(
+    [&] {
+      reap();
+      run_due();
+      return converged(state);
+    },
+    milliseconds(20000), milliseconds(200));
+  if (conv)
+    trace("converged:\n" + state);
+  else
+    fail("no convergence within 20 s after the final write:\n" + state);
+  // A last read of every key, through the ReadIndex path.
+  for (size_t k = 0; k < args_.keys; ++k) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto call = lin::call::get("k" + std::to_string(k));
+      auto hid = rec.invoke(0, call);
+      auto r = c.get(call.key);
+      rec.finish(hid, call.kind, r, true);
+      if (r.outcome == kv::outcome::ok || r.outcome == kv::outcome::negative)
+        break;
+    }
+  }
+}
+
+void chaos_run::self_check(const lin::history& hist, uint64_t end_us) {
+  // The first read that returned a value, and the other operations on its
+  // key; that read now returns a value nobody wrote.
+  std::vector<lin::operation> ops;
+  std::string key;
+  for (auto& op : hist.operations())
+    if (op.status == lin::outcome::ok && op.op.kind == lin::op_kind::get
+        && op.result.code == lin::result_code::ok) {
+      key = op.op.key;
+      break;
+    }
+  bool corrupted = false;
+  for (auto op : hist.operations()) {
+    if (key.empty() || op.op.key != key)
+      continue;
+    if (!corrupted && op.status == lin::outcome::ok
+        && op.op.kind == lin::op_kind::get
+        && op.result.code == lin::result_code::ok) {
+      op.result.value = "never-written-" + std::to_string(args_.seed);
+      corrupted = true;
+    }
+    ops.push_back(op);
+  }
+  if (!corrupted) {
+    // No read returned a value: a read of one nobody wrote, after the end.
+    ops.clear();
+    ops.push_back({0, end_us, end_us + 1, lin::call::get("k0"),
+                   lin::outcome::ok, lin::response::found("never-written")});
+  }
+  lin::check_options opts;
+  opts.timeout = std::chrono::seconds(30);
+  auto r = lin::check(ops, opts);
+  if (r.status == lin::verdict::violation) {
+    trace("self-check: a corrupted copy of the history is rejected");
+    return;
+  }
+  std::ostringstream verdict;
+  verdict << r.status;
+  fail("self-check: the checker did not reject a read of a value never "
+       "written (verdict "
+       + verdict.str() + ")");
+}
+
+run_result chaos_run::run() {
+  const size_t n = args_.members;
+  dir_ = std::make_unique<chaos_dir>();
+  std::cout << "chaos: seed " << args_.seed << ", " << n << " members, "
+            << args_.clients << " clients, " << args_.keys << " keys, "
+            << args_.seconds << " s of faults; dir " << dir_->path << std::endl;
+  auto specs = setup_network();
   // -- the plan and the members -----------------------------------------------------
   raft::chaos::rng setup{args_.seed};
   auto snapshots = args_.snapshots >= 0 ? args_.snapshots
@@ -895,67 +1015,13 @@ run_result chaos_run::run() {
   }
   double fault_seconds = now() - faults_from;
   // -- recovery -------------------------------------------------------------------------
-  trace("end of faults: heal, resume and restart everyone");
-  pending_.clear();
-  if (net_) {
-    try {
-      net_->heal();
-    } catch (std::exception& e) {
-      fail(std::string{"harness error while healing: "} + e.what());
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (procs_->state_of(i) == member_procs::state::paused) {
-      procs_->resume(i);
-      trace("SIGCONT " + name(i));
-    } else if (procs_->state_of(i) == member_procs::state::stopped) {
-      start(i, "final restart");
-    }
-  }
+  recover();
   stop = true;
   for (auto& t : threads)
     t.join();
   trace("clients stopped");
-  // A final write must succeed within ~10 s (15 s on a loaded machine).
   auto final_client = make_client(timeout);
-  bool written = raft::dist::wait_until(
-    [&] {
-      reap();
-      run_due();
-      auto call = lin::call::put("k0", "final." + std::to_string(args_.seed));
-      auto hid = rec.invoke(0, call);
-      auto r = final_client->put(call.key, call.value);
-      rec.finish(hid, call.kind, r, false);
-      return r.outcome == kv::outcome::ok;
-    },
-    milliseconds(15000), milliseconds(100));
-  if (written)
-    trace("final write done");
-  else
-    fail("no write succeeded within 15 s after healing");
-  std::string state;
-  bool conv = raft::dist::wait_until(
-    [&] {
-      reap();
-      run_due();
-      return converged(state);
-    },
-    milliseconds(20000), milliseconds(200));
-  if (conv)
-    trace("converged:\n" + state);
-  else
-    fail("no convergence within 20 s after the final write:\n" + state);
-  // A last read of every key, through the ReadIndex path.
-  for (size_t k = 0; k < args_.keys; ++k) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      auto call = lin::call::get("k" + std::to_string(k));
-      auto hid = rec.invoke(0, call);
-      auto r = final_client->get(call.key);
-      rec.finish(hid, call.kind, r, true);
-      if (r.outcome == kv::outcome::ok || r.outcome == kv::outcome::negative)
-        break;
-    }
-  }
+  settle(rec, *final_client);
   double run_seconds = now();
   // -- the check ------------------------------------------------------------------------
   auto hist = rec.snapshot();
@@ -1001,48 +1067,7 @@ run_result chaos_run::run() {
               << " (inconclusive, not a failure)" << std::endl;
   }
   // -- the checker's self-check: a read of a value never written ------------------------
-  {
-    std::vector<lin::operation> ops;
-    std::string key;
-    for (auto& op : hist.operations())
-      if (op.status == lin::outcome::ok && op.op.kind == lin::op_kind::get
-          && op.result.code == lin::result_code::ok) {
-        key = op.op.key;
-        break;
-      }
-    bool corrupted = false;
-    for (auto op : hist.operations()) {
-      if (key.empty() || op.op.key != key)
-        continue;
-      if (!corrupted && op.status == lin::outcome::ok
-          && op.op.kind == lin::op_kind::get
-          && op.result.code == lin::result_code::ok) {
-        op.result.value = "never-written-" + std::to_string(args_.seed);
-        corrupted = true;
-      }
-      ops.push_back(op);
-    }
-    if (!corrupted) {
-      auto end = rec.now_us();
-      ops.clear();
-      ops.push_back({0, end, end + 1, lin::call::get("k0"),
-                     lin::outcome::ok, lin::response::found("never-written")});
-    }
-    lin::check_options sopts;
-    sopts.timeout = std::chrono::seconds(30);
-    auto self = lin::check(ops, sopts);
-    if (self.status != lin::verdict::violation)
-      fail("self-check: the checker did not reject a read of a value never "
-           "written (verdict "
-           + [&] {
-               std::ostringstream s;
-               s << self.status;
-               return s.str();
-             }()
-           + ")");
-    else
-      trace("self-check: a corrupted copy of the history is rejected");
-  }
+  self_check(hist, rec.now_us());
   // -- the summary --------------------------------------------------------------------------
   std::ostringstream sum;
   sum << "chaos: seed " << args_.seed << ", " << n << " members (" << mode_
