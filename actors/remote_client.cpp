@@ -92,6 +92,7 @@ bool certainly_not_applied(const caf::error& err) {
       case errc::no_leader:
       case errc::not_started:
       case errc::unknown_member:
+      case errc::unreachable:
       case errc::invalid_config:
       case errc::access_denied:
         return true;

@@ -45,7 +45,7 @@ namespace raft::remote {
 namespace {
 
 caf::error unreachable(const std::string& id, const std::string& why) {
-  return make_error(errc::unknown_member, id + ": " + why);
+  return make_error(errc::unreachable, id + ": " + why);
 }
 
 /// Closes a socket when it goes out of scope.
@@ -212,7 +212,7 @@ caf::behavior dialer_impl(caf::event_based_actor* self, caf::actor owner,
       [=](caf::node_id&, caf::strong_actor_ptr& gate,
           std::set<std::string>&) {
         if (!gate) {
-          report_error(make_error(errc::unknown_member,
+          report_error(make_error(errc::unreachable,
                                   "nothing published at " + id));
           return;
         }

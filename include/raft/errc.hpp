@@ -49,6 +49,9 @@ enum class errc : uint8_t {
   protocol_violation,
   /// The sender is not in the access list.
   access_denied,
+  /// A member could not be reached (connection refused or timed out, or
+  /// nothing published at its address). Nothing was sent.
+  unreachable,
 };
 
 /// Name of the CAF error category for errc.

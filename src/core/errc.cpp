@@ -23,6 +23,7 @@ std::string to_string(errc x) {
     case errc::snapshot_failure: return "snapshot_failure";
     case errc::protocol_violation: return "protocol_violation";
     case errc::access_denied: return "access_denied";
+    case errc::unreachable: return "unreachable";
   }
   return "unknown";
 }
