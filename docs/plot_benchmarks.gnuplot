@@ -15,15 +15,14 @@ set xtics (1, 4, 16, 64, 256)
 set key top left
 
 set output "docs/bench-throughput.png"
-set title "Durable puts/s against closed-loop clients (256-byte values, 127.0.0.1, 2 cores, shared machine)"
+set title "Durable puts/s against closed-loop clients (256-byte values, 127.0.0.1, 2 cores)"
 set xlabel "clients"
 set ylabel "operations per second"
 set yrange [0:*]
-plot sel("caf-raft-sharing", 3) using 5:6 with linespoints lw 2 pt 9 lc 4 title "caf-raft, sharing scheduler, 3 members", \
-     sel("caf-raft-sharing", 5) using 5:6 with linespoints lw 2 pt 8 lc 4 dt 2 title "caf-raft, sharing scheduler, 5 members", \
-     sel("caf-raft", 3) using 5:6 with linespoints lw 2 pt 7 lc 1 title "caf-raft (CAF default scheduler), 3 members", \
+plot sel("caf-raft", 3) using 5:6 with linespoints lw 2 pt 7 lc 1 title "caf-raft, 3 members", \
+     sel("caf-raft", 5) using 5:6 with linespoints lw 2 pt 6 lc 1 dt 2 title "caf-raft, 5 members", \
+     sel("caf-raft-snap10k", 3) using 5:6 with linespoints lw 1 pt 9 lc 4 title "caf-raft, 3 members, snapshot every 10,000 entries", \
      sel("etcd", 3)     using 5:6 with linespoints lw 2 pt 5 lc 2 title "etcd 3.4, 3 members", \
-     sel("caf-raft", 5) using 5:6 with linespoints lw 2 pt 6 lc 1 dt 2 title "caf-raft (CAF default scheduler), 5 members", \
      sel("etcd", 5)     using 5:6 with linespoints lw 2 pt 4 lc 2 dt 2 title "etcd 3.4, 5 members"
 
 set output "docs/bench-latency.png"
@@ -31,9 +30,8 @@ set title "Durable put latency against clients, 3 members (p50 solid, p99 dashed
 set ylabel "latency (ms, log scale)"
 set logscale y 10
 set yrange [*:*]
-plot sel("caf-raft-sharing", 3) using 5:($7/1000) with linespoints lw 2 pt 9 lc 4 title "caf-raft, sharing, p50", \
-     sel("caf-raft-sharing", 3) using 5:($9/1000) with linespoints lw 2 pt 9 lc 4 dt 2 title "caf-raft, sharing, p99", \
-     sel("caf-raft", 3) using 5:($7/1000) with linespoints lw 2 pt 7 lc 1 title "caf-raft p50", \
+plot sel("caf-raft", 3) using 5:($7/1000) with linespoints lw 2 pt 7 lc 1 title "caf-raft p50", \
      sel("caf-raft", 3) using 5:($9/1000) with linespoints lw 2 pt 7 lc 1 dt 2 title "caf-raft p99", \
+     sel("caf-raft-snap10k", 3) using 5:($9/1000) with linespoints lw 1 pt 9 lc 4 dt 2 title "caf-raft p99, snapshot every 10,000 entries", \
      sel("etcd", 3)     using 5:($7/1000) with linespoints lw 2 pt 5 lc 2 title "etcd p50", \
      sel("etcd", 3)     using 5:($9/1000) with linespoints lw 2 pt 5 lc 2 dt 2 title "etcd p99"
