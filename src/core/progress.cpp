@@ -51,6 +51,9 @@ bool progress::on_reject(index_t rejected, index_t next) {
 
 void progress::on_silence() {
   in_flight_.clear();
+  if (probing_)
+    return; // Resend the same probe: a new leader's match index is 0, and
+            // match + 1 would replay the whole log (or send a snapshot).
   probing_ = true;
   next_index_ = match_index_ + 1;
 }

@@ -938,9 +938,17 @@ std::string simulation::converged_or_why() {
           << st.last_applied << "; ";
   }
   auto str = why.str();
-  if (!str.empty())
+  if (!str.empty()) {
+    // The leader's view of each follower (Figure 2's nextIndex/matchIndex,
+    // plus probing and the appends in flight): where a stall comes from.
+    for (auto& kvp : lead.followers)
+      why << "progress of " << kvp.first << ": next " << kvp.second.next_index()
+          << " match " << kvp.second.match_index()
+          << (kvp.second.probing() ? " probing" : "") << " in flight "
+          << kvp.second.in_flight() << "; ";
     return "leader " + name(*l) + " has last index " + std::to_string(last)
-           + "; " + str;
+           + "; " + why.str();
+  }
   return {};
 }
 

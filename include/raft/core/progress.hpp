@@ -60,7 +60,8 @@ public:
   bool on_reject(index_t rejected, index_t next);
 
   /// Nothing was heard for a heartbeat period while appends were in flight:
-  /// assume they were lost and probe again from the last known match.
+  /// assume they were lost and probe again from the last known match (or,
+  /// when already probing, from the same probe point).
   void on_silence();
 
   /// Whether an answer acknowledged appends in flight (or a rejection came)
