@@ -863,6 +863,18 @@ caf::behavior bench_client(caf::event_based_actor* self, caf::actor target,
   return {[=](go_atom) { (*next)(); }};
 }
 
+/// A fresh directory for the run's logs and snapshots (under $TMPDIR), or
+/// an empty string after printing why it could not be made.
+std::string make_temp_dir() {
+  std::string tmpl = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp")
+                     + std::string{"/raft-bench.XXXXXX"};
+  if (!mkdtemp(tmpl.data())) {
+    perror("raft-bench: mkdtemp");
+    return {};
+  }
+  return tmpl;
+}
+
 // -- batching counters ------------------------------------------------------------------
 
 /// The members' counters (raft::member_counters) summed, and the highest
@@ -1152,13 +1164,9 @@ int run_recovery(options o) {
     if (!port_free(p))
       usage("port " + std::to_string(p) + " on 127.0.0.1 is in use: choose "
             "another --port");
-  std::string tmpl = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp")
-                     + std::string{"/raft-bench.XXXXXX"};
-  if (!mkdtemp(tmpl.data())) {
-    perror("raft-bench: mkdtemp");
+  const std::string tmp = make_temp_dir();
+  if (tmp.empty())
     return 1;
-  }
-  const std::string tmp = tmpl;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::vector<child> cluster;
@@ -1412,13 +1420,9 @@ int main(int argc, char** argv) {
             + " on 127.0.0.1 is in use: choose another --port (this run "
               "needs "
             + std::to_string(o.members + 1) + " consecutive free ports)");
-  std::string tmpl = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp")
-                     + std::string{"/raft-bench.XXXXXX"};
-  if (!mkdtemp(tmpl.data())) {
-    perror("raft-bench: mkdtemp");
+  const std::string tmp = make_temp_dir();
+  if (tmp.empty())
     return 1;
-  }
-  const std::string tmp = tmpl;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::vector<child> children;
