@@ -120,10 +120,8 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
   if (pr.next_index() < st.log.first_index()) {
     // §7: the entries it needs were compacted into a snapshot.
     send_snapshot(self, id);
-    if (heartbeat) { // keep its election timer quiet meanwhile
-      ++st.counters.messages_sent;
-      self->send(peer, make_request(0));
-    }
+    if (heartbeat) // keep its election timer quiet meanwhile
+      send_to_peer(self, peer, make_request(0));
     return;
   }
   bool sent = false;
@@ -134,9 +132,8 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
     req.entries = st.log.slice(pr.next_index(), st.cfg.max_entries_per_message,
                                st.cfg.max_bytes_per_message);
     pr.on_sent(req.entries.back().index);
-    ++st.counters.messages_sent;
     st.counters.entries_sent += req.entries.size();
-    self->send(peer, std::move(req));
+    send_to_peer(self, peer, std::move(req));
     sent = true;
   }
   if (!sent && heartbeat) {
@@ -144,10 +141,8 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
     // the follower is known to match (or at the probe point) so they never
     // cause a spurious rejection.
     auto prev = pr.probing() ? pr.next_index() - 1 : pr.match_index();
-    if (st.log.term_at(prev)) {
-      ++st.counters.messages_sent;
-      self->send(peer, make_request(prev));
-    }
+    if (st.log.term_at(prev))
+      send_to_peer(self, peer, make_request(prev));
   }
 }
 
@@ -691,8 +686,7 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   resp.success = true;
   resp.match_index = out.last_new_index;
   if (st.cfg.broken_ack_before_durable) {
-    ++st.counters.messages_sent;
-    self->send(peer->second, resp);
+    send_to_peer(self, peer->second, resp);
     schedule_flush(self);
     return;
   }
@@ -705,8 +699,7 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   }
   if (seq <= st.durable_seq) {
     st.ack_pending = false;
-    ++st.counters.messages_sent;
-    self->send(peer->second, resp);
+    send_to_peer(self, peer->second, resp);
   } else {
     st.ack_pending = true;
     st.ack_seq = seq;

@@ -42,10 +42,9 @@ uint64_t barrier_seq(const member_state& st) {
 void send_after_persist(member_self* self, const caf::actor& dest,
                         caf::message msg) {
   auto& st = self->state;
-  ++st.counters.messages_sent;
   auto seq = barrier_seq(st);
   if (seq <= st.durable_seq && st.gated.empty())
-    self->send(dest, std::move(msg));
+    send_to_peer(self, dest, std::move(msg));
   else
     st.gated.push_back(gated_message{seq, dest, std::move(msg)});
 }
@@ -96,13 +95,12 @@ void on_write_done(member_self* self) {
   // Release what waited for this write, in order.
   while (!st.gated.empty() && st.gated.front().seq <= st.durable_seq) {
     auto& g = st.gated.front();
-    self->send(g.dest, std::move(g.content));
+    send_to_peer(self, g.dest, std::move(g.content));
     st.gated.pop_front();
   }
   if (st.ack_pending && st.ack_seq <= st.durable_seq) {
     st.ack_pending = false;
-    ++st.counters.messages_sent;
-    self->send(st.ack_to, st.ack);
+    send_to_peer(self, st.ack_to, st.ack);
   }
   if (st.role == role::leader)
     advance_commit(self);
@@ -218,19 +216,20 @@ void release_apply_waiters(member_self* self) {
 
 // -- client requests -----------------------------------------------------------------
 
-void fail_all_requests(member_self* self, const caf::error& err) {
+void fail_all_requests(member_self* self, const caf::error& appended,
+                       const caf::error& not_appended) {
   auto& st = self->state;
   for (auto& w : st.commit_waiters)
-    w.promise.deliver(err);
+    w.promise.deliver(appended);
   st.commit_waiters.clear();
   for (auto& kvp : st.apply_waiters)
-    kvp.second.promise.deliver(err);
+    kvp.second.promise.deliver(appended);
   st.apply_waiters.clear();
   for (auto& p : st.parked)
-    p.promise.deliver(err);
+    p.promise.deliver(not_appended);
   st.parked.clear();
   for (auto& r : st.reads)
-    r.promise.deliver(err);
+    r.promise.deliver(not_appended);
   st.reads.clear();
 }
 
@@ -300,15 +299,10 @@ void shut_down(member_self* self, const caf::error& reason) {
   // Appends already in the log may still commit through the others: their
   // outcome is unknown, never "stopped" (a caller would retry and apply
   // twice). Parked appends and queries were never appended.
-  auto unknown = make_error(errc::leadership_lost,
-                            "the member stopped; outcome unknown");
-  for (auto& w : st.commit_waiters)
-    w.promise.deliver(unknown);
-  st.commit_waiters.clear();
-  for (auto& kvp : st.apply_waiters)
-    kvp.second.promise.deliver(unknown);
-  st.apply_waiters.clear();
-  fail_all_requests(self, reason ? reason : make_error(errc::stopped));
+  fail_all_requests(self,
+                    make_error(errc::leadership_lost,
+                               "the member stopped; outcome unknown"),
+                    reason ? reason : make_error(errc::stopped));
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
   if (st.snapshots)
     self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);

@@ -126,8 +126,7 @@ void send_snapshot(member_self* self, const member_id& id) {
         req.done = chunk.done;
         req.size = chunk.size;
         req.crc = chunk.crc;
-        ++st.counters.messages_sent;
-        self->send(st.peers[id], std::move(req));
+        send_to_peer(self, st.peers[id], std::move(req));
       },
       [=](caf::error& err) {
         auto& st = self->state;

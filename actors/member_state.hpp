@@ -9,6 +9,7 @@
 
 #include "caf/actor.hpp"
 #include "caf/actor_clock.hpp"
+#include "caf/event_based_actor.hpp"
 #include "caf/message.hpp"
 #include "caf/response_promise.hpp"
 #include "caf/stateful_actor.hpp"
@@ -237,8 +238,23 @@ void reset_election_timer(member_self* self);
 /// Applies committed entries in order, one batch at a time.
 void apply_committed(member_self* self);
 
+/// Fails every request this member holds: those whose command is in the
+/// log with `appended` (it may still commit), the others (parked appends,
+/// queries) with `not_appended`.
+void fail_all_requests(member_self* self, const caf::error& appended,
+                       const caf::error& not_appended);
+
 /// Fails every request this member holds with `err`.
-void fail_all_requests(member_self* self, const caf::error& err);
+inline void fail_all_requests(member_self* self, const caf::error& err) {
+  fail_all_requests(self, err, err);
+}
+
+/// Sends a Raft message to a peer, counted in member_status::counters.
+template <class T>
+void send_to_peer(member_self* self, const caf::actor& dest, T&& msg) {
+  ++self->state.counters.messages_sent;
+  self->send(dest, std::forward<T>(msg));
+}
 
 /// Parks an append until a leader is known (or its deadline passes).
 void park_append(member_self* self, payload cmd, caf::response_promise rp,
