@@ -45,11 +45,14 @@ caf::message_handler leading(member_self* self);
 
 /// Logs a refused message: bad input never crashes a member.
 void refuse(member_self* self, const std::string& what) {
-  std::cerr << "[raft " << self->state.id() << "] refused: " << what
-            << std::endl;
+  log_line(self, "refused: " + what);
 }
 
 } // namespace
+
+void log_line(member_self* self, const std::string& what) {
+  std::cerr << "[raft " << self->state.id() << "] " << what << std::endl;
+}
 
 bool observe_term(member_self* self, term_t term) {
   auto& st = self->state;

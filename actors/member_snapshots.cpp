@@ -4,8 +4,6 @@
 
 #include "member_state.hpp"
 
-#include <iostream>
-
 #include "caf/event_based_actor.hpp"
 
 #include "raft/errc.hpp"
@@ -13,10 +11,6 @@
 namespace raft {
 
 namespace {
-
-void warn(member_self* self, const std::string& what) {
-  std::cerr << "[raft " << self->state.id() << "] " << what << std::endl;
-}
 
 /// After a successful save: remember it, free the entries it covers in
 /// memory and (after the writes before it) on disk.
@@ -55,8 +49,8 @@ void maybe_snapshot(member_self* self) {
         auto& st = self->state;
         st.snapshotting = false;
         st.next_snapshot_at = st.last_applied + threshold;
-        warn(self, "snapshot at " + std::to_string(meta.last_index)
-                     + " discarded: " + self->system().render(err));
+        log_line(self, "snapshot at " + std::to_string(meta.last_index)
+                         + " discarded: " + self->system().render(err));
         apply_committed(self);
       });
 }
@@ -135,8 +129,8 @@ void send_snapshot(member_self* self, const member_id& id) {
           i->second.busy = false;
           i->second.offset = 0;
         }
-        warn(self, "cannot read snapshot for " + id + ": "
-                     + self->system().render(err));
+        log_line(self, "cannot read snapshot for " + id + ": "
+                         + self->system().render(err));
       });
 }
 
@@ -248,7 +242,7 @@ void handle_install_snapshot(member_self* self,
   auto peer = st.peers.find(req.leader_id);
   if (peer == st.peers.end() || req.last_included_term > req.term
       || req.last_included_index == 0) {
-    warn(self, "refused: install_snapshot_request from " + req.leader_id);
+    log_line(self, "refused: install_snapshot_request from " + req.leader_id);
     return;
   }
   install_snapshot_response resp;
@@ -262,7 +256,7 @@ void handle_install_snapshot(member_self* self,
   }
   observe_term(self, req.term);
   if (st.role == role::leader) {
-    warn(self, "refused: a second leader " + req.leader_id);
+    log_line(self, "refused: a second leader " + req.leader_id);
     return;
   }
   if (st.role != role::follower || st.leader != req.leader_id)
@@ -295,7 +289,8 @@ void handle_install_snapshot(member_self* self,
         // No answer: the leader resends after a few silent heartbeats,
         // rather than both sides spinning on a failing disk.
         self->state.installing = false;
-        warn(self, "snapshot chunk refused: " + self->system().render(err));
+        log_line(self,
+                 "snapshot chunk refused: " + self->system().render(err));
       });
 }
 
