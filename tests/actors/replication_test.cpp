@@ -17,22 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Runs until every live member applied everything its leader committed.
-bool converge(test_cluster& c, caf::timespan limit = 5s) {
-  return c.run_until(
-    [&] {
-      auto l = c.leader();
-      if (!l)
-        return false;
-      auto target = c.state(*l).commit_index;
-      for (size_t i = 0; i < c.size(); ++i)
-        if (c.alive(i) && c.state(i).last_applied < target)
-          return false;
-      return true;
-    },
-    limit);
-}
-
 /// Every live member applied the same commands at the same indexes.
 void require_identical_apply(test_cluster& c) {
   std::optional<size_t> first;
@@ -77,7 +61,7 @@ BOOST_AUTO_TEST_CASE(identical_apply_order_on_all_members) {
           indexes.insert(r->value->index);
         }
         BOOST_TEST(indexes.size() == replies.size()); // one index each
-        BOOST_REQUIRE(converge(c));
+        BOOST_REQUIRE(c.converge(5s));
         require_identical_apply(c);
         BOOST_TEST(c.machines[0]->applied.size() == replies.size());
         BOOST_TEST(c.violation() == "");
@@ -128,14 +112,14 @@ BOOST_AUTO_TEST_CASE(the_leaders_noop_is_not_applied) {
   c.start_all();
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   BOOST_TEST(c.state(*l).commit_index == 1u);
   BOOST_TEST((c.state(*l).log.at(1).kind == entry_kind::noop));
   BOOST_TEST(c.machines[*l]->applied.empty());
   auto r = c.append(*l, put_cmd("x", "1"));
   BOOST_REQUIRE(r->value.has_value());
   BOOST_TEST(r->value->index == 2u);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   for (size_t i = 0; i < 3; ++i) {
     BOOST_REQUIRE(c.machines[i]->applied.size() == 1u);
     BOOST_TEST(c.machines[i]->applied[0].first == 2u);
@@ -170,7 +154,7 @@ BOOST_AUTO_TEST_CASE(append_on_a_minority_side_fails_and_is_never_applied) {
   auto ok = c.append(majority_member, put_cmd("kept", "1"), 10s);
   BOOST_REQUIRE(ok->value.has_value());
   c.net->heal();
-  BOOST_REQUIRE(converge(c, 10s));
+  BOOST_REQUIRE(c.converge(10s));
   for (size_t i = 0; i < 5; ++i) {
     for (auto& [index, cmd] : c.machines[i]->applied)
       BOOST_TEST(cmd.find("lost") == std::string::npos,
@@ -237,7 +221,7 @@ BOOST_AUTO_TEST_CASE(leader_crash_loses_no_acknowledged_command) {
         acknowledged.push_back("c" + std::to_string(k));
       }
       c.restart(*l);
-      BOOST_REQUIRE(converge(c, 10s));
+      BOOST_REQUIRE(c.converge(10s));
       for (size_t i = 0; i < 3; ++i)
         for (auto& key : acknowledged)
           BOOST_TEST(c.machines[i]->data.count(key) == 1u,
@@ -255,7 +239,7 @@ BOOST_AUTO_TEST_CASE(proposals_arriving_together_are_batched) {
   c.start_all();
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   auto writes_before = c.storages[*l]->writes();
   auto delivered_before = c.net->delivered;
   auto counted_before = c.state(*l).counters;
@@ -294,7 +278,7 @@ BOOST_AUTO_TEST_CASE(replication_is_pipelined) {
   c.start_all();
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   std::vector<std::shared_ptr<pending_reply<append_reply>>> replies;
   for (int k = 0; k < 64; ++k)
     replies.push_back(c.append_async(*l, put_cmd("k", std::to_string(k))));
@@ -306,7 +290,7 @@ BOOST_AUTO_TEST_CASE(replication_is_pipelined) {
   }
   BOOST_TEST(most_in_flight > 1u);
   BOOST_TEST(most_in_flight <= 8u);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   require_identical_apply(c);
 }
 
@@ -328,7 +312,7 @@ BOOST_AUTO_TEST_CASE(storage_failure_stops_the_member_and_others_carry_on) {
   BOOST_REQUIRE(nl.has_value());
   auto r3 = c.append(*nl, put_cmd("after", "1"));
   BOOST_REQUIRE(r3->value.has_value());
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(5s));
   for (size_t i = 0; i < 3; ++i)
     if (c.alive(i)) {
       BOOST_TEST(c.machines[i]->data["before"] == "1");

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <istream>
 #include <ostream>
 
@@ -50,21 +51,6 @@ test_cluster::tweak_fn with_snapshots(const temp_dirs& t, int64_t threshold,
   };
 }
 
-bool converge(test_cluster& c, caf::timespan limit = 10s) {
-  return c.run_until(
-    [&] {
-      auto l = c.leader();
-      if (!l)
-        return false;
-      auto target = c.state(*l).commit_index;
-      for (size_t i = 0; i < c.size(); ++i)
-        if (c.alive(i) && c.state(i).last_applied < target)
-          return false;
-      return true;
-    },
-    limit);
-}
-
 void put_many(test_cluster& c, size_t via, int from, int to) {
   for (int k = from; k < to; ++k) {
     auto r = c.append(via, put_cmd("k" + std::to_string(k % 13),
@@ -97,7 +83,7 @@ BOOST_AUTO_TEST_CASE(snapshot_then_restart) {
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
   put_many(c, *l, 0, 35);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(10s));
   for (size_t i = 0; i < 3; ++i) {
     auto& st = c.state(i);
     BOOST_TEST(st.snapshot.last_index >= 30u, "member " << i);
@@ -111,7 +97,7 @@ BOOST_AUTO_TEST_CASE(snapshot_then_restart) {
   auto snap = c.state(f).snapshot.last_index;
   c.crash(f);
   c.restart(f);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(10s));
   BOOST_TEST(c.machines[f]->restored_index == snap);
   // Only entries after the snapshot were replayed.
   for (auto& [index, cmd] : c.machines[f]->applied)
@@ -143,7 +129,7 @@ BOOST_AUTO_TEST_CASE(lagging_follower_catches_up_by_install_snapshot) {
     return msg.match_elements<install_snapshot_request>() && ++chunks % 3 == 0
            && chunks < 30;
   };
-  BOOST_REQUIRE(converge(c, 20s));
+  BOOST_REQUIRE(c.converge(20s));
   BOOST_TEST(chunks > 10u);
   BOOST_TEST(c.machines[f]->restored_index >= 40u);
   require_same_data(c);
@@ -151,7 +137,7 @@ BOOST_AUTO_TEST_CASE(lagging_follower_catches_up_by_install_snapshot) {
   c.crash(f);
   c.restart(f);
   put_many(c, *l, 50, 55);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(10s));
   require_same_data(c);
   BOOST_TEST(c.violation() == "");
 }
@@ -165,14 +151,14 @@ BOOST_AUTO_TEST_CASE(wiped_follower_catches_up) {
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
   put_many(c, *l, 0, 40);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(10s));
   auto f = (*l + 2) % 3;
   c.crash(f);
   c.storages[f] = std::make_shared<memory_storage>();
   fs::remove_all(t.dirs[f]);
   c.restart(f);
   put_many(c, *l, 40, 45);
-  BOOST_REQUIRE(converge(c));
+  BOOST_REQUIRE(c.converge(10s));
   BOOST_TEST(c.machines[f]->restored_index >= 30u);
   require_same_data(c);
   BOOST_TEST(c.violation() == "");
@@ -201,7 +187,7 @@ BOOST_AUTO_TEST_CASE(snapshots_under_load) {
         return false;
     return true;
   }, 60s));
-  BOOST_REQUIRE(converge(c, 20s));
+  BOOST_REQUIRE(c.converge(20s));
   require_same_data(c);
   BOOST_TEST(c.violation() == "");
 }
@@ -244,6 +230,45 @@ public:
 
 } // namespace
 
+namespace {
+
+/// A lone member's config: it elects itself and snapshots into `dir`.
+config solo_config(const std::string& dir, int64_t threshold) {
+  config mc;
+  mc.host_port = "127.0.0.1:7001";
+  mc.snapshot_dir = dir;
+  mc.snapshot_threshold = threshold;
+  mc.heartbeat = 10ms;
+  mc.random_seed = 1;
+  return mc;
+}
+
+/// Starts a lone member and lets it elect itself.
+void start_alone(caf::scheduler::test_coordinator& sched,
+                 const member_actor& m) {
+  caf::anon_send(m, start_atom::value);
+  sched.run();
+  sched.advance_time(1s);
+  sched.run();
+}
+
+/// Appends `n` commands one at a time; returns how many were answered.
+int append_each(caf::actor_system& sys,
+                caf::scheduler::test_coordinator& sched, const member_actor& m,
+                int n, const std::function<payload(int)>& cmd) {
+  auto done = std::make_shared<int>(0);
+  for (int k = 0; k < n; ++k) {
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(m, caf::infinite, append_atom::value, cmd(k))
+        .then([=](append_reply&) { ++*done; });
+    });
+    sched.run();
+  }
+  return *done;
+}
+
+} // namespace
+
 // Empty snapshots are allowed: restore gets the index and an empty stream,
 // and the application skips what its own database already holds.
 BOOST_AUTO_TEST_CASE(empty_snapshot_mode) {
@@ -255,30 +280,16 @@ BOOST_AUTO_TEST_CASE(empty_snapshot_mode) {
   temp_dirs t{1};
   auto store = std::make_shared<memory_storage>();
   auto db = std::make_shared<std::map<index_t, std::string>>();
-  config mc;
-  mc.host_port = "127.0.0.1:7001";
-  mc.snapshot_dir = t.dirs[0];
-  mc.snapshot_threshold = 4;
-  mc.heartbeat = 10ms;
-  mc.random_seed = 1;
+  auto mc = solo_config(t.dirs[0], 4);
   auto run_member = [&](int appends) {
     auto sm = std::make_shared<own_database>(db);
     auto m = spawn_member(sys, mc, sm, store);
     BOOST_REQUIRE(m);
-    auto self_done = std::make_shared<int>(0);
-    caf::anon_send(*m, start_atom::value);
-    sched.run();
-    sched.advance_time(1s); // single member elects itself
-    sched.run();
-    for (int k = 0; k < appends; ++k) {
-      sys.spawn([=](caf::event_based_actor* self) {
-        self->request(*m, caf::infinite, append_atom::value,
-                      payload{"cmd" + std::to_string(k)})
-          .then([=](append_reply&) { ++*self_done; });
-      });
-      sched.run();
-    }
-    BOOST_TEST(*self_done == appends);
+    start_alone(sched, *m);
+    auto answered = append_each(sys, sched, *m, appends, [](int k) {
+      return payload{"cmd" + std::to_string(k)};
+    });
+    BOOST_TEST(answered == appends);
     caf::anon_send_exit(*m, caf::exit_reason::kill);
     sched.run();
     return sm;
@@ -319,28 +330,13 @@ BOOST_AUTO_TEST_CASE(a_failed_save_discards_the_snapshot) {
   temp_dirs t{1};
   auto store = std::make_shared<memory_storage>();
   auto sm = std::make_shared<failing_saver>();
-  config mc;
-  mc.host_port = "127.0.0.1:7001";
-  mc.snapshot_dir = t.dirs[0];
-  mc.snapshot_threshold = 3;
-  mc.heartbeat = 10ms;
-  mc.random_seed = 1;
-  auto m = spawn_member(sys, mc, sm, store);
+  auto m = spawn_member(sys, solo_config(t.dirs[0], 3), sm, store);
   BOOST_REQUIRE(m);
-  caf::anon_send(*m, start_atom::value);
-  sched.run();
-  sched.advance_time(1s);
-  sched.run();
-  auto done = std::make_shared<int>(0);
-  for (int k = 0; k < 12; ++k) {
-    sys.spawn([=](caf::event_based_actor* self) {
-      self->request(*m, caf::infinite, append_atom::value,
-                    put_cmd("k", std::to_string(k)))
-        .then([=](append_reply&) { ++*done; });
-    });
-    sched.run();
-  }
-  BOOST_TEST(*done == 12);
+  start_alone(sched, *m);
+  auto answered = append_each(sys, sched, *m, 12, [](int k) {
+    return put_cmd("k", std::to_string(k));
+  });
+  BOOST_TEST(answered == 12);
   BOOST_TEST(sm->attempts >= 2u);
   BOOST_TEST(store->contents().snapshot.last_index == 0u);
   BOOST_TEST(store->contents().entries.size() == 13u); // no-op + 12

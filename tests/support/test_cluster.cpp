@@ -484,6 +484,21 @@ std::optional<size_t> test_cluster::await_leader(caf::timespan limit) {
   return leader();
 }
 
+bool test_cluster::converge(caf::timespan limit) {
+  return run_until(
+    [&] {
+      auto l = leader();
+      if (!l)
+        return false;
+      auto target = state(*l).commit_index;
+      for (size_t i = 0; i < size(); ++i)
+        if (alive(i) && state(i).last_applied < target)
+          return false;
+      return true;
+    },
+    limit);
+}
+
 std::shared_ptr<pending_reply<append_reply>>
 test_cluster::append_async(size_t i, payload cmd) {
   auto slot = std::make_shared<pending_reply<append_reply>>();

@@ -200,6 +200,10 @@ public:
   std::optional<size_t> await_leader(
     caf::timespan limit = std::chrono::seconds(10));
 
+  /// Runs until there is a leader and every live member applied everything
+  /// it committed (see run_until). Returns whether that happened in time.
+  bool converge(caf::timespan limit = std::chrono::seconds(10));
+
   /// Sends an append to member i from a client actor; the reply lands in
   /// the returned slot as the cluster runs.
   std::shared_ptr<pending_reply<append_reply>> append_async(size_t i,
