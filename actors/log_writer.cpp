@@ -12,14 +12,7 @@ log_writer_actor::behavior_type
 log_writer(log_writer_actor::pointer self, storage_ptr store) {
   return {
     [=](write_atom, const write_batch& batch) -> caf::result<caf::ok_atom> {
-      auto err = caf::error{};
-      if (batch.reset_to.last_index != 0)
-        err = store->reset(batch.reset_to);
-      if (!err)
-        err = store->write(batch);
-      if (!err && batch.compact_to.last_index != 0)
-        err = store->compact(batch.compact_to);
-      if (err) {
+      if (auto err = persist(*store, batch)) {
         // Fail-stop: answer the member with the error, write nothing more.
         self->quit(err);
         return err;

@@ -33,6 +33,7 @@
 #include "raft/errc.hpp"
 #include "raft/storage/file_storage.hpp"
 #include "raft/storage/memory_storage.hpp"
+#include "raft/storage/recovery.hpp"
 
 namespace raft {
 
@@ -758,37 +759,26 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
       caf::anon_send_exit(sm, caf::exit_reason::user_shutdown);
     return err;
   };
-  auto rec = store->load();
+  // docs/storage.md, Recovery: the log, then the newest snapshot, reconciled
+  // durably with each other before the member starts.
+  std::shared_ptr<snapshot_store> files;
+  if (!cfg.snapshot_dir.empty())
+    files = std::make_shared<snapshot_store>(cfg.snapshot_dir);
+  auto rec = recover(*store, files.get());
   if (!rec)
     return fail(rec.error());
-  // Recovery order (issue 3): metadata and log, then the newest snapshot,
-  // which must cover at least what the log compacted away.
-  snapshot_actor snapshots;
-  snapshot_info newest;
-  if (!cfg.snapshot_dir.empty()) {
-    auto files = std::make_shared<snapshot_store>(cfg.snapshot_dir);
-    auto found = files->newest();
-    if (!found)
-      return fail(found.error());
-    newest = *found;
-    if (newest.meta.last_index < rec->snapshot.last_index)
-      return fail(make_error(
-        errc::corrupt_record,
-        "the log in " + cfg.log_dir + " starts after index "
-          + std::to_string(rec->snapshot.last_index)
-          + " but the newest snapshot in " + cfg.snapshot_dir
-          + " covers only up to " + std::to_string(newest.meta.last_index)));
-    snapshots = spawn_snapshot_actor(sys, files, newest, sm);
-  } else if (rec->snapshot.last_index != 0) {
+  if (!files && rec->log.snapshot.last_index != 0)
     return fail(make_error(errc::invalid_config,
                            "the log was compacted but no snapshot_dir is "
                            "configured"));
-  }
+  snapshot_actor snapshots;
+  if (files)
+    snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
   auto writer = spawn_log_writer(sys, store);
-  auto m = sys.spawn(member_impl, std::move(cfg), std::move(*rec),
+  auto m = sys.spawn(member_impl, std::move(cfg), std::move(rec->log),
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
-                     std::move(newest));
+                     std::move(rec->snapshot));
   return caf::actor_cast<member_actor>(m);
 }
 

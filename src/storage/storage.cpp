@@ -6,4 +6,33 @@ storage::~storage() {
   // nop
 }
 
+caf::error persist(storage& store, const write_batch& batch) {
+  if (batch.reset_to.last_index == 0) {
+    if (auto err = store.write(batch))
+      return err;
+  } else {
+    // InstallSnapshot (§7): the term first (an extra sync, only here), then
+    // the log restarts after the snapshot, then what follows it.
+    if (batch.has_state) {
+      write_batch state;
+      state.has_state = true;
+      state.state = batch.state;
+      if (auto err = store.write(state))
+        return err;
+    }
+    if (auto err = store.reset(batch.reset_to))
+      return err;
+    write_batch rest = batch;
+    rest.has_state = false;
+    rest.reset_to = snapshot_meta{};
+    rest.compact_to = snapshot_meta{};
+    if (!rest.empty())
+      if (auto err = store.write(rest))
+        return err;
+  }
+  if (batch.compact_to.last_index != 0)
+    return store.compact(batch.compact_to);
+  return caf::none;
+}
+
 } // namespace raft

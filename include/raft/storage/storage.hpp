@@ -12,10 +12,10 @@
 
 namespace raft {
 
-/// One unit of durable work: applied in order (reset, hard state,
-/// truncation, entries, compaction) and made durable as a whole before the
-/// writer confirms it. write() handles hard state, truncation and entries;
-/// the log writer calls reset() before and compact() after it.
+/// One unit of durable work: applied in order (hard state, reset,
+/// truncation, entries, compaction) by persist() and made durable as a whole
+/// before the writer confirms it. write() handles hard state, truncation and
+/// entries; persist() calls reset() and compact() around it.
 struct write_batch {
   /// InstallSnapshot: drop the whole log first and restart it after this
   /// snapshot (last_index 0: no reset).
@@ -81,5 +81,11 @@ public:
 };
 
 using storage_ptr = std::shared_ptr<storage>;
+
+/// Makes `batch` durable on `store` in its order: a new hard state before a
+/// reset (the snapshot a reset installs may carry the term that came with it,
+/// and storage refuses a base newer than its current term), then the reset,
+/// the rest of the batch, and the compaction. The log writer's only call.
+caf::error persist(storage& store, const write_batch& batch);
 
 } // namespace raft
