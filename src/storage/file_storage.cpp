@@ -344,10 +344,8 @@ bool file_storage::failed() const {
 
 // -- recovery --------------------------------------------------------------------------
 
-namespace {
-
 /// What load() learns about a segment file before trusting it.
-struct segment_scan {
+struct file_storage::segment_scan {
   index_t first = 0;
   std::string path;
   detail::segment_header header;
@@ -361,80 +359,114 @@ struct segment_scan {
   uint64_t cut = 0;
 };
 
-} // namespace
+/// Everything load() finds, phase by phase, before it changes anything.
+struct file_storage::load_plan {
+  /// Temporary files of interrupted updates.
+  std::vector<std::string> garbage;
+  /// Every segment file, in index order.
+  std::vector<segment_scan> scans;
+  /// The segments of the current generation, in index order.
+  std::vector<segment_scan*> live;
+  bool have_metadata = false;
+  /// No metadata and no segments: a new log (metadata written on repair).
+  bool fresh = false;
+  detail::metadata_record meta;
+};
 
+// Recovery runs in six phases, each a function below; only the fifth
+// changes the disk, and only once the first four found nothing corrupt.
 caf::error file_storage::open_locked(entry_vector* entries) {
   close_all();
   segments_.clear();
   term_runs_.clear();
   warnings_.clear();
   open_ = false;
+  load_plan plan;
+  if (auto err = take_inventory(plan))
+    return err;
+  if (auto err = read_metadata(plan))
+    return err;
+  if (auto err = read_segment_headers(plan))
+    return err;
+  if (auto err = read_records(plan, entries))
+    return err;
+  if (auto err = repair(plan))
+    return err;
+  install_index(plan);
+  open_ = true;
+  return caf::none;
+}
+
+// 1. Which files are there: metadata, segments, leftovers.
+caf::error file_storage::take_inventory(load_plan& plan) {
   if (auto err = detail::make_dirs(*io_, dir_, opts_.sync))
     return detail::io_failure("create directory", dir_, err);
   int list_err = 0;
   auto names = detail::list_dir(dir_, list_err);
   if (list_err != 0)
     return detail::io_failure("list directory", dir_, list_err);
-  // -- 1. inventory -----------------------------------------------------------
-  std::vector<std::string> garbage; // temporary files of interrupted updates
-  std::vector<segment_scan> scans;
-  bool have_metadata = false;
   for (auto& name : names) {
     index_t first = 0;
     bool tmp = false;
     if (name == metadata_name)
-      have_metadata = true;
+      plan.have_metadata = true;
     else if (name == std::string{metadata_name} + ".tmp")
-      garbage.push_back(detail::join(dir_, name));
+      plan.garbage.push_back(detail::join(dir_, name));
     else if (parse_segment_name(name, first, tmp)) {
       if (tmp) {
-        garbage.push_back(detail::join(dir_, name));
+        plan.garbage.push_back(detail::join(dir_, name));
       } else {
         segment_scan scan;
         scan.first = first;
         scan.path = detail::join(dir_, name);
-        scans.push_back(std::move(scan));
+        plan.scans.push_back(std::move(scan));
       }
     }
   }
-  std::sort(scans.begin(), scans.end(),
+  std::sort(plan.scans.begin(), plan.scans.end(),
             [](const segment_scan& x, const segment_scan& y) {
               return x.first < y.first;
             });
-  // -- 2. metadata -----------------------------------------------------------------
-  detail::metadata_record meta;
+  return caf::none;
+}
+
+// 2. The metadata: hard state, base, generation.
+caf::error file_storage::read_metadata(load_plan& plan) {
+  auto& meta = plan.meta;
   auto meta_path = detail::join(dir_, metadata_name);
-  bool fresh = false;
-  if (have_metadata) {
-    std::vector<char> bytes;
-    if (auto err = detail::read_file(*io_, meta_path, bytes))
-      return detail::io_failure("read", meta_path, err);
-    size_t off = 0;
-    size_t len = 0;
-    size_t err_off = 0;
-    std::string why;
-    if (!detail::decode_metadata_file(bytes.data(), bytes.size(), off, len,
-                                      why, err_off))
-      return corrupt(meta_path, err_off, why);
-    if (!detail::decode_metadata(bytes.data() + off, len, meta, why))
-      return corrupt(meta_path, off, why);
-    if (meta.base.last_term > meta.state.current_term)
-      return corrupt(meta_path, off,
-                     "base term " + str(meta.base.last_term)
-                       + " is newer than the current term "
-                       + str(meta.state.current_term));
-  } else if (!scans.empty()) {
-    return make_error(errc::corrupt_record,
-                      meta_path + ": missing, but " + str(scans.size())
-                        + " log segments exist (first: " + scans[0].path
-                        + ")");
-  } else {
-    fresh = true;
+  if (!plan.have_metadata) {
+    if (!plan.scans.empty())
+      return make_error(errc::corrupt_record,
+                        meta_path + ": missing, but " + str(plan.scans.size())
+                          + " log segments exist (first: "
+                          + plan.scans[0].path + ")");
+    plan.fresh = true;
+    return caf::none;
   }
-  auto base = meta.base;
-  // -- 3. segment headers -------------------------------------------------------
+  std::vector<char> bytes;
+  if (auto err = detail::read_file(*io_, meta_path, bytes))
+    return detail::io_failure("read", meta_path, err);
+  size_t off = 0;
+  size_t len = 0;
+  size_t err_off = 0;
+  std::string why;
+  if (!detail::decode_metadata_file(bytes.data(), bytes.size(), off, len, why,
+                                    err_off))
+    return corrupt(meta_path, err_off, why);
+  if (!detail::decode_metadata(bytes.data() + off, len, meta, why))
+    return corrupt(meta_path, off, why);
+  if (meta.base.last_term > meta.state.current_term)
+    return corrupt(meta_path, off,
+                   "base term " + str(meta.base.last_term)
+                     + " is newer than the current term "
+                     + str(meta.state.current_term));
+  return caf::none;
+}
+
+// 3. Each segment's header; older generations are garbage.
+caf::error file_storage::read_segment_headers(load_plan& plan) {
   auto& bytes = read_buf_;
-  for (auto& scan : scans) {
+  for (auto& scan : plan.scans) {
     int fd = io_->open(scan.path, O_RDONLY);
     if (fd < 0)
       return detail::io_failure("open", scan.path, errno);
@@ -459,29 +491,34 @@ caf::error file_storage::open_locked(entry_vector* entries) {
                      "header names first index "
                        + str(scan.header.first_index)
                        + " but the file name says " + str(scan.first));
-    if (scan.header.generation > meta.generation)
+    if (scan.header.generation > plan.meta.generation)
       return corrupt(scan.path, 24,
                      "generation " + str(scan.header.generation)
                        + " is newer than the metadata's "
-                       + str(meta.generation));
+                       + str(plan.meta.generation));
     if (scan.size > max_segment_file)
-      return corrupt(scan.path, max_segment_file,
-                     "segment larger than 4 GiB");
-    scan.stale = scan.header.generation < meta.generation;
+      return corrupt(scan.path, max_segment_file, "segment larger than 4 GiB");
+    scan.stale = scan.header.generation < plan.meta.generation;
   }
-  // -- 4. records of the live segments, in index order -----------------------------
-  std::vector<segment_scan*> live;
-  for (auto& scan : scans)
+  for (auto& scan : plan.scans)
     if (!scan.stale)
-      live.push_back(&scan);
+      plan.live.push_back(&scan);
   // A segment is wholly covered by the base if the next one starts at or
   // before base + 1; the last one only if its last entry is <= base.
+  auto& live = plan.live;
   for (size_t i = 0; i + 1 < live.size(); ++i)
-    live[i]->covered = live[i + 1]->first <= base.last_index + 1;
+    live[i]->covered = live[i + 1]->first <= plan.meta.base.last_index + 1;
+  return caf::none;
+}
+
+// 4. The records of the live segments, in index order: the log must be
+// contiguous from the base on, and every record must check out.
+caf::error file_storage::read_records(load_plan& plan, entry_vector* entries) {
+  auto& live = plan.live;
+  auto base = plan.meta.base;
   detail::entry_decoder decoder;
-  log_entry entry;
-  index_t expect = 0;      // index the next segment must start at (0: any)
-  term_t prev_term = 0;    // terms never decrease along the log
+  index_t expect = 0;   // index the next segment must start at (0: any)
+  term_t prev_term = 0; // terms never decrease along the log
   // Record bytes in the segments not read yet. Once one segment is read, the
   // entries vector is reserved for the rest at that segment's mean record
   // size: growing it by doubling instead would touch up to twice its final
@@ -516,73 +553,11 @@ caf::error file_storage::open_locked(entry_vector* entries) {
                                                 "at "
                                               + str(expect - 1)));
     }
-    int fd = io_->open(scan.path, O_RDONLY);
-    if (fd < 0)
-      return detail::io_failure("open", scan.path, errno);
-    bytes.resize(scan.size);
-    auto got = detail::read_all(*io_, fd, bytes.data(), bytes.size(), 0);
-    auto read_err = errno;
-    io_->close(fd);
-    if (got < 0)
-      return detail::io_failure("read", scan.path, read_err);
-    auto n = static_cast<size_t>(got);
-    auto data = bytes.data();
-    std::string why;
-    if (!decoder.prime(scan.header.prototype.data(),
-                       scan.header.prototype.size(), why))
-      return corrupt(scan.path, detail::segment_fixed_header, why);
-    size_t off = scan.header.size;
-    while (off < n) {
-      uint32_t len = 0;
-      if (!detail::check_frame(data, n, off, len, why)) {
-        if (is_last) {
-          std::string damage;
-          if (detail::is_torn_tail(data, n, off, damage)) {
-            scan.cut = off;
-            break;
-          }
-          return corrupt(scan.path, off, damage);
-        }
-        return corrupt(scan.path, off, why + " (not in the last segment)");
-      }
-      if (!decoder.decode(data + off + detail::frame_header, len, entry, why))
-        return corrupt(scan.path, off, why);
-      auto want = scan.first + scan.offsets.size();
-      if (entry.index != want)
-        return corrupt(scan.path, off,
-                       "record holds index " + str(entry.index)
-                         + ", expected " + str(want));
-      if (entry.term < prev_term)
-        return corrupt(scan.path, off,
-                       "entry " + str(entry.index) + " has term "
-                         + str(entry.term) + ", lower than its predecessor's "
-                         + str(prev_term));
-      prev_term = entry.term;
-      if (entry.index == base.last_index && entry.term != base.last_term)
-        return corrupt(scan.path, off,
-                       "entry " + str(entry.index) + " has term "
-                         + str(entry.term) + " but the metadata's base says "
-                         + str(base.last_term));
-      if (entry.index > base.last_index) {
-        if (entry.term < base.last_term)
-          return corrupt(scan.path, off,
-                         "entry " + str(entry.index) + " has term "
-                           + str(entry.term) + ", lower than the base's "
-                           + str(base.last_term));
-        if (entry.term > meta.state.current_term)
-          return corrupt(scan.path, off,
-                         "entry " + str(entry.index) + " has term "
-                           + str(entry.term)
-                           + ", newer than the metadata's current term "
-                           + str(meta.state.current_term));
-        note_term(entry.index, entry.term);
-        if (entries != nullptr)
-          entries->push_back(std::move(entry));
-      }
-      scan.offsets.push_back(static_cast<uint32_t>(off));
-      off += detail::frame_header + len;
-    }
-    auto record_bytes = static_cast<uint64_t>(off) - scan.header.size;
+    if (auto err = read_segment_records(plan, scan, is_last, decoder,
+                                        prev_term, entries))
+      return err;
+    auto record_bytes = (scan.cut != 0 ? scan.cut : scan.size)
+                        - scan.header.size;
     bytes_ahead -= std::min(bytes_ahead, scan.size > scan.header.size
                                            ? scan.size - scan.header.size
                                            : uint64_t{0});
@@ -600,19 +575,104 @@ caf::error file_storage::open_locked(entry_vector* entries) {
   // than needed: give back what is far beyond the entries (rare).
   if (entries != nullptr && entries->capacity() > 2 * entries->size() + 1024)
     entries->shrink_to_fit();
-  // -- 5. repairs (only now that everything checked out) ---------------------------
+  return caf::none;
+}
+
+// 4a. One segment's records. A damaged frame at the end of the last segment
+// is a torn tail (cut in phase 5); anywhere else it is corruption.
+caf::error file_storage::read_segment_records(load_plan& plan,
+                                              segment_scan& scan, bool is_last,
+                                              detail::entry_decoder& decoder,
+                                              term_t& prev_term,
+                                              entry_vector* entries) {
+  auto& bytes = read_buf_;
+  auto base = plan.meta.base;
+  auto current_term = plan.meta.state.current_term;
+  int fd = io_->open(scan.path, O_RDONLY);
+  if (fd < 0)
+    return detail::io_failure("open", scan.path, errno);
+  bytes.resize(scan.size);
+  auto got = detail::read_all(*io_, fd, bytes.data(), bytes.size(), 0);
+  auto read_err = errno;
+  io_->close(fd);
+  if (got < 0)
+    return detail::io_failure("read", scan.path, read_err);
+  auto n = static_cast<size_t>(got);
+  auto data = bytes.data();
+  std::string why;
+  if (!decoder.prime(scan.header.prototype.data(),
+                     scan.header.prototype.size(), why))
+    return corrupt(scan.path, detail::segment_fixed_header, why);
+  log_entry entry;
+  size_t off = scan.header.size;
+  while (off < n) {
+    uint32_t len = 0;
+    if (!detail::check_frame(data, n, off, len, why)) {
+      if (is_last) {
+        std::string damage;
+        if (detail::is_torn_tail(data, n, off, damage)) {
+          scan.cut = off;
+          break;
+        }
+        return corrupt(scan.path, off, damage);
+      }
+      return corrupt(scan.path, off, why + " (not in the last segment)");
+    }
+    if (!decoder.decode(data + off + detail::frame_header, len, entry, why))
+      return corrupt(scan.path, off, why);
+    auto want = scan.first + scan.offsets.size();
+    if (entry.index != want)
+      return corrupt(scan.path, off,
+                     "record holds index " + str(entry.index) + ", expected "
+                       + str(want));
+    if (entry.term < prev_term)
+      return corrupt(scan.path, off,
+                     "entry " + str(entry.index) + " has term "
+                       + str(entry.term) + ", lower than its predecessor's "
+                       + str(prev_term));
+    prev_term = entry.term;
+    if (entry.index == base.last_index && entry.term != base.last_term)
+      return corrupt(scan.path, off,
+                     "entry " + str(entry.index) + " has term "
+                       + str(entry.term) + " but the metadata's base says "
+                       + str(base.last_term));
+    if (entry.index > base.last_index) {
+      if (entry.term < base.last_term)
+        return corrupt(scan.path, off,
+                       "entry " + str(entry.index) + " has term "
+                         + str(entry.term) + ", lower than the base's "
+                         + str(base.last_term));
+      if (entry.term > current_term)
+        return corrupt(scan.path, off,
+                       "entry " + str(entry.index) + " has term "
+                         + str(entry.term)
+                         + ", newer than the metadata's current term "
+                         + str(current_term));
+      note_term(entry.index, entry.term);
+      if (entries != nullptr)
+        entries->push_back(std::move(entry));
+    }
+    scan.offsets.push_back(static_cast<uint32_t>(off));
+    off += detail::frame_header + len;
+  }
+  return caf::none;
+}
+
+// 5. Repairs, only now that everything checked out: leftovers and garbage
+// segments removed, a torn tail cut, a fresh log's metadata written.
+caf::error file_storage::repair(load_plan& plan) {
   bool removed = false;
   auto warn = [&](std::string line) {
     std::fprintf(stderr, "raft: warning: %s\n", line.c_str());
     warnings_.push_back(std::move(line));
   };
-  for (auto& path : garbage) {
+  for (auto& path : plan.garbage) {
     if (io_->unlink(path) != 0)
       return fail(detail::io_failure("unlink", path, errno));
     warn(path + ": removed (left over from an interrupted update)");
     removed = true;
   }
-  for (auto& scan : scans) {
+  for (auto& scan : plan.scans) {
     if (!scan.stale && !scan.covered)
       continue;
     if (io_->unlink(scan.path) != 0)
@@ -625,7 +685,7 @@ caf::error file_storage::open_locked(entry_vector* entries) {
     if (auto err = detail::sync_dir(*io_, dir_))
       return fail(detail::io_failure("fsync directory", dir_, err));
   }
-  for (auto scan : live) {
+  for (auto scan : plan.live) {
     if (scan->covered || scan->cut == 0)
       continue;
     int fd = io_->open(scan->path, O_RDWR);
@@ -647,15 +707,20 @@ caf::error file_storage::open_locked(entry_vector* entries) {
          + " bytes of an incomplete write)");
     scan->size = scan->cut;
   }
-  if (fresh) {
+  if (plan.fresh) {
+    auto& meta = plan.meta;
     if (auto err = write_metadata(meta.state, meta.base, meta.generation))
       return fail(std::move(err));
   }
-  // -- 6. the in-memory index ------------------------------------------------------
-  state_ = meta.state;
-  base_ = meta.base;
-  generation_ = meta.generation;
-  for (auto scan : live) {
+  return caf::none;
+}
+
+// 6. The in-memory index of what was loaded.
+void file_storage::install_index(load_plan& plan) {
+  state_ = plan.meta.state;
+  base_ = plan.meta.base;
+  generation_ = plan.meta.generation;
+  for (auto scan : plan.live) {
     if (scan->covered)
       continue;
     segment seg;
@@ -666,12 +731,10 @@ caf::error file_storage::open_locked(entry_vector* entries) {
     seg.prototype = std::move(scan->header.prototype);
     segments_.push_back(std::move(seg));
   }
-  if (bytes.capacity() > (1u << 20)) {
+  if (read_buf_.capacity() > (1u << 20)) {
     // Don't keep a whole segment's buffer around after recovery.
-    std::vector<char>{}.swap(bytes);
+    std::vector<char>{}.swap(read_buf_);
   }
-  open_ = true;
-  return caf::none;
 }
 
 caf::error file_storage::ensure_open() {

@@ -16,6 +16,7 @@
 namespace raft {
 
 namespace detail {
+class entry_decoder;
 class entry_encoder;
 } // namespace detail
 
@@ -173,7 +174,27 @@ private:
 
   caf::error reset_locked(snapshot_meta meta);
 
+  // load(), in phases (file_storage.cpp, "recovery").
+  struct segment_scan;
+  struct load_plan;
+
   caf::error open_locked(entry_vector* entries);
+
+  caf::error take_inventory(load_plan& plan);
+
+  caf::error read_metadata(load_plan& plan);
+
+  caf::error read_segment_headers(load_plan& plan);
+
+  caf::error read_records(load_plan& plan, entry_vector* entries);
+
+  caf::error read_segment_records(load_plan& plan, segment_scan& scan,
+                                  bool is_last, detail::entry_decoder& decoder,
+                                  term_t& prev_term, entry_vector* entries);
+
+  caf::error repair(load_plan& plan);
+
+  void install_index(load_plan& plan);
 
   caf::error ensure_open();
 
