@@ -117,6 +117,7 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   // TLS connection used to take healthy ones down with it).
   BOOST_TEST(c.cli("get", {"k"}, {}, "client-a").out == "v\n");
   BOOST_TEST(c.status_of(c.ids()[0]).term == term_before);
+  BOOST_TEST_INFO(t.all_logs());
   BOOST_TEST(!contains(t.all_logs(), "lost the connection"));
   // Over TLS too, a crashed leader is replaced and, restarted, reconnects
   // (through both connection directions) and catches up.
