@@ -111,6 +111,19 @@ BOOST_AUTO_TEST_CASE(server_name_lookup_and_sessions) {
     .receive([&](raft::append_reply& r) { value = r.result; },
              [&](caf::error& e) { BOOST_FAIL(b.sys->render(e)); });
   BOOST_TEST(value == "local");
+  // A command larger than a frame may carry is refused before it is sent
+  // (docs/wire.md, "Limits"); the session stays usable.
+  caf::error too_big;
+  other->request(*client, seconds(10), raft::append_atom::value,
+                 kv::put_cmd("big", std::string(5u << 20, 'x')))
+    .receive([](raft::append_reply&) {}, [&](caf::error& e) { too_big = e; });
+  BOOST_TEST((too_big == raft::make_error(raft::errc::invalid_config)));
+  value.clear();
+  other->request(*client, seconds(10), raft::query_atom::value,
+                 kv::get_cmd("k"))
+    .receive([&](raft::append_reply& r) { value = r.result; },
+             [&](caf::error& e) { BOOST_FAIL(b.sys->render(e)); });
+  BOOST_TEST(value == "local");
   other->send_exit(*client, caf::exit_reason::user_shutdown);
   self->request(m->member, seconds(5), raft::stop_atom::value)
     .receive([](caf::ok_atom) {}, [](caf::error&) {});
