@@ -1,8 +1,9 @@
 // What the actors of remote members and clients share: batched appends
 // (what a client_request frame carries, as CAF messages), and the actors
 // that bridge the wire (wire_engine.hpp) to CAF: the link (a dialed
-// session, owned by a transport or a client) and the bridge (a listener's
-// client operations, answered by the member). Private to the actors layer.
+// session, one per peer of a member's transport; clients own their sessions
+// directly) and the bridge (a listener's client operations, answered by the
+// member). Private to the actors layer.
 #pragma once
 
 #include <set>

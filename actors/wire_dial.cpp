@@ -25,13 +25,14 @@ class dial_conn final : public connection, public dialed {
 public:
   dial_conn(std::shared_ptr<engine> eng, const limits& lim,
             std::string self_identity, member_id target, peer_kind kind,
-            caf::actor owner)
+            caf::actor owner, uint64_t tag)
     : connection(tcp::socket{runtime().io}, lim),
       eng_(std::move(eng)),
       self_identity_(std::move(self_identity)),
       target_(std::move(target)),
       kind_(kind),
       owner_(std::move(owner)),
+      tag_(tag),
       resolver_(runtime().io) {
     // nop
   }
@@ -99,7 +100,7 @@ protected:
     }
     shut();
     if (owner_) {
-      caf::anon_send(owner_, wire_down_atom::value, why, refused);
+      caf::anon_send(owner_, wire_down_atom::value, tag_, why, refused);
       owner_ = nullptr;
     }
   }
@@ -113,6 +114,7 @@ private:
   member_id target_;
   peer_kind kind_;
   caf::actor owner_;
+  uint64_t tag_;
   tcp::resolver resolver_;
   bool established_ = false;
   steady_clock::time_point last_ping_;
@@ -142,7 +144,7 @@ bool dial_conn::on_frame(frame_type type, std::string_view payload) {
     established_ = true;
     dec_.set_max_payload(lim_.max_payload);
     if (owner_)
-      caf::anon_send(owner_, wire_up_atom::value);
+      caf::anon_send(owner_, wire_up_atom::value, tag_);
     return true;
   }
   switch (type) {
@@ -286,11 +288,11 @@ std::shared_ptr<dialed> make_dialed(std::shared_ptr<engine> eng,
                                     const limits& lim,
                                     std::string self_identity,
                                     member_id target, peer_kind kind,
-                                    caf::actor owner) {
+                                    caf::actor owner, uint64_t tag) {
   return std::make_shared<dial_conn>(std::move(eng), lim,
                                      std::move(self_identity),
                                      std::move(target), kind,
-                                     std::move(owner));
+                                     std::move(owner), tag);
 }
 
 } // namespace raft::wire::detail

@@ -83,9 +83,9 @@ public:
   }
 
   dial_handle_ptr dial(const member_id& target, peer_kind kind,
-                       caf::actor owner) override {
+                       caf::actor owner, uint64_t tag) override {
     auto d = make_dialed(shared_from_this(), lim_, identity_, target, kind,
-                         std::move(owner));
+                         std::move(owner), tag);
     auto self = shared_from_this();
     post([self, d] {
       self->dials_.push_back(d);

@@ -34,9 +34,9 @@ namespace raft::wire {
 
 // -- atoms between the io thread and actors ----------------------------------------
 
-/// io -> link: the session is established.
+/// io -> owner: (wire_up_atom, tag) the session is established.
 using wire_up_atom = caf::atom_constant<caf::atom("wireup")>;
-/// io -> link: (wire_down_atom, std::string why, bool refused) the
+/// io -> owner: (wire_down_atom, tag, std::string why, bool refused) the
 /// connection failed or was lost; `refused`: the other side (or its TLS
 /// certificate) refused us, trying again will not help.
 using wire_down_atom = caf::atom_constant<caf::atom("wiredown")>;
@@ -103,9 +103,10 @@ public:
   virtual void reply(uint64_t session, std::string frame) = 0;
 
   /// Dials `target` (a member id) as `kind`; `owner` gets wire_up_atom,
-  /// wire_reply_atom and at most one wire_down_atom.
+  /// wire_reply_atom and at most one wire_down_atom, the first two with
+  /// `tag` (an owner of several connections tells them apart by it).
   virtual dial_handle_ptr dial(const member_id& target, peer_kind kind,
-                               caf::actor owner) = 0;
+                               caf::actor owner, uint64_t tag = 0) = 0;
 
   /// Closes the listener and every session (thread-safe, waits).
   virtual void shutdown() = 0;

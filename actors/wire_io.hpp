@@ -383,6 +383,6 @@ std::shared_ptr<dialed> make_dialed(std::shared_ptr<engine> eng,
                                     const limits& lim,
                                     std::string self_identity,
                                     member_id target, peer_kind kind,
-                                    caf::actor owner);
+                                    caf::actor owner, uint64_t tag);
 
 } // namespace raft::wire::detail

@@ -158,7 +158,7 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
       return caf::delegated<member_status>{};
     },
     // -- from the io thread ----------------------------------------------------------
-    [=](wire_up_atom) {
+    [=](wire_up_atom, uint64_t) {
       self->state.up = true;
       self->send(self->state.owner, ready_atom::value, self->state.target);
     },
@@ -206,7 +206,7 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
       if (st.ticking)
         self->delayed_send(self, deadline_check, wire_timeout_atom::value);
     },
-    [=](wire_down_atom, const std::string& why, bool refused) {
+    [=](wire_down_atom, uint64_t, const std::string& why, bool refused) {
       auto& st = self->state;
       // Requests in flight may have been applied: outcome unknown.
       for (auto& kvp : st.pending)

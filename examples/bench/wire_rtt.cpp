@@ -5,6 +5,10 @@
 //   wire  caf-raft's wire: an actor asks a link (remote_protocol.hpp), the
 //         frame crosses to the other process's listener, its bridge answers
 //         (what a client's append costs without the member),
+//   client  raft::client against the same listener (its own sessions, no
+//         link actor),
+//   wire-raw  a blocking socket speaking the wire's frames to the same
+//         listener (no actor on the asking side: the listener's share),
 //   basp  CAF 0.17's BASP: an actor asks a remote echo actor (the old path).
 // Usage: wire-rtt [--port P] [--n N] [--size BYTES]
 // It starts its own server process (--serve P) and reports, per transport,
@@ -36,6 +40,7 @@
 #include "caf/io/middleman.hpp"
 #include "caf/scoped_actor.hpp"
 
+#include "raft/client.hpp"
 #include "raft/remote.hpp"
 
 #include "remote_protocol.hpp"
@@ -87,10 +92,23 @@ void tcp_echo(int port, size_t size) {
   }
 }
 
-caf::behavior echo_bridge(caf::event_based_actor*, raft::wire::engine_ptr eng) {
+caf::behavior echo_bridge(caf::event_based_actor*, raft::wire::engine_ptr eng,
+                          std::string self_id) {
   return {
-    [=](raft::wire::wire_req_atom, uint64_t session, uint64_t id, uint8_t,
+    [=](raft::wire::wire_req_atom, uint64_t session, uint64_t id, uint8_t op,
         raft::remote::payload_vector& cmds) {
+      if (op == static_cast<uint8_t>(raft::wire::client_op::status)) {
+        // A leader of a cluster of one, so raft::client sends here.
+        raft::wire::status_reply st;
+        st.id = id;
+        st.status.id = self_id;
+        st.status.leader = self_id;
+        st.status.role = raft::role::leader;
+        std::string frame;
+        raft::wire::encode(frame, st);
+        eng->reply(session, std::move(frame));
+        return;
+      }
       raft::wire::client_reply r;
       r.id = id;
       for (auto& c : cmds) {
@@ -124,7 +142,7 @@ int serve(const options& o) {
   policy.self_id = id;
   policy.members = {id};
   policy.member = echo;
-  policy.bridge = sys.spawn(echo_bridge, *eng);
+  policy.bridge = sys.spawn(echo_bridge, *eng, id);
   if (!(*eng)->listen("127.0.0.1", static_cast<uint16_t>(o.port), policy))
     return 3;
   if (!sys.middleman().publish(echo, static_cast<uint16_t>(o.port + 2),
@@ -232,6 +250,64 @@ int client(const options& o, const char* self_path) {
     }
   });
   ::close(fd);
+  // wire-raw: a blocking socket speaking the wire's frames to the listener
+  // (no actor on this side): what the listener side costs.
+  auto read_frame = [&](int sock, std::string& payload) {
+    char hdr[raft::wire::header_size];
+    size_t got = 0;
+    while (got < sizeof(hdr)) {
+      auto n = ::recv(sock, hdr + got, sizeof(hdr) - got, 0);
+      if (n <= 0)
+        return false;
+      got += static_cast<size_t>(n);
+    }
+    uint32_t len = static_cast<uint8_t>(hdr[4])
+                   | (static_cast<uint8_t>(hdr[5]) << 8)
+                   | (static_cast<uint8_t>(hdr[6]) << 16)
+                   | (static_cast<uint32_t>(static_cast<uint8_t>(hdr[7]))
+                      << 24);
+    payload.resize(len);
+    got = 0;
+    while (got < len) {
+      auto n = ::recv(sock, &payload[got], len - got, 0);
+      if (n <= 0)
+        return false;
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  sa.sin_port = htons(static_cast<uint16_t>(o.port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    stop();
+    return 3;
+  }
+  std::string frame;
+  raft::wire::encode(frame, raft::wire::hello{"bench-raw",
+                                              raft::wire::peer_kind::client,
+                                              "127.0.0.1:"
+                                                + std::to_string(o.port),
+                                              raft::wire::default_max_payload});
+  ::send(fd, frame.data(), frame.size(), 0);
+  std::string reply;
+  if (!read_frame(fd, reply)) {
+    stop();
+    return 3;
+  }
+  uint64_t raw_id = 0;
+  size_t raw_failures = 0;
+  auto raw = measure(pid, o.n, [&] {
+    frame.clear();
+    raft::wire::client_request req;
+    req.id = ++raw_id;
+    req.commands.emplace_back(msg);
+    raft::wire::encode(frame, req);
+    ::send(fd, frame.data(), frame.size(), 0);
+    if (!read_frame(fd, reply))
+      ++raw_failures;
+  });
+  ::close(fd);
   // wire and basp
   caf::actor_system_config cfg;
   raft::configure_remote(cfg, {});
@@ -258,6 +334,19 @@ int client(const options& o, const char* self_path) {
     self->request(link, std::chrono::seconds(5), raft::append_atom::value, cmd)
       .receive([](raft::append_reply&) {}, [&](caf::error&) { ++failures; });
   });
+  // client: raft::client (what applications use) against the same listener.
+  raft::client_options copts;
+  copts.cluster = {target};
+  auto cl = raft::spawn_client(sys, copts);
+  if (!cl) {
+    stop();
+    return 3;
+  }
+  auto client = measure(pid, o.n, [&] {
+    self->request(*cl, std::chrono::seconds(5), raft::append_atom::value, cmd)
+      .receive([](raft::append_reply&) {}, [&](caf::error&) { ++failures; });
+  });
+  self->send_exit(*cl, caf::exit_reason::user_shutdown);
   auto echo = sys.middleman().remote_actor("127.0.0.1",
                                            static_cast<uint16_t>(o.port + 2));
   if (!echo) {
@@ -273,7 +362,9 @@ int client(const options& o, const char* self_path) {
   std::printf("transport  p50_us  p99_us  cpu_us_per_msg   (%d round trips "
               "of %zu bytes, %zu failures)\n",
               o.n, o.size, failures);
-  for (auto& [name, r] : {std::pair{"tcp", tcp}, std::pair{"wire", wire},
+  failures += raw_failures;
+  for (auto& [name, r] : {std::pair{"tcp", tcp}, std::pair{"wire-raw", raw},
+                          std::pair{"wire", wire}, std::pair{"client", client},
                           std::pair{"basp", basp}})
     std::printf("%-9s %7.1f %7.1f %10.1f\n", name, r.p50, r.p99,
                 r.cpu_us_per_msg);
