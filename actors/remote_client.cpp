@@ -1,5 +1,6 @@
-// The client actor (raft/client.hpp). It keeps a session (link) per member
-// it talks to, sends requests to the leader it knows (or any member, which
+// The client actor (raft/client.hpp). It keeps a wire session per member
+// it talks to (wire_engine.hpp; it owns the dialed connections itself, with
+// no link actor in between: one thread hand-off less each way), sends requests to the leader it knows (or any member, which
 // forwards), and coalesces: requests that arrive while `window` messages
 // are in flight wait and leave together, up to max_batch per message.
 //
@@ -10,7 +11,9 @@
 #include "remote_protocol.hpp"
 
 #include <deque>
+#include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
@@ -54,22 +57,42 @@ struct op {
 };
 
 struct conn {
-  caf::actor link;
+  /// The dialed session, if any.
+  wire::dial_handle_ptr wire;
+  /// Tells this session's io messages from those of earlier ones.
+  uint64_t tag = 0;
   bool ready = false;
-  bool dialing = false;
-  uint64_t attempt = 0;
   /// Not sent yet.
   std::deque<op> queue;
   size_t in_flight = 0;
   steady_clock::time_point avoid_until;
 };
 
+/// A client_request in flight: what to do with its reply.
+struct call {
+  member_id target;
+  steady_clock::time_point deadline;
+  std::function<void(outcome_vector&)> on_outcomes;
+  std::function<void(member_status&)> on_status;
+  std::function<void(caf::error&)> on_error;
+};
+
 struct client_state {
   static inline const char* name = "raft.client";
 
   client_options opts;
-  credentials_ptr creds;
+  /// This process's wire, with the client's identity.
+  wire::engine_ptr eng;
   std::map<member_id, conn> conns;
+  /// Session tag -> member.
+  std::unordered_map<uint64_t, member_id> tags;
+  uint64_t next_tag = 1;
+  /// Requests in flight, by request id.
+  std::unordered_map<uint64_t, call> calls;
+  uint64_t next_call = 1;
+  /// Every session this client opened, closed when it terminates.
+  std::shared_ptr<std::vector<wire::dial_handle_ptr>> all_wires
+    = std::make_shared<std::vector<wire::dial_handle_ptr>>();
   /// The leader as last heard; empty if unknown.
   member_id leader;
   size_t round_robin = 0;
@@ -164,12 +187,45 @@ void submit(client_self* self, op x) {
 void ensure_connected(client_self* self, const member_id& id) {
   auto& st = self->state;
   auto& c = st.conns[id];
-  if (c.link || c.dialing || c.avoid_until > steady_clock::now())
+  if (c.wire || c.avoid_until > steady_clock::now())
     return;
-  c.dialing = true;
-  spawn_dialer(self->system(), caf::actor_cast<caf::actor>(self), id,
-               ++c.attempt, st.opts.tls, st.opts.probe_timeout,
-               st.opts.connect_timeout);
+  c.tag = st.next_tag++;
+  st.tags[c.tag] = id;
+  c.wire = st.eng->dial(id, wire::peer_kind::client,
+                        caf::actor_cast<caf::actor>(self), c.tag);
+  auto& all = *st.all_wires;
+  all.erase(std::remove_if(all.begin(), all.end(),
+                           [](const wire::dial_handle_ptr& w) {
+                             return w.use_count() == 1;
+                           }),
+            all.end());
+  all.push_back(c.wire);
+}
+
+/// Sends a client_request on the session to `id` and remembers what to do
+/// with its reply (or its failure: deadline, lost connection).
+void start_call(client_self* self, const member_id& id, wire::client_op op,
+                payload_vector cmds, caf::timespan timeout, call x) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  auto rid = st.next_call++;
+  std::string frame;
+  wire::encode(frame, wire::client_request{rid, op, std::move(cmds)});
+  c.wire->send(std::move(frame));
+  x.target = id;
+  x.deadline = steady_clock::now() + timeout;
+  st.calls.emplace(rid, std::move(x));
+  arm_tick(self);
+}
+
+/// Takes the call `rid`, if it is still in flight.
+bool take_call(client_self* self, uint64_t rid, call& out) {
+  auto i = self->state.calls.find(rid);
+  if (i == self->state.calls.end())
+    return false;
+  out = std::move(i->second);
+  self->state.calls.erase(i);
+  return true;
 }
 
 /// A request failed with `err`: retry it if that is safe and time allows,
@@ -207,19 +263,20 @@ void learn_leader(client_self* self, const member_id& asked) {
   if (st.learning || !c.ready)
     return;
   st.learning = true;
-  self->request(c.link, st.opts.timeout, status_atom::value)
-    .then(
-      [=](member_status& s) {
-        auto& st = self->state;
-        st.learning = false;
-        for (auto& id : st.opts.cluster) {
-          if (id == s.leader && id != st.leader) {
-            st.leader = id;
-            ensure_connected(self, id);
-          }
-        }
-      },
-      [=](caf::error&) { self->state.learning = false; });
+  call x;
+  x.on_status = [=](member_status& s) {
+    auto& st = self->state;
+    st.learning = false;
+    for (auto& id : st.opts.cluster) {
+      if (id == s.leader && id != st.leader) {
+        st.leader = id;
+        ensure_connected(self, id);
+      }
+    }
+  };
+  x.on_error = [=](caf::error&) { self->state.learning = false; };
+  start_call(self, asked, wire::client_op::status, {}, st.opts.timeout,
+             std::move(x));
 }
 
 void send_batch(client_self* self, const member_id& id,
@@ -243,7 +300,8 @@ void send_batch(client_self* self, const member_id& id,
       --c.in_flight;
     pump(self, id);
   };
-  auto on_reply = [=](outcome_vector& results) {
+  call x;
+  x.on_outcomes = [=](outcome_vector& results) {
     for (size_t i = 0; i < ops->size(); ++i) {
       auto& x = (*ops)[i];
       if (i >= results.size())
@@ -256,20 +314,15 @@ void send_batch(client_self* self, const member_id& id,
     }
     done();
   };
-  auto on_error = [=](caf::error& err) {
-    if (err == caf::sec::request_timeout)
-      err = make_error(errc::timeout, "no answer from " + id
-                                        + " in time; outcome unknown");
+  x.on_error = [=](caf::error& err) {
     for (auto& x : *ops)
       on_op_error(self, std::move(x), err);
     done();
   };
-  if (ops->front().kind == op_kind::query)
-    self->request(c.link, timeout, query_atom::value, std::move(cmds))
-      .then(on_reply, on_error);
-  else
-    self->request(c.link, timeout, append_atom::value, std::move(cmds))
-      .then(on_reply, on_error);
+  start_call(self, id,
+             ops->front().kind == op_kind::query ? wire::client_op::query
+                                                 : wire::client_op::append,
+             std::move(cmds), timeout, std::move(x));
 }
 
 void pump(client_self* self, const member_id& id) {
@@ -280,16 +333,25 @@ void pump(client_self* self, const member_id& id) {
       auto x = std::move(c.queue.front());
       c.queue.pop_front();
       auto rp = x.rp;
-      self->request(c.link, st.opts.timeout, status_atom::value)
-        .then([=](member_status& s) mutable { rp.deliver(std::move(s)); },
-              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      call cl;
+      cl.on_status = [=](member_status& s) mutable { rp.deliver(std::move(s)); };
+      cl.on_error = [=](caf::error& err) mutable { rp.deliver(std::move(err)); };
+      start_call(self, id, wire::client_op::status, {}, st.opts.timeout,
+                 std::move(cl));
       continue;
     }
     // Requests of one kind, in order, up to max_batch.
+    // ... and within one frame (docs/wire.md: a larger frame would be
+    // refused by the member, and the connection closed).
     auto kind = c.queue.front().kind;
     std::vector<op> batch;
+    size_t bytes = 0;
+    auto budget = size_t{st.opts.limits.max_payload} - 1024;
     while (!c.queue.empty() && c.queue.front().kind == kind
-           && batch.size() < st.opts.max_batch) {
+           && batch.size() < st.opts.max_batch
+           && (batch.empty()
+               || bytes + c.queue.front().cmd.size() + 4 <= budget)) {
+      bytes += c.queue.front().cmd.size() + 4;
       batch.push_back(std::move(c.queue.front()));
       c.queue.pop_front();
     }
@@ -303,9 +365,12 @@ void on_conn_down(client_self* self, const member_id& id,
                   const caf::error& why) {
   auto& st = self->state;
   auto& c = st.conns[id];
-  c.link = nullptr;
+  if (c.wire)
+    c.wire->close();
+  c.wire = nullptr;
+  st.tags.erase(c.tag);
   c.ready = false;
-  c.dialing = false;
+  c.in_flight = 0;
   c.avoid_until = steady_clock::now() + avoid_after_failure;
   st.last_conn_error = self->system().render(why);
   if (st.leader == id)
@@ -359,6 +424,23 @@ void on_tick(client_self* self) {
     if (kvp.second.in_flight > 0)
       busy = true;
   }
+  // Requests in flight past their deadline: outcome unknown.
+  std::vector<call> expired;
+  for (auto i = st.calls.begin(); i != st.calls.end();) {
+    if (i->second.deadline <= now) {
+      expired.push_back(std::move(i->second));
+      i = st.calls.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& x : expired) {
+    auto err = make_error(errc::timeout, "no answer from " + x.target
+                                           + " in time; outcome unknown");
+    x.on_error(err);
+  }
+  if (!st.calls.empty())
+    busy = true;
   auto retries = std::move(st.retries);
   st.retries.clear();
   for (auto& x : retries) {
@@ -378,6 +460,14 @@ void on_tick(client_self* self) {
     arm_tick(self);
 }
 
+/// A command larger than this is refused before it is sent: it would not
+/// fit in a frame (docs/wire.md, "Limits").
+bool too_large(client_self* self, const payload& cmd) {
+  auto& lim = self->state.opts.limits;
+  return cmd.size() > wire::max_entry_bytes
+         || cmd.size() + 1024 > size_t{lim.max_payload};
+}
+
 op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
   op x;
   x.kind = kind;
@@ -389,24 +479,30 @@ op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
 }
 
 caf::behavior client_impl(client_self* self, client_options opts,
-                          credentials_ptr creds) {
+                          wire::engine_ptr eng) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.creds = std::move(creds);
-  self->set_down_handler([=](caf::down_msg& dm) {
-    for (auto& kvp : self->state.conns)
-      if (kvp.second.link && dm.source == kvp.second.link) {
-        on_conn_down(self, kvp.first, dm.reason);
-        return;
-      }
+  st.eng = std::move(eng);
+  // The sessions close when the client terminates.
+  self->attach_functor([wires = st.all_wires] {
+    for (auto& w : *wires)
+      w->close();
   });
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (too_large(self, cmd))
+        return make_error(errc::invalid_config,
+                          "command of " + std::to_string(cmd.size())
+                            + " bytes: larger than the wire allows; not sent");
       auto x = make_op(self, op_kind::append, std::move(cmd), {});
       submit(self, std::move(x));
       return caf::delegated<append_reply>{};
     },
     [=](query_atom, payload& query) -> caf::result<append_reply> {
+      if (too_large(self, query))
+        return make_error(errc::invalid_config,
+                          "command of " + std::to_string(query.size())
+                            + " bytes: larger than the wire allows; not sent");
       auto x = make_op(self, op_kind::query, std::move(query), {});
       submit(self, std::move(x));
       return caf::delegated<append_reply>{};
@@ -416,35 +512,76 @@ caf::behavior client_impl(client_self* self, client_options opts,
       submit(self, std::move(x));
       return caf::delegated<member_status>{};
     },
-    [=](dialed_atom, const member_id& id, uint64_t attempt,
-        caf::actor& gate) {
+    // -- from the io thread ------------------------------------------------------
+    [=](wire::wire_up_atom, uint64_t tag) {
       auto& st = self->state;
+      auto i = st.tags.find(tag);
+      if (i == st.tags.end())
+        return;
+      auto id = i->second;
       auto& c = st.conns[id];
-      if (attempt != c.attempt || !c.dialing)
-        return;
-      c.dialing = false;
-      c.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
-                          id, gate, st.creds, caf::actor{},
-                          st.opts.handshake_timeout,
-                          st.opts.timeout);
-      self->monitor(c.link);
-    },
-    [=](dialed_atom, const member_id& id, uint64_t attempt,
-        caf::error& err) {
-      auto& c = self->state.conns[id];
-      if (attempt != c.attempt || !c.dialing)
-        return;
-      on_conn_down(self, id, err);
-    },
-    [=](ready_atom, const member_id& id) {
-      auto& st = self->state;
-      auto& c = st.conns[id];
-      if (!c.link || caf::actor_cast<caf::actor>(self->current_sender()) != c.link)
-        return;
       c.ready = true;
       if (st.leader.empty())
         learn_leader(self, id);
       pump(self, id);
+    },
+    [=](wire::wire_down_atom, uint64_t tag, const std::string& why,
+        bool refused) {
+      auto& st = self->state;
+      auto i = st.tags.find(tag);
+      if (i == st.tags.end())
+        return;
+      auto id = i->second;
+      // Requests in flight there may have been applied: outcome unknown.
+      std::vector<call> lost;
+      for (auto j = st.calls.begin(); j != st.calls.end();) {
+        if (j->second.target == id) {
+          lost.push_back(std::move(j->second));
+          j = st.calls.erase(j);
+        } else {
+          ++j;
+        }
+      }
+      auto reason = refused ? make_error(errc::access_denied,
+                                         why.compare(0, 15, "access_denied: ")
+                                             == 0
+                                           ? why.substr(15)
+                                           : why)
+                            : make_error(errc::unreachable, why);
+      on_conn_down(self, id, reason);
+      for (auto& x : lost) {
+        auto err = make_error(errc::timeout, "lost the connection to " + id
+                                               + " (" + why
+                                               + "); outcome unknown");
+        x.on_error(err);
+      }
+    },
+    [=](wire::wire_reply_atom, uint64_t rid, outcome_vector& out) {
+      call x;
+      if (!take_call(self, rid, x))
+        return;
+      if (x.on_outcomes) {
+        x.on_outcomes(out);
+      } else {
+        auto err = make_error(errc::protocol_violation, "unexpected reply");
+        x.on_error(err);
+      }
+    },
+    [=](wire::wire_reply_atom, uint64_t rid, member_status& s) {
+      call x;
+      if (!take_call(self, rid, x))
+        return;
+      if (x.on_status) {
+        x.on_status(s);
+      } else {
+        auto err = make_error(errc::protocol_violation, "unexpected reply");
+        x.on_error(err);
+      }
+    },
+    [=](wire::wire_reply_atom, uint64_t rid, caf::error& err) {
+      call x;
+      if (take_call(self, rid, x))
+        x.on_error(err);
     },
     [=](tick_atom) { on_tick(self); },
   };
@@ -461,17 +598,18 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
   for (auto& id : opts.cluster)
     if (auto hp = split_host_port(id); !hp)
       return hp.error();
-  if (opts.tls.enabled() && !sys.has_openssl_manager())
-    return make_error(errc::invalid_config,
-                      "TLS options given but configure_remote() was not "
-                      "called with them");
   if (opts.max_batch == 0 || opts.window == 0)
     return make_error(errc::invalid_config,
                       "max_batch and window must be positive");
+  if (auto err = validate(opts.tls))
+    return err;
   auto creds = remote::credentials::load(opts.tls, opts.identity);
   if (!creds)
     return creds.error();
-  auto hdl = sys.spawn(remote::client_impl, std::move(opts), *creds);
+  auto eng = wire::engine::make((*creds)->identity(), opts.tls, opts.limits);
+  if (!eng)
+    return eng.error();
+  auto hdl = sys.spawn(remote::client_impl, std::move(opts), *eng);
   return caf::actor_cast<client_actor>(hdl);
 }
 
