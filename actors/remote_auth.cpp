@@ -182,6 +182,10 @@ void append_field(std::string& out, const std::string& field) {
 
 } // namespace
 
+bool certificate_names(x509_st* cert, const std::string& identity) {
+  return cert != nullptr && names_identity(cert, identity);
+}
+
 // -- credentials -----------------------------------------------------------------
 
 struct credentials::impl {

@@ -13,6 +13,8 @@
 
 #include "raft/remote.hpp"
 
+struct x509_st; // OpenSSL's X509
+
 namespace raft::remote {
 
 /// This process's identity and what it needs to prove it and check others.
@@ -53,6 +55,9 @@ private:
 };
 
 using credentials_ptr = std::shared_ptr<const credentials>;
+
+/// Whether a certificate names `identity` (subject CN or a SAN DNS name).
+bool certificate_names(x509_st* cert, const std::string& identity);
 
 /// `n` bytes from OpenSSL's CSPRNG.
 std::string random_bytes(size_t n);

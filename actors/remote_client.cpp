@@ -1,5 +1,5 @@
-// The client actor (raft/client.hpp). It keeps a session (link) per member
-// it talks to, sends requests to the leader it knows (or any member, which
+// The client actor (raft/client.hpp). It keeps a wire session (a link,
+// remote_protocol.hpp) per member it talks to, sends requests to the leader it knows (or any member, which
 // forwards), and coalesces: requests that arrive while `window` messages
 // are in flight wait and leave together, up to max_batch per message.
 //
@@ -68,7 +68,8 @@ struct client_state {
   static inline const char* name = "raft.client";
 
   client_options opts;
-  credentials_ptr creds;
+  /// This process's wire, with the client's identity.
+  wire::engine_ptr eng;
   std::map<member_id, conn> conns;
   /// The leader as last heard; empty if unknown.
   member_id leader;
@@ -166,10 +167,10 @@ void ensure_connected(client_self* self, const member_id& id) {
   auto& c = st.conns[id];
   if (c.link || c.dialing || c.avoid_until > steady_clock::now())
     return;
-  c.dialing = true;
-  spawn_dialer(self->system(), caf::actor_cast<caf::actor>(self), id,
-               ++c.attempt, st.opts.tls, st.opts.probe_timeout,
-               st.opts.connect_timeout);
+  ++c.attempt;
+  c.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
+                      st.eng, id, wire::peer_kind::client, st.opts.timeout);
+  self->monitor(c.link);
 }
 
 /// A request failed with `err`: retry it if that is safe and time allows,
@@ -389,10 +390,10 @@ op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
 }
 
 caf::behavior client_impl(client_self* self, client_options opts,
-                          credentials_ptr creds) {
+                          wire::engine_ptr eng) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.creds = std::move(creds);
+  st.eng = std::move(eng);
   self->set_down_handler([=](caf::down_msg& dm) {
     for (auto& kvp : self->state.conns)
       if (kvp.second.link && dm.source == kvp.second.link) {
@@ -415,26 +416,6 @@ caf::behavior client_impl(client_self* self, client_options opts,
       auto x = make_op(self, op_kind::status, {}, std::move(id));
       submit(self, std::move(x));
       return caf::delegated<member_status>{};
-    },
-    [=](dialed_atom, const member_id& id, uint64_t attempt,
-        caf::actor& gate) {
-      auto& st = self->state;
-      auto& c = st.conns[id];
-      if (attempt != c.attempt || !c.dialing)
-        return;
-      c.dialing = false;
-      c.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
-                          id, gate, st.creds, caf::actor{},
-                          st.opts.handshake_timeout,
-                          st.opts.timeout);
-      self->monitor(c.link);
-    },
-    [=](dialed_atom, const member_id& id, uint64_t attempt,
-        caf::error& err) {
-      auto& c = self->state.conns[id];
-      if (attempt != c.attempt || !c.dialing)
-        return;
-      on_conn_down(self, id, err);
     },
     [=](ready_atom, const member_id& id) {
       auto& st = self->state;
@@ -461,17 +442,18 @@ caf::expected<client_actor> spawn_client(caf::actor_system& sys,
   for (auto& id : opts.cluster)
     if (auto hp = split_host_port(id); !hp)
       return hp.error();
-  if (opts.tls.enabled() && !sys.has_openssl_manager())
-    return make_error(errc::invalid_config,
-                      "TLS options given but configure_remote() was not "
-                      "called with them");
   if (opts.max_batch == 0 || opts.window == 0)
     return make_error(errc::invalid_config,
                       "max_batch and window must be positive");
+  if (auto err = validate(opts.tls))
+    return err;
   auto creds = remote::credentials::load(opts.tls, opts.identity);
   if (!creds)
     return creds.error();
-  auto hdl = sys.spawn(remote::client_impl, std::move(opts), *creds);
+  auto eng = wire::engine::make((*creds)->identity(), opts.tls, opts.limits);
+  if (!eng)
+    return eng.error();
+  auto hdl = sys.spawn(remote::client_impl, std::move(opts), *eng);
   return caf::actor_cast<client_actor>(hdl);
 }
 

@@ -1,26 +1,8 @@
-// What travels between processes besides Raft's own messages: the gate
-// handshake, the session envelope, batched appends; and the actors that
-// speak it (gate, link, dialer), which raft/remote.hpp and raft/client.hpp
-// assemble. Private to the actors layer.
-//
-// Handshake (client = whoever dials: a member's link or a client):
-//
-//   client                                      gate
-//     │ (hello_atom, auth_hello{client_nonce})    │
-//     │ ─────────────────────────────────────────►│
-//     │    auth_challenge{gate_nonce, gate id,     │  gate signs
-//     │    certificate, signature("gate", ...)}    │  transcript
-//     │ ◄─────────────────────────────────────────│
-//     │ (hello_atom, auth_proof{gate_nonce, id,    │  client signs;
-//     │    certificate, signature("client", ...)}) │  gate checks CA,
-//     │ ─────────────────────────────────────────►│  name, signature,
-//     │    session_token (16 random bytes)         │  access list
-//     │ ◄─────────────────────────────────────────│
-//
-//   then (relay_atom, token, caf::message)        one-way Raft messages
-//        (relay_atom, token, append_atom, payload) -> append_reply
-//        (relay_atom, token, append_atom, payload_vector) -> outcome_vector
-//        (relay_atom, token, status_atom) -> member_status
+// What the actors of remote members and clients share: batched appends
+// (what a client_request frame carries, as CAF messages), and the actors
+// that bridge the wire (wire_engine.hpp) to CAF: the link (a dialed
+// session, owned by a transport or a client) and the bridge (a listener's
+// client operations, answered by the member). Private to the actors layer.
 #pragma once
 
 #include <set>
@@ -37,75 +19,16 @@
 #include "raft/member.hpp"
 
 #include "remote_auth.hpp"
+#include "wire_engine.hpp"
 
 namespace raft::remote {
 
 // -- atoms ------------------------------------------------------------------------
 
-/// The handshake with a gate.
-using hello_atom = caf::atom_constant<caf::atom("hello")>;
-/// A message inside an authenticated session.
-using relay_atom = caf::atom_constant<caf::atom("relay")>;
-/// Dialer to transport/client: a connection attempt's outcome.
-using dialed_atom = caf::atom_constant<caf::atom("dialed")>;
 /// Link to its owner: the session is established.
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 /// Transport timer: try a peer again.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
-/// Gate to its transport: a member authenticated over a connection it
-/// opened, and this is its gate (reach it over the same connection).
-using inbound_atom = caf::atom_constant<caf::atom("inbound")>;
-
-// -- handshake messages -------------------------------------------------------
-
-struct auth_hello {
-  std::string client_nonce;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, auth_hello& x) {
-  return f(caf::meta::type_name("raft::auth_hello"), x.client_nonce);
-}
-
-struct auth_challenge {
-  std::string gate_nonce;
-  /// The gate's member id.
-  std::string identity;
-  std::string certificate;
-  std::string signature;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, auth_challenge& x) {
-  return f(caf::meta::type_name("raft::auth_challenge"), x.gate_nonce,
-           x.identity, x.certificate, x.signature);
-}
-
-struct auth_proof {
-  std::string gate_nonce;
-  std::string identity;
-  std::string certificate;
-  std::string signature;
-  /// A member's own gate, so the gate's side can open its session back over
-  /// this same connection (invalid for clients).
-  caf::actor gate;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, auth_proof& x) {
-  return f(caf::meta::type_name("raft::auth_proof"), x.gate_nonce, x.identity,
-           x.certificate, x.signature, x.gate);
-}
-
-/// What the gate answers a valid proof with.
-struct session_token {
-  std::string bytes;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, session_token& x) {
-  return f(caf::meta::type_name("raft::session_token"), x.bytes);
-}
 
 // -- batched appends ---------------------------------------------------------------
 
@@ -129,46 +52,24 @@ void add_remote_message_types(caf::actor_system_config& cfg);
 
 // -- the actors -----------------------------------------------------------------------
 
-/// Who may do what at a gate.
-struct access_policy {
-  /// The cluster's members: they alone may send Raft RPCs.
-  std::set<std::string> members;
-  /// Identities allowed to append, query and read status besides the
-  /// members; empty: any authenticated identity.
-  std::set<std::string> clients;
-};
-
-/// Spawns the gate of `member` (published in its place). It quits when the
-/// member does. It tells `transport` `(inbound_atom, id, gate)` when a member
-/// authenticated and named its own gate.
-caf::actor spawn_gate(caf::actor_system& sys, caf::actor member,
-                      caf::actor transport, member_id self_id,
-                      credentials_ptr creds, access_policy policy);
-
-/// Spawns a link: it runs the handshake with `gate` (whose identity must be
-/// `gate_id`), tells `owner` `(ready_atom, gate_id)` once the session stands,
-/// and then forwards what local actors send it through the session. It quits
-/// (with the reason) when the handshake fails or the connection is lost.
-/// Requests it forwards time out after `request_timeout`.
-/// `own_gate` (members only) travels in the proof: see inbound_atom.
+/// Spawns a link: it dials `target` through `eng` as `kind`, tells `owner`
+/// `(ready_atom, target)` once the session stands, and then carries what
+/// local actors send it: Raft RPCs (one way, dropped while not connected),
+/// and (append_atom | query_atom, payload | payload_vector) and status_atom
+/// requests, answered from the other side's replies (errc::timeout after
+/// `request_timeout`, or when the connection is lost with the request in
+/// flight: outcome unknown). It quits when the connection fails or is lost,
+/// with errc::access_denied when the other side refused us (retrying will
+/// not help) and errc::unreachable otherwise; and when `owner` goes down.
 caf::actor spawn_link(caf::actor_system& sys, caf::actor owner,
-                      member_id gate_id, caf::actor gate,
-                      credentials_ptr creds, caf::actor own_gate,
-                      caf::timespan handshake_timeout,
-                      caf::timespan request_timeout);
+                      wire::engine_ptr eng, member_id target,
+                      wire::peer_kind kind, caf::timespan request_timeout);
 
-/// Spawns a one-shot dialer (on its own thread): probes `id` (see
-/// remote_dialer.cpp), then asks the middleman (or caf::openssl's, when
-/// `tls` is enabled) to connect, and answers `owner` with
-/// `(dialed_atom, id, attempt, caf::actor gate)`, or
-/// `(dialed_atom, id, attempt, caf::error)`. Never blocks `owner`.
-void spawn_dialer(caf::actor_system& sys, caf::actor owner, member_id id,
-                  uint64_t attempt, tls_options tls,
-                  caf::timespan probe_timeout, caf::timespan connect_timeout);
-
-/// Whether the workarounds for caf::openssl 0.17.6 in
-/// remote_openssl_fix.cpp are in effect in this process.
-bool openssl_workarounds_active();
+/// Spawns the bridge of a listener: it answers the client operations
+/// (wire_req_atom) of sessions by asking `member`, and hands the encoded
+/// replies to `eng`. It quits when the member does.
+caf::actor spawn_bridge(caf::actor_system& sys, caf::actor member,
+                        wire::engine_ptr eng);
 
 /// Logs one line to stderr: "[raft <who>] <what>".
 void log_line(const std::string& who, const std::string& what);

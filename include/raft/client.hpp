@@ -33,10 +33,8 @@ struct client_options {
   /// meanwhile wait and travel together in the next message.
   size_t max_batch = 256;
   size_t window = 4;
-  /// Connection attempts (see remote_options).
-  caf::timespan probe_timeout = std::chrono::milliseconds(1000);
-  caf::timespan connect_timeout = std::chrono::milliseconds(2000);
-  caf::timespan handshake_timeout = std::chrono::milliseconds(2000);
+  /// The wire's limits and timeouts (docs/wire.md, "Limits").
+  wire::limits limits;
 };
 
 /// The client's handle. Replies and errors mean what they mean for a

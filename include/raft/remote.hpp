@@ -1,33 +1,29 @@
-// Members in separate processes: each member publishes a *gate* actor on its
-// `host:port` id (CAF's io middleman, optionally TLS through caf::openssl),
-// and a *transport* connects it to the other members' gates.
+// Members in separate processes: each member listens on its `host:port` id
+// with caf-raft's own wire protocol (docs/wire.md: length-prefixed frames
+// with limits checked before allocation, plain TCP or mutual TLS through
+// OpenSSL), and dials every other member.
 //
-//   process A                                   process B
-//   member ──► link(B) ──── BASP / TLS ────► gate(B) ──► member
-//     ▲  (connect_atom, id)                    │ session check, access list
-//     └── transport ◄──(peer_atom, id, link)   │ (errc::access_denied)
+//   process A                                     process B
+//   member ──► link(B) ═══ frames / TLS ═══► session ──► member
+//     ▲  (connect_atom, id)                    │ hello: identity, member?
+//     └── transport ◄──(peer_atom, id, link)   │ access list, sender check
 //
-// Nothing reaches a member from another process except through its gate, and
-// the gate accepts a message only inside an authenticated session:
+// Nothing reaches a member from another process except through an
+// authenticated session of its listener:
 //
-// - The dialer opens the connection asynchronously (the middleman actor's
-//   connect request, after a short TCP probe so a silent host never stalls
-//   the middleman), then a link actor runs a mutual challenge-response with
-//   the gate: each side signs the other's fresh nonce, the two ids and its
-//   own nonce with the private key of a certificate issued by the cluster CA
-//   whose subject CN (or a SAN DNS name) is its identity. A member's identity
-//   is its `host:port` id; a client's is whatever its certificate names.
-// - The gate then hands the link a random 128-bit session token, valid only
-//   while the link (and so the connection) lives; every later message
-//   carries it. The token, not CAF's node id (which BASP takes from the
-//   message header without checking), says who sent a message.
-// - Raft RPCs are accepted only from the configured members, and only when
-//   the sender id inside the message (leader_id, candidate_id, from: the
-//   field after the term, in every RPC) is the session's identity; a
-//   message whose sender cannot be read is refused; appends, queries and status from the members and
-//   from the identities in the access list (empty: any authenticated
-//   identity). Anything else is answered with errc::access_denied and
-//   logged, and changes nothing.
+// - A session starts with the dialer's hello; nothing else is decoded
+//   before it is accepted. With TLS both sides present a certificate from
+//   the cluster CA, and the session's identity is a name the certificate
+//   carries (subject CN or a SAN DNS name); the hello must name it. A
+//   member's identity is its `host:port` id; a client's is whatever its
+//   certificate names. The dialer checks that the member it reached is
+//   the one its certificate names.
+// - Raft RPCs are accepted only on sessions of configured members, and only
+//   when the sender id inside the message (candidate_id, leader_id, from)
+//   is the session's identity; client operations (append, query, status)
+//   from the members and from the identities in the access list (empty:
+//   any authenticated identity). Anything else is refused, logged
+//   (rate-limited) and changes nothing.
 //
 // Without TLS the same protocol runs but identities are only claimed, not
 // proven: use it on a trusted host only. An access list without TLS is
@@ -49,6 +45,7 @@
 #include "raft/member.hpp"
 #include "raft/state_machine.hpp"
 #include "raft/storage/storage.hpp"
+#include "raft/wire/limits.hpp"
 
 namespace raft {
 
@@ -79,24 +76,17 @@ caf::expected<std::string> certificate_identity(const std::string& pem_file);
 
 // -- process setup ----------------------------------------------------------------
 
-/// How fast a broken connection is noticed and retried.
+/// Kept for source compatibility: liveness is the wire's (wire::limits).
 struct remote_timing {
-  /// BASP heartbeat between connected processes.
   caf::timespan heartbeat_interval = std::chrono::milliseconds(200);
-  /// A connection silent this long is closed (its proxies go down), so a
-  /// silent partition is noticed (CAF leaves this off by default).
   caf::timespan connection_timeout = std::chrono::milliseconds(1000);
 };
 
 /// Prepares the config of a process that runs remote members or talks to
-/// them: loads the io middleman (and caf::openssl with the TLS files when
-/// `tls` is enabled), sets the heartbeat and connection timeout, and
-/// registers caf-raft's message types. For latency it also sets
-/// `middleman.workers=0` and `scheduler.policy=sharing` (measured in
-/// docs/benchmarks.md); set them again after this call (or from the config
-/// file / command line CAF parses later) to choose otherwise. Refuses a
-/// half-configured `tls`: never falls back to CAF's anonymous TLS. Call
-/// before creating the system.
+/// them: registers caf-raft's message types, and sets
+/// `scheduler.policy=sharing` for latency (docs/benchmarks.md; set it again
+/// after this call to choose otherwise). Refuses a half-configured `tls`.
+/// Call before creating the system.
 caf::error configure_remote(caf::actor_system_config& cfg,
                             const tls_options& tls,
                             const remote_timing& timing = {});
@@ -115,32 +105,26 @@ struct remote_options {
   /// election timer fires. A failed attempt costs one refused connect.
   caf::timespan backoff_min = std::chrono::milliseconds(50);
   caf::timespan backoff_max = std::chrono::milliseconds(400);
-  /// Limits for one connection attempt (TCP probe; BASP connect; handshake).
-  caf::timespan probe_timeout = std::chrono::milliseconds(500);
-  caf::timespan connect_timeout = std::chrono::milliseconds(3000);
-  caf::timespan handshake_timeout = std::chrono::milliseconds(3000);
+  /// The wire's limits and timeouts (docs/wire.md, "Limits").
+  wire::limits limits;
 };
 
 /// A member running in this process, reachable from others.
 struct remote_member {
   /// The member itself (local handle: full interface, no access checks).
   member_actor member;
-  /// What is published on the member's port (and registered under
-  /// cfg.server_name when set): the gate that checks every remote message.
-  caf::actor gate;
-  /// The port the gate listens on.
+  /// The port its listener listens on.
   uint16_t port = 0;
 };
 
-/// Spawns a member, publishes its gate on `cfg.host_port` (bound to the
-/// host part, SO_REUSEADDR; TLS when `opts.tls` is enabled), registers the
-/// gate under `cfg.server_name` in the actor registry when set (at most 10
-/// characters: CAF 0.17's registry keys are atoms; local actors find it with
-/// `sys.registry().get<caf::actor>(caf::atom_from_string(name))`, remote
-/// nodes with `middleman().remote_lookup(name, node)`, and local senders may
-/// use the member's interface on it directly), and adds the other members of
-/// `opts.members`, reached through a transport that reconnects with backoff.
-/// The access list is `cfg.acl`. The caller still sends start_atom.
+/// Spawns a member, listens on `cfg.host_port` (bound to the host part,
+/// SO_REUSEADDR; TLS when `opts.tls` is enabled) with the wire protocol,
+/// registers the member under `cfg.server_name` in the actor registry when
+/// set (at most 10 characters: CAF 0.17's registry keys are atoms; local
+/// actors only), and adds the other members of `opts.members`, reached
+/// through a transport that reconnects with backoff. The access list is
+/// `cfg.acl`. The listener closes when the member terminates. The caller
+/// still sends start_atom.
 caf::expected<remote_member>
 spawn_remote_member(caf::actor_system& sys, config cfg,
                     std::shared_ptr<state_machine> sm, remote_options opts,
