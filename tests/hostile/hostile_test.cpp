@@ -30,6 +30,9 @@ namespace {
 
 constexpr uint64_t GiB = uint64_t{1} << 30;
 
+/// Every refusal's log line (docs/wire.md, "Refusals and the log").
+const std::string refused = "wire: refused";
+
 bool long_run() {
   auto& suite = boost::unit_test::framework::master_test_suite();
   for (int i = 1; i < suite.argc; ++i)
@@ -145,12 +148,12 @@ BOOST_AUTO_TEST_CASE(a_plain_cluster_survives_the_attacks) {
   auto leader = r.cluster().await_leader(milliseconds(15000));
   BOOST_REQUIRE(leader.has_value());
   auto follower = (*leader + 1) % r.cluster().size();
-  r.run("frame announcing 1 GiB", *leader, huge_frame(GiB), "refused");
-  r.run("frame announcing 4 GiB", follower, huge_frame(4 * GiB), "refused");
-  r.run("random bytes, 40 connections", *leader, random_bytes_attack, "refused");
+  r.run("frame announcing 1 GiB", *leader, huge_frame(GiB), refused);
+  r.run("frame announcing 4 GiB", follower, huge_frame(4 * GiB), refused);
+  r.run("random bytes, 40 connections", *leader, random_bytes_attack, refused);
   r.run("500 idle connections", *leader, idle_connections(500, milliseconds(8000)),
         "refused");
-  r.run("garbage at full speed", follower, garbage_flood_attack, "refused");
+  r.run("garbage at full speed", follower, garbage_flood_attack, refused);
   r.restart_and_verify();
   print_table(r);
 }
