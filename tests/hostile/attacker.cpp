@@ -207,7 +207,15 @@ std::string connection::read_some(milliseconds timeout, size_t max) {
   out.resize(max);
   if (tls_) {
     set_timeouts(fd_, timeout);
+    errno = 0;
     auto n = SSL_read(tls_->ssl, out.data(), static_cast<int>(max));
+    if (n <= 0) {
+      auto e = SSL_get_error(tls_->ssl, n);
+      bool timed_out = e == SSL_ERROR_WANT_READ
+                       || (e == SSL_ERROR_SYSCALL
+                           && (errno == EAGAIN || errno == EWOULDBLOCK));
+      eof_ = eof_ || !timed_out;
+    }
     ERR_clear_error();
     out.resize(n > 0 ? static_cast<size_t>(n) : 0);
     return out;
@@ -218,6 +226,8 @@ std::string connection::read_some(milliseconds timeout, size_t max) {
     return out;
   }
   auto n = ::recv(fd_, out.data(), max, MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+    eof_ = true;
   out.resize(n > 0 ? static_cast<size_t>(n) : 0);
   return out;
 }

@@ -53,8 +53,15 @@ public:
   /// bytes were written (less when the peer closed or stopped reading).
   size_t write(const std::string& bytes, milliseconds timeout = milliseconds(1000));
 
-  /// Reads whatever arrives within `timeout` (at most `max` bytes).
+  /// Reads whatever arrives within `timeout` (at most `max` bytes); empty
+  /// on timeout or when the peer closed (then eof() is true).
   std::string read_some(milliseconds timeout, size_t max = 65536);
+
+  /// True once a read found the connection closed or reset by the peer (or
+  /// the TLS session ended with an alert).
+  bool eof() const {
+    return eof_;
+  }
 
   /// Reads exactly `n` bytes within `timeout` (fewer if the peer closed).
   std::string read_exactly(size_t n, milliseconds timeout);
@@ -68,6 +75,7 @@ public:
 private:
   struct tls_state;
   int fd_ = -1;
+  bool eof_ = false;
   std::unique_ptr<tls_state> tls_;
 };
 

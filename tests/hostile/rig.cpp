@@ -1,6 +1,7 @@
 #include "rig.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -126,13 +127,19 @@ attack_row& rig::run(const std::string& name, size_t target,
                      const std::function<void(attack_context&)>& attack,
                      const std::string& refusal) {
   auto& c = *cluster_;
+  if (auto only = std::getenv("RAFT_HOSTILE_ONLY");
+      only != nullptr && name.find(only) == std::string::npos) {
+    static attack_row skipped;
+    return skipped;
+  }
   attack_row row;
   row.attack = name;
   row.cluster = opts_.tls ? "tls+acl" : "plain";
   row.target = c.ids()[target];
   BOOST_TEST_MESSAGE("attack: " + name + " on " + row.target + " ("
                      + row.cluster + ")");
-  for (auto& [id, line] : c.status())
+  auto status_before = c.status();
+  for (auto& [id, line] : status_before)
     row.terms_before[id] = line.term;
   BOOST_REQUIRE_MESSAGE(row.terms_before.size() == c.size(),
                         "not every member answered before " + name);
@@ -154,7 +161,9 @@ attack_row& rig::run(const std::string& name, size_t target,
       std::this_thread::sleep_for(milliseconds(5));
     }
   });
-  attack_context ctx{row.target, flood_duration(), {}};
+  attack_context ctx{row.target, flood_duration(), status_before, {}, {}};
+  if (auto l = c.await_leader(milliseconds(5000)))
+    ctx.leader = c.ids()[*l];
   attack(ctx);
   row.note = ctx.note;
   // Clients are still served right after the attack.
@@ -204,6 +213,9 @@ attack_row& rig::run(const std::string& name, size_t target,
   BOOST_TEST(row.writes_failed == 0u, "every write during the attack succeeds");
   BOOST_TEST_INFO("attack " << name << " (" << row.cluster << ")");
   BOOST_TEST(!row.refusal_line.empty(), "refusal logged: " << refusal);
+  BOOST_TEST_INFO("attack " << name << ": " << row.refusal_line);
+  BOOST_TEST((row.refusal_line.empty()
+              || row.refusal_line.find("wire: refused") != std::string::npos));
   rows_.push_back(std::move(row));
   return rows_.back();
 }

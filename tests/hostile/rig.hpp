@@ -48,10 +48,14 @@ struct attack_row {
   uint64_t max_term(const std::map<std::string, uint64_t>& terms) const;
 };
 
-/// What an attack gets: the target's id (`host:port`) and how long to run.
+/// What an attack gets: the target's id (`host:port`), how long to run, and
+/// every member's status line just before.
 struct attack_context {
   std::string target;
   milliseconds duration;
+  std::map<std::string, raft::dist::member_line> status;
+  /// The leader all members agreed on before the attack.
+  std::string leader;
   /// Set by the attack for the table ("closed by the member after 2 ms").
   std::string note;
 };
