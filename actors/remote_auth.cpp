@@ -151,13 +151,6 @@ bool names_identity(X509* cert, const std::string& identity) {
   return false;
 }
 
-/// Ed25519/Ed448 sign the message itself; everything else a SHA-256 digest.
-const EVP_MD* digest_for(EVP_PKEY* key) {
-  auto id = EVP_PKEY_get_base_id(key);
-  if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448)
-    return nullptr;
-  return EVP_sha256();
-}
 
 /// Verifies `leaf` (with intermediates `rest`) against the CA store.
 caf::error verify_chain(X509_STORE* store, X509* leaf, STACK_OF(X509) * rest) {
@@ -173,12 +166,6 @@ caf::error verify_chain(X509_STORE* store, X509* leaf, STACK_OF(X509) * rest) {
   return caf::none;
 }
 
-void append_field(std::string& out, const std::string& field) {
-  auto n = static_cast<uint32_t>(field.size());
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((n >> shift) & 0xff));
-  out += field;
-}
 
 } // namespace
 
@@ -258,91 +245,6 @@ const std::string& credentials::identity() const {
   return impl_->identity;
 }
 
-const std::string& credentials::certificate_pem() const {
-  return impl_->certificate_pem;
-}
-
-caf::expected<std::string> credentials::sign(const std::string& data) const {
-  if (!impl_->authenticated)
-    return std::string{};
-  md_ctx_ptr ctx{EVP_MD_CTX_new()};
-  auto* key = impl_->key.get();
-  size_t len = 0;
-  auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  if (!ctx
-      || EVP_DigestSignInit(ctx.get(), nullptr, digest_for(key), nullptr, key)
-           != 1
-      || EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1)
-    return make_error(errc::access_denied, "cannot sign: " + ssl_error());
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(&sig[0]),
-                     &len, in, data.size())
-      != 1)
-    return make_error(errc::access_denied, "cannot sign: " + ssl_error());
-  sig.resize(len);
-  return sig;
-}
-
-caf::error credentials::verify(const std::string& certificate_pem,
-                               const std::string& identity,
-                               const std::string& data,
-                               const std::string& signature) const {
-  if (!impl_->authenticated)
-    return caf::none;
-  x509_ptr leaf;
-  chain_ptr rest;
-  if (!parse_chain(certificate_pem, leaf, rest))
-    return denied("no certificate presented for '" + identity + "'");
-  if (auto err = verify_chain(impl_->store.get(), leaf.get(), rest.get()))
-    return err;
-  if (!names_identity(leaf.get(), identity))
-    return denied("the certificate names '" + common_name(leaf.get())
-                  + "', not '" + identity + "'");
-  auto* key = X509_get0_pubkey(leaf.get());
-  md_ctx_ptr ctx{EVP_MD_CTX_new()};
-  if (!key || !ctx
-      || EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(key), nullptr,
-                              key)
-           != 1)
-    return denied("cannot check the signature: " + ssl_error());
-  auto ok = EVP_DigestVerify(
-    ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-    signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
-    data.size());
-  ERR_clear_error();
-  if (ok != 1)
-    return denied("'" + identity
-                  + "' did not prove possession of its certificate's key");
-  return caf::none;
-}
-
-// -- helpers ------------------------------------------------------------------------
-
-std::string random_bytes(size_t n) {
-  std::string result(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&result[0]),
-                 static_cast<int>(n))
-      != 1) {
-    // Never hand out predictable nonces or tokens.
-    std::fprintf(stderr, "[raft] fatal: no randomness from OpenSSL\n");
-    std::abort();
-  }
-  return result;
-}
-
-std::string handshake_transcript(const std::string& role,
-                                 const std::string& gate_id,
-                                 const std::string& client_id,
-                                 const std::string& client_nonce,
-                                 const std::string& gate_nonce) {
-  std::string out = "caf-raft gate handshake v1";
-  append_field(out, role);
-  append_field(out, gate_id);
-  append_field(out, client_id);
-  append_field(out, client_nonce);
-  append_field(out, gate_nonce);
-  return out;
-}
 
 // -- public helpers (raft/remote.hpp) -----------------------------------------------
 

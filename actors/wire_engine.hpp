@@ -45,7 +45,7 @@ using wire_down_atom = caf::atom_constant<caf::atom("wiredown")>;
 using wire_reply_atom = caf::atom_constant<caf::atom("wirereply")>;
 /// listener -> bridge: (wire_req_atom, session, id, op, payload_vector).
 using wire_req_atom = caf::atom_constant<caf::atom("wirereq")>;
-/// link timer: (wire_timeout_atom, id) a request's time is up.
+/// link timer: check the deadlines of the requests in flight.
 using wire_timeout_atom = caf::atom_constant<caf::atom("wiretmo")>;
 
 // -- the process's io thread and its TLS setup -----------------------------------------

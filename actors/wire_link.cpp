@@ -35,7 +35,12 @@ enum class reply_kind { single, batch, status };
 struct pending_request {
   reply_kind kind;
   caf::response_promise rp;
+  std::chrono::steady_clock::time_point deadline;
 };
+
+/// How often a link with requests in flight checks their deadlines (one
+/// timer per link, not one per request: the clock thread stays quiet).
+constexpr auto deadline_check = std::chrono::milliseconds(50);
 
 struct link_state {
   static inline const char* name = "raft.link";
@@ -46,6 +51,7 @@ struct link_state {
   member_id target;
   caf::timespan request_timeout;
   bool up = false;
+  bool ticking = false;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending_request> pending;
 };
@@ -74,8 +80,12 @@ void start_request(link_self* self, wire::client_op op, payload_vector cmds,
   std::string frame;
   wire::encode(frame, wire::client_request{id, op, std::move(cmds)});
   st.conn->send(std::move(frame));
-  st.pending.emplace(id, pending_request{kind, std::move(rp)});
-  self->delayed_send(self, st.request_timeout, wire_timeout_atom::value, id);
+  auto deadline = std::chrono::steady_clock::now() + st.request_timeout;
+  st.pending.emplace(id, pending_request{kind, std::move(rp), deadline});
+  if (!st.ticking) {
+    st.ticking = true;
+    self->delayed_send(self, deadline_check, wire_timeout_atom::value);
+  }
 }
 
 template <class T>
@@ -179,12 +189,22 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
       if (take(self, id, p))
         p.rp.deliver(std::move(err));
     },
-    [=](wire_timeout_atom, uint64_t id) {
-      pending_request p;
-      if (take(self, id, p))
-        p.rp.deliver(make_error(errc::timeout,
-                                "no answer from " + self->state.target
-                                  + " in time; outcome unknown"));
+    [=](wire_timeout_atom) {
+      auto& st = self->state;
+      auto now = std::chrono::steady_clock::now();
+      for (auto i = st.pending.begin(); i != st.pending.end();) {
+        if (i->second.deadline <= now) {
+          i->second.rp.deliver(make_error(errc::timeout,
+                                          "no answer from " + st.target
+                                            + " in time; outcome unknown"));
+          i = st.pending.erase(i);
+        } else {
+          ++i;
+        }
+      }
+      st.ticking = !st.pending.empty();
+      if (st.ticking)
+        self->delayed_send(self, deadline_check, wire_timeout_atom::value);
     },
     [=](wire_down_atom, const std::string& why, bool refused) {
       auto& st = self->state;

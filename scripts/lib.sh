@@ -20,7 +20,8 @@ RAFT_PACKAGES=(
   libcaf-dev                   # CAF 0.17.6: core, io, openssl
   libboost-serialization-dev   # storage records
   libboost-test-dev            # unit tests
-  libssl-dev                   # OpenSSL headers: identity proofs of remote members
+  libssl-dev                   # OpenSSL: the wire's TLS (boost/asio/ssl) and certificate checks
+  libboost1.74-dev             # Boost.Asio (header-only): the wire's sockets (actors/wire_engine.cpp)
   openssl                      # CLI: test certificates (tests/distributed, docs)
   clang-14                     # libFuzzer builds of tests/fuzz (label fuzz)
   libclang-rt-14-dev           # libFuzzer and sanitizer runtimes for clang-14

@@ -512,6 +512,8 @@ int run_echo(const options& o) {
   caf::actor_system_config sys_cfg;
   if (auto err = raft::configure_remote(sys_cfg, {}))
     return 2;
+  // The echo helper measures CAF's own BASP (the old wire), for comparison.
+  sys_cfg.load<caf::io::middleman>();
   caf::actor_system sys{sys_cfg};
   auto echo = sys.spawn([]() -> caf::behavior {
     return {[](std::string& s) { return std::move(s); }};
@@ -1474,6 +1476,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config sys_cfg;
   if (auto err = raft::configure_remote(sys_cfg, {}))
     fail("cannot configure CAF");
+  sys_cfg.load<caf::io::middleman>(); // for the BASP echo round trip below
   tune(sys_cfg, o);
   caf::actor_system sys{sys_cfg};
   caf::scoped_actor self{sys};
