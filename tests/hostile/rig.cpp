@@ -57,6 +57,11 @@ uint64_t attack_row::max_term(const std::map<std::string, uint64_t>& t) const {
 rig::rig(options opts) : opts_(std::move(opts)) {
   kv_cluster::options o;
   o.serve_args = opts_.serve_args;
+  // Election timeouts of 1-2 s: this machine is shared (load averages of
+  // 5-10 on 2 cores), and an election must mean the attack, not the load.
+  // An attack that stalls a member for seconds (BASP's 1 GiB allocation:
+  // ~2 s) still shows.
+  o.heartbeat_ms = 100;
   if (opts_.tls) {
     certs_tmp_ = std::make_unique<temp_dir>();
     o.tls = raft::dist::certs{certs_tmp_->path};
