@@ -287,10 +287,17 @@ void pump(client_self* self, const member_id& id) {
       continue;
     }
     // Requests of one kind, in order, up to max_batch.
+    // ... and within one frame (docs/wire.md: a larger frame would be
+    // refused by the member, and the connection closed).
     auto kind = c.queue.front().kind;
     std::vector<op> batch;
+    size_t bytes = 0;
+    auto budget = size_t{st.opts.limits.max_payload} - 1024;
     while (!c.queue.empty() && c.queue.front().kind == kind
-           && batch.size() < st.opts.max_batch) {
+           && batch.size() < st.opts.max_batch
+           && (batch.empty()
+               || bytes + c.queue.front().cmd.size() + 4 <= budget)) {
+      bytes += c.queue.front().cmd.size() + 4;
       batch.push_back(std::move(c.queue.front()));
       c.queue.pop_front();
     }
@@ -379,6 +386,14 @@ void on_tick(client_self* self) {
     arm_tick(self);
 }
 
+/// A command larger than this is refused before it is sent: it would not
+/// fit in a frame (docs/wire.md, "Limits").
+bool too_large(client_self* self, const payload& cmd) {
+  auto& lim = self->state.opts.limits;
+  return cmd.size() > wire::max_entry_bytes
+         || cmd.size() + 1024 > size_t{lim.max_payload};
+}
+
 op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
   op x;
   x.kind = kind;
@@ -403,11 +418,19 @@ caf::behavior client_impl(client_self* self, client_options opts,
   });
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (too_large(self, cmd))
+        return make_error(errc::invalid_config,
+                          "command of " + std::to_string(cmd.size())
+                            + " bytes: larger than the wire allows; not sent");
       auto x = make_op(self, op_kind::append, std::move(cmd), {});
       submit(self, std::move(x));
       return caf::delegated<append_reply>{};
     },
     [=](query_atom, payload& query) -> caf::result<append_reply> {
+      if (too_large(self, query))
+        return make_error(errc::invalid_config,
+                          "command of " + std::to_string(query.size())
+                            + " bytes: larger than the wire allows; not sent");
       auto x = make_op(self, op_kind::query, std::move(query), {});
       submit(self, std::move(x));
       return caf::delegated<append_reply>{};

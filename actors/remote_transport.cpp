@@ -220,6 +220,16 @@ spawn_remote_impl(caf::actor_system& sys, config cfg,
   auto hp = split_host_port(cfg.host_port);
   if (!hp)
     return hp.error();
+  // An AppendEntries holds up to max_bytes_per_message plus one entry
+  // (docs/wire.md, "Limits"); a snapshot chunk snapshot_chunk_bytes.
+  auto needed = std::max(cfg.max_bytes_per_message + wire::max_entry_bytes,
+                         cfg.snapshot_chunk_bytes)
+                + 64 * 1024;
+  if (needed > opts.limits.max_payload)
+    return fail("max_bytes_per_message / snapshot_chunk_bytes need frames "
+                "of " + std::to_string(needed) + " bytes, above the wire's "
+                "limit of " + std::to_string(opts.limits.max_payload)
+                + " (remote_options::limits.max_payload)");
   auto tls = opts.tls.enabled();
   if (!tls && !cfg.acl.empty())
     return fail("an access list needs TLS: without certificates, "

@@ -248,8 +248,7 @@ public:
       lim_(lim),
       rbuf_(new char[read_buffer_size]),
       opened_(steady_clock::now()),
-      last_rx_(opened_),
-      last_tx_(opened_) {
+      last_rx_(opened_) {
     // nop
   }
 
@@ -265,7 +264,6 @@ public:
              false);
       return;
     }
-    last_tx_ = steady_clock::now();
     if (pending_.empty())
       pending_ = std::move(frame);
     else
@@ -361,7 +359,6 @@ protected:
   bool closed_ = false;
   steady_clock::time_point opened_;
   steady_clock::time_point last_rx_;
-  steady_clock::time_point last_tx_;
 };
 
 class engine_impl;
@@ -653,9 +650,10 @@ void session::failed(const std::string& why, bool refused) {
            authenticated_ ? why : why + " (before the handshake)", false);
     return;
   }
-  remote::log_line(lst_->policy().self_id,
-                   "wire: session of '" + identity_ + "' (" + address_
-                     + ") ended: " + why);
+  // Rate-limited too: a client that reconnects in a loop must not flood
+  // the log.
+  lst_->log().line("wire: session of '" + identity_ + "' (" + address_
+                   + ") ended: " + why);
   shut();
   lst_->remove(id_);
 }
@@ -673,9 +671,9 @@ void session::sweep(steady_clock::time_point now) {
   auto idle = kind_ == peer_kind::client ? lim.client_idle_timeout
                                          : lim.member_idle_timeout;
   if (now - last_rx_ > idle) {
-    remote::log_line(lst_->policy().self_id,
-                     "wire: closed the idle session of '" + identity_ + "' ("
-                       + address_ + "): nothing received for " + ms(idle));
+    lst_->log().line("wire: closed the idle session of '" + identity_
+                     + "' (" + address_ + "): nothing received for "
+                     + ms(idle));
     shut();
     lst_->remove(id_);
   }
@@ -843,7 +841,11 @@ public:
       failed("nothing received for " + ms(lim_.silence_timeout), false);
       return;
     }
-    if (now - last_tx_ >= lim_.ping_interval) {
+    // Ping on a schedule, whatever else is sent: the other side answers
+    // only pings on this connection (its own messages travel on the
+    // connection it dialed), so pongs are what proves it alive.
+    if (now - last_ping_ >= lim_.ping_interval) {
+      last_ping_ = now;
       std::string frame;
       encode_ping(frame);
       write(std::move(frame));
@@ -880,6 +882,7 @@ private:
   caf::actor owner_;
   tcp::resolver resolver_;
   bool established_ = false;
+  steady_clock::time_point last_ping_;
 };
 
 bool dial_conn::on_frame(frame_type type, std::string_view payload) {

@@ -113,6 +113,16 @@ BOOST_AUTO_TEST_CASE(tls_members_refuse_what_they_should) {
   out = s_client(c.ids()[0], {"-CAfile", t.good.ca(), "-ign_eof"});
   BOOST_TEST_INFO(out);
   BOOST_TEST(contains(out, "certificate required"));
+  // The member logs refusals at the TLS layer too (plain client, another
+  // CA, no certificate), with the peer's address.
+  BOOST_TEST(wait_until([&] {
+    auto log = c.log(0);
+    size_t n = 0;
+    for (auto at = log.find("TLS handshake failed"); at != std::string::npos;
+         at = log.find("TLS handshake failed", at + 1))
+      ++n;
+    return n >= 2 && contains(log, "wire: refused 127.0.0.1:");
+  }, milliseconds(5000)));
   // Nothing changed, and the members' links survived all of it (a failed
   // TLS connection used to take healthy ones down with it).
   BOOST_TEST(c.cli("get", {"k"}, {}, "client-a").out == "v\n");

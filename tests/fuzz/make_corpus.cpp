@@ -258,12 +258,6 @@ void messages_corpus(caf::actor_system& sys) {
   ms.members = {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"};
   one("member_status", 8, encode(sys, ms));
   one("payload", 9, encode(sys, payload{"put k v"}));
-  one("auth_hello", 10, encode(sys, remote::auth_hello{"0123456789abcdef"}));
-  one("auth_challenge", 11,
-      encode(sys, remote::auth_challenge{"nonce", "127.0.0.1:7001",
-                                         "-----BEGIN CERTIFICATE-----",
-                                         "sig"}));
-  one("session_token", 12, encode(sys, remote::session_token{"0123456789abcdef"}));
   one("payload_vector", 13,
       encode(sys, remote::payload_vector{payload{"put a 1"}, payload{"get a"}}));
   remote::append_outcome oc;

@@ -119,15 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 9:
       round_trip<payload>(p, n, "payload");
       break;
-    case 10:
-      round_trip<remote::auth_hello>(p, n, "auth_hello");
-      break;
-    case 11:
-      round_trip<remote::auth_challenge>(p, n, "auth_challenge");
-      break;
-    case 12:
-      round_trip<remote::session_token>(p, n, "session_token");
-      break;
     case 13:
       round_trip<remote::payload_vector>(p, n, "payload_vector");
       break;
