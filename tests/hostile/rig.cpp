@@ -29,6 +29,16 @@ double status_field_mib(pid_t pid, const std::string& field) {
   return 0;
 }
 
+/// How many refusal lines (and "suppressed" notes) `log` holds.
+size_t refusal_lines(const std::string& log) {
+  size_t n = 0;
+  for (auto needle : {"wire: refused", "wire: suppressed"})
+    for (auto at = log.find(needle); at != std::string::npos;
+         at = log.find(needle, at + 1))
+      ++n;
+  return n;
+}
+
 /// The first line of `text` containing `needle`, or empty.
 std::string line_with(const std::string& text, const std::string& needle) {
   auto at = text.find(needle);
@@ -141,6 +151,24 @@ attack_row& rig::run(const std::string& name, size_t target,
   row.attack = name;
   row.cluster = opts_.tls ? "tls+acl" : "plain";
   row.target = c.ids()[target];
+  // Refusal lines are rate-limited (docs/wire.md: 20 a second, then
+  // "suppressed k"): after a flood the member may still be refusing its
+  // backlog. Start once the target has logged no refusal for 1.5 s, so
+  // that this attack's first refusal is not among the suppressed ones.
+  {
+    auto size = refusal_lines(c.log(target));
+    auto quiet_since = clock_type::now();
+    wait_until(
+      [&] {
+        auto now_size = refusal_lines(c.log(target));
+        if (now_size != size) {
+          size = now_size;
+          quiet_since = clock_type::now();
+        }
+        return clock_type::now() - quiet_since >= milliseconds(1500);
+      },
+      milliseconds(20000), milliseconds(100));
+  }
   BOOST_TEST_MESSAGE("attack: " + name + " on " + row.target + " ("
                      + row.cluster + ")");
   auto status_before = c.status();
