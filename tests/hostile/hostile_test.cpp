@@ -113,8 +113,7 @@ void garbage_flood_attack(attack_context& ctx) {
         break;
     }
   }
-  ctx.note = std::to_string(bytes >> 20) + " MiB in " + std::to_string(conns)
-             + " connections";
+  ctx.note = std::to_string(conns) + " connections";
 }
 
 /// `n` idle TCP connections held open past the handshake deadline; the
@@ -160,9 +159,11 @@ connection dial(const std::string& target, const std::optional<tls_identity>& tl
 std::string describe(const answer& a) {
   raft::wire::refuse r;
   if (a.refused(r))
-    return "refused (code " + std::to_string(static_cast<int>(r.code)) + ": "
-           + r.text + ")";
-  return a.closed ? "closed without a refuse frame" : "no answer";
+    return std::string{a.has(raft::wire::frame_type::welcome) ? "welcomed, then "
+                                                              : ""}
+           + "refuse frame, code " + std::to_string(static_cast<int>(r.code));
+  return std::string{a.has(raft::wire::frame_type::welcome) ? "welcomed, then " : ""}
+         + (a.closed ? "closed" : "no answer");
 }
 
 /// Forged Raft RPCs, all with term + 1000, right behind a hello that
