@@ -116,6 +116,28 @@ void garbage_flood_attack(attack_context& ctx) {
   ctx.note = std::to_string(conns) + " connections";
 }
 
+/// After a hello (an authenticated client session), frames with valid
+/// headers and garbage payloads as fast as they go: pings whose payload
+/// should be empty (docs/wire.md: bytes left over are malformed), 1 MiB
+/// each, reconnecting when the member closes the session.
+void garbage_frames_attack(attack_context& ctx) {
+  auto end = clock_type::now() + ctx.duration;
+  auto garbage = random_bytes(1 << 20, 43);
+  std::string frame = frame_header(garbage.size(), raft::wire::frame_type::ping) + garbage;
+  size_t conns = 0, frames = 0;
+  while (clock_type::now() < end) {
+    auto c = connection::tcp(ctx.target);
+    if (!c.valid())
+      continue;
+    ++conns;
+    c.write(hello_frame("client", raft::wire::peer_kind::client, ctx.target));
+    while (clock_type::now() < end && c.write(frame, milliseconds(500)) == frame.size())
+      ++frames;
+  }
+  ctx.note = std::to_string(frames) + " frames of 1 MiB in " + std::to_string(conns)
+             + " sessions";
+}
+
 /// `n` idle TCP connections held open past the handshake deadline; the
 /// member must close them (and keep serving meanwhile).
 std::function<void(attack_context&)> idle_connections(size_t n,
@@ -514,6 +536,25 @@ BOOST_AUTO_TEST_CASE(authenticated_sessions_cannot_hold_unbounded_memory,
   BOOST_REQUIRE(leader.has_value());
   r.run("20 client sessions with 8 MiB frames but the last byte", *leader,
         partial_big_frames(20, "client", std::nullopt), refused);
+  r.restart_and_verify();
+  print_table(r);
+}
+
+// A peer writing garbage at full speed inside well-formed frames after its
+// hello: pings with 1 MiB payloads (a ping's payload is empty; docs/wire.md:
+// bytes left over make a payload malformed, and a malformed payload closes
+// the session). DISABLED: the wire as it stands ignores a ping's payload, so
+// one session streamed 2,351 MiB of garbage in 5 s and nothing was refused or
+// logged (terms, memory and clients were fine). Run it with
+// --run_test=garbage_inside_frames_is_refused.
+BOOST_AUTO_TEST_CASE(garbage_inside_frames_is_refused, *boost::unit_test::disabled()) {
+  rig::options o;
+  o.long_run = long_run();
+  rig r{o};
+  auto leader = r.cluster().await_leader(milliseconds(15000));
+  BOOST_REQUIRE(leader.has_value());
+  r.run("garbage frames at full speed after the hello", *leader,
+        garbage_frames_attack, refused);
   r.restart_and_verify();
   print_table(r);
 }

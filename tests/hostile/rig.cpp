@@ -126,6 +126,7 @@ void rig::writer_loop() {
       ++acked_in_row_;
     } else {
       ++failed_in_row_;
+      last_failure_ = "exit " + std::to_string(r.code) + ": " + r.err;
     }
   }
 }
@@ -184,6 +185,7 @@ attack_row& rig::run(const std::string& name, size_t target,
     current_row_ = static_cast<long>(rows_.size());
     acked_in_row_ = 0;
     failed_in_row_ = 0;
+    last_failure_.clear();
   }
   // Sample the target's RSS while the attack runs.
   std::atomic<bool> sampling{true};
@@ -225,6 +227,9 @@ attack_row& rig::run(const std::string& name, size_t target,
     std::lock_guard<std::mutex> g{mtx_};
     row.writes_acked = acked_in_row_;
     row.writes_failed = failed_in_row_;
+    if (failed_in_row_ > 0)
+      row.note += (row.note.empty() ? "" : "; ") + std::string{"last failed put: "}
+                  + last_failure_.substr(0, last_failure_.find('\n'));
     current_row_ = -1;
   }
   BOOST_TEST_MESSAGE("  terms " + std::to_string(row.max_term(row.terms_before))

@@ -125,6 +125,7 @@ private:
   long current_row_ = -1;
   size_t acked_in_row_ = 0;
   size_t failed_in_row_ = 0;
+  std::string last_failure_;
 };
 
 } // namespace raft::hostile
