@@ -216,6 +216,7 @@ void kv_cluster::start(size_t i) {
     argv.push_back("--acl");
     argv.push_back(acl);
   }
+  argv.insert(argv.end(), opts_.serve_args.begin(), opts_.serve_args.end());
   auto log = dir() + "/member" + std::to_string(i) + ".log";
   pids_[i] = spawn(argv, log, log);
 }

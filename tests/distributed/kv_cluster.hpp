@@ -84,6 +84,8 @@ public:
     /// With TLS: every member uses its own certificate from here.
     std::optional<certs> tls;
     std::vector<std::string> acl;
+    /// More `raft-kv serve` arguments for every member (limits, ...).
+    std::vector<std::string> serve_args;
   };
 
   explicit kv_cluster(options opts);
@@ -115,6 +117,10 @@ public:
   void resume(size_t i);
   bool running(size_t i) const {
     return pids_[i] > 0;
+  }
+  /// Member i's process id (-1 when not running).
+  pid_t pid(size_t i) const {
+    return pids_[i];
   }
   /// Everything member i wrote to stdout and stderr so far.
   std::string log(size_t i) const;

@@ -21,6 +21,8 @@
 #include "raft/storage/crc32c.hpp"
 #include "raft/storage/file_storage.hpp"
 #include "raft/storage/snapshot_store.hpp"
+#include "raft/wire/frame.hpp"
+#include "raft/wire/messages.hpp"
 
 #include "disk_format.hpp"
 #include "record_codec.hpp"
@@ -342,6 +344,142 @@ void member_corpus() {
   put("member", "message", rec(f, 6, encode(sys, caf::make_message(more))));
 }
 
+
+// -- the wire (docs/wire.md) -------------------------------------------------------
+
+void wire_corpus() {
+  const std::string a = "127.0.0.1:7001", b = "127.0.0.1:7002";
+  // One whole frame of each payload type, made with the encoders.
+  std::vector<std::pair<std::string, std::string>> frames; // name, frame
+  auto add = [&](const std::string& name, const auto& x) {
+    std::string f;
+    wire::encode(f, x);
+    frames.emplace_back(name, f);
+  };
+  wire::hello h;
+  h.identity = a;
+  h.kind = wire::peer_kind::member;
+  h.target = b;
+  add("hello", h);
+  wire::welcome w;
+  w.identity = b;
+  add("welcome", w);
+  wire::refuse rf;
+  rf.code = wire::refuse_code::access_denied;
+  rf.text = "'x' is not in the access list";
+  add("refuse", rf);
+  request_vote_request rv;
+  rv.term = 7;
+  rv.candidate_id = a;
+  rv.last_log_index = 12;
+  rv.last_log_term = 6;
+  add("request_vote_request", rv);
+  request_vote_response rvr;
+  rvr.term = 7;
+  rvr.from = b;
+  rvr.vote_granted = true;
+  add("request_vote_response", rvr);
+  append_entries_request ae;
+  ae.term = 3;
+  ae.leader_id = a;
+  ae.prev_log_index = 4;
+  ae.prev_log_term = 2;
+  ae.entries = {entry(3, 5, "put k v"), entry(3, 6, "get k")};
+  ae.entries[1].kind = entry_kind::noop;
+  ae.leader_commit = 4;
+  ae.read_round = 9;
+  add("append_entries_request", ae);
+  append_entries_response aer;
+  aer.term = 3;
+  aer.from = b;
+  aer.success = true;
+  aer.match_index = 6;
+  add("append_entries_response", aer);
+  install_snapshot_request is;
+  is.term = 3;
+  is.leader_id = a;
+  is.last_included_index = 100;
+  is.last_included_term = 2;
+  is.data = "snapshot bytes";
+  is.done = true;
+  is.size = 14;
+  is.crc = 0x12345678;
+  add("install_snapshot_request", is);
+  install_snapshot_response isr;
+  isr.term = 3;
+  isr.from = b;
+  isr.last_included_index = 100;
+  isr.next_offset = 14;
+  isr.done = true;
+  add("install_snapshot_response", isr);
+  wire::client_request cr;
+  cr.id = 42;
+  cr.op = wire::client_op::append;
+  cr.commands = {payload{"put k v"}, payload{"put k2 v2"}};
+  add("client_request", cr);
+  wire::client_reply rep;
+  rep.id = 42;
+  wire::client_outcome ok;
+  ok.reply.index = 5;
+  ok.reply.result = "v";
+  wire::client_outcome bad;
+  bad.error = make_error(errc::not_leader, b);
+  rep.outcomes = {ok, bad};
+  add("client_reply", rep);
+  wire::status_reply st;
+  st.id = 43;
+  st.status.id = b;
+  st.status.role = role::follower;
+  st.status.term = 3;
+  st.status.leader = a;
+  st.status.commit_index = 6;
+  st.status.last_applied = 6;
+  st.status.last_log_index = 6;
+  st.status.members = {a, b};
+  add("status_reply", st);
+  // wire_messages: the payload type (the target's own numbering), then the
+  // payload without its header.
+  const char* order[] = {"hello", "welcome", "refuse", "request_vote_request",
+                         "request_vote_response", "append_entries_request",
+                         "append_entries_response", "install_snapshot_request",
+                         "install_snapshot_response", "client_request",
+                         "client_reply", "status_reply"};
+  for (uint8_t i = 0; i < 12; ++i)
+    for (auto& [name, f] : frames)
+      if (name == order[i])
+        put("wire_messages", name,
+            std::string(1, static_cast<char>(i)) + f.substr(wire::header_size));
+  // wire_frame: mode byte (limit, raise after the first frame), chunking
+  // seed, then a stream as a peer would send it.
+  auto stream = [&](const std::string& name, uint8_t mode, const std::string& bytes) {
+    put("wire_frame", name, std::string{static_cast<char>(mode), '\x07'} + bytes);
+  };
+  auto frame = [&](const std::string& name) {
+    for (auto& [n, f] : frames)
+      if (n == name)
+        return f;
+    raft::fuzz::fail("no frame " + name);
+  };
+  std::string ping, pong;
+  wire::encode_ping(ping);
+  wire::encode_pong(pong);
+  stream("hello_only", 0, frame("hello"));
+  stream("member_session", 4,
+         frame("hello") + frame("request_vote_request") + frame("append_entries_request")
+           + ping + frame("install_snapshot_request") + frame("append_entries_response"));
+  stream("client_session", 6, frame("hello") + frame("client_request") + pong);
+  stream("listener_replies", 6,
+         frame("welcome") + frame("client_reply") + frame("status_reply") + frame("refuse"));
+  std::string huge(wire::header_size, '\0');
+  wire::write_header(huge.data(), wire::frame_type::hello, 1u << 30);
+  stream("announces_1gib", 0, huge + "abc");
+  stream("partial_payload", 2, frame("append_entries_request").substr(0, 20));
+  stream("bad_magic", 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
+  auto bad_version = frame("hello");
+  bad_version[1] = 2;
+  stream("bad_version", 0, bad_version);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -363,6 +501,7 @@ int main(int argc, char** argv) {
     messages_corpus(sys);
   }
   member_corpus();
+  wire_corpus();
   std::printf("corpus written to %s\n", root.c_str());
   return 0;
 }
