@@ -19,7 +19,6 @@
 #include "member_state.hpp"
 
 #include <functional>
-#include <iostream>
 
 #include "caf/actor_cast.hpp"
 #include "caf/actor_system.hpp"
@@ -45,13 +44,14 @@ caf::message_handler leading(member_self* self);
 
 /// Logs a refused message: bad input never crashes a member.
 void refuse(member_self* self, const std::string& what) {
-  log_line(self, "refused: " + what);
+  log_line(self, log_level::warning, "refused: " + what);
 }
 
 } // namespace
 
-void log_line(member_self* self, const std::string& what) {
-  std::cerr << "[raft " << self->state.id() << "] " << what << std::endl;
+void log_line(member_self* self, log_level level, const std::string& what) {
+  auto& st = self->state;
+  st.cfg.log.write(level, st.id(), what);
 }
 
 bool observe_term(member_self* self, term_t term) {

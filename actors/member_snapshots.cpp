@@ -49,7 +49,7 @@ void maybe_snapshot(member_self* self) {
         auto& st = self->state;
         st.snapshotting = false;
         st.next_snapshot_at = st.last_applied + threshold;
-        log_line(self, "snapshot at " + std::to_string(meta.last_index)
+        log_line(self, log_level::warning, "snapshot at " + std::to_string(meta.last_index)
                          + " discarded: " + self->system().render(err));
         apply_committed(self);
       });
@@ -129,7 +129,7 @@ void send_snapshot(member_self* self, const member_id& id) {
           i->second.busy = false;
           i->second.offset = 0;
         }
-        log_line(self, "cannot read snapshot for " + id + ": "
+        log_line(self, log_level::warning, "cannot read snapshot for " + id + ": "
                          + self->system().render(err));
       });
 }
@@ -242,7 +242,7 @@ void handle_install_snapshot(member_self* self,
   auto peer = st.peers.find(req.leader_id);
   if (peer == st.peers.end() || req.last_included_term > req.term
       || req.last_included_index == 0) {
-    log_line(self, "refused: install_snapshot_request from " + req.leader_id);
+    log_line(self, log_level::warning, "refused: install_snapshot_request from " + req.leader_id);
     return;
   }
   install_snapshot_response resp;
@@ -256,7 +256,7 @@ void handle_install_snapshot(member_self* self,
   }
   observe_term(self, req.term);
   if (st.role == role::leader) {
-    log_line(self, "refused: a second leader " + req.leader_id);
+    log_line(self, log_level::warning, "refused: a second leader " + req.leader_id);
     return;
   }
   if (st.role != role::follower || st.leader != req.leader_id)
@@ -289,7 +289,7 @@ void handle_install_snapshot(member_self* self,
         // No answer: the leader resends after a few silent heartbeats,
         // rather than both sides spinning on a failing disk.
         self->state.installing = false;
-        log_line(self,
+        log_line(self, log_level::warning,
                  "snapshot chunk refused: " + self->system().render(err));
       });
 }

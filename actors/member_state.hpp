@@ -249,8 +249,8 @@ inline void fail_all_requests(member_self* self, const caf::error& err) {
   fail_all_requests(self, err, err);
 }
 
-/// Writes one line about this member to stderr ("[raft <id>] what").
-void log_line(member_self* self, const std::string& what);
+/// Writes one line about this member to the configured log sink.
+void log_line(member_self* self, log_level level, const std::string& what);
 
 /// Sends a Raft message to a peer, counted in member_status::counters.
 template <class T>

@@ -374,3 +374,32 @@ BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
   BOOST_TEST(c.append(f, put_cmd("b", "2"))->value.has_value());
   BOOST_TEST(c.violation() == "");
 }
+
+// Every refusal leaves one line in the configured log sink (raft::config's
+// `log`), at warning level; a threshold above it silences the member.
+BOOST_AUTO_TEST_CASE(refusals_go_to_the_configured_log_sink) {
+  auto lines = std::make_shared<std::vector<std::string>>();
+  test_cluster c{3, 16, [lines](size_t i, config& cfg) {
+    cfg.log.threshold = i == 2 ? log_level::off : log_level::warning;
+    cfg.log.function = [lines](log_level level, const std::string& who,
+                               const std::string& text) {
+      lines->push_back(who + " " + to_string(level) + " " + text);
+    };
+  }};
+  c.start_all();
+  BOOST_REQUIRE(c.await_leader().has_value());
+  lines->clear();
+  append_entries_request stranger;
+  stranger.term = 1000;
+  stranger.leader_id = "10.9.9.9:1";
+  for (size_t i = 0; i < 3; ++i)
+    caf::anon_send(caf::actor_cast<caf::actor>(c.members[i]), stranger);
+  c.run();
+  BOOST_REQUIRE_EQUAL(lines->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(lines->at(i).find(c.ids[i] + " warning refused: ")
+               == 0u, lines->at(i));
+    BOOST_TEST(lines->at(i).find("unknown member 10.9.9.9:1")
+               != std::string::npos, lines->at(i));
+  }
+}
