@@ -159,7 +159,7 @@ void propose(member_self* self, payload cmd, caf::response_promise rp) {
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
   st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp)});
-  st.pending.entries.push_back(e);
+  st.writes.append(e);
   st.log.append(std::move(e));
   schedule_flush(self);
 }
@@ -462,7 +462,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   st.cfg = std::move(cfg);
   st.state = rec.state;
   st.log = raft::log{rec.snapshot, std::move(rec.entries)};
-  st.durable_index = st.log.last_index();
+  st.writes = write_queue{st.log.last_index()};
   st.commit_index = rec.snapshot.last_index;
   st.last_applied = rec.snapshot.last_index;
   st.writer = std::move(writer);
@@ -587,7 +587,7 @@ void become_leader(member_self* self) {
   st.term_start = noop.index;
   st.read_acks.clear();
   st.transfers.clear();
-  st.pending.entries.push_back(noop);
+  st.writes.append(noop);
   st.log.append(std::move(noop));
   self->become(leading(self).or_else(common(self)));
   schedule_flush(self);
@@ -610,7 +610,7 @@ void advance_commit(member_self* self) {
   std::vector<index_t> matches;
   matches.reserve(st.cluster_size());
   // The leader counts itself only for what its log writer confirmed.
-  matches.push_back(st.durable_index);
+  matches.push_back(st.writes.durable_index());
   for (auto& kvp : st.followers)
     matches.push_back(kvp.second.match_index());
   auto commit = leader_commit(st.log, st.state.current_term, st.commit_index,
@@ -657,7 +657,13 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
     become_follower(self, req.leader_id);
   reset_election_timer(self);
   resp.term = st.state.current_term;
-  auto out = apply_append(st.log, req, st.cfg.broken);
+  auto out = apply_append(st.log, req, st.commit_index, st.cfg.broken);
+  if (out.refused_committed != 0) {
+    refuse(self, "append_entries_request from " + req.leader_id
+                   + " replaces committed entry "
+                   + std::to_string(out.refused_committed));
+    return;
+  }
   resp.read_round = req.read_round;
   if (!out.success) {
     resp.rejected_index = req.prev_log_index;
@@ -666,23 +672,10 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
     send_after_persist(self, peer->second, caf::make_message(resp));
     return;
   }
-  if (out.truncated_from != 0) {
-    // The conflicting suffix goes in the same durable batch as the new
-    // entries, before they are acknowledged.
-    auto t = out.truncated_from;
-    auto& pending = st.pending.entries;
-    while (!pending.empty() && pending.back().index >= t)
-      pending.pop_back();
-    st.pending.truncate_from = st.pending.truncate_from == 0
-                                 ? t
-                                 : std::min(st.pending.truncate_from, t);
-    st.durable_index = std::min(st.durable_index, t - 1);
-    st.writing_last = std::min(st.writing_last, t - 1);
-  }
-  if (out.first_appended != 0) {
-    for (auto i = out.first_appended; i <= st.log.last_index(); ++i)
-      st.pending.entries.push_back(st.log.at(i));
-  }
+  if (out.truncated_from != 0)
+    st.writes.truncate(out.truncated_from);
+  for (auto i = out.first_appended; i != 0 && i <= st.log.last_index(); ++i)
+    st.writes.append(st.log.at(i));
   st.commit_index = follower_commit(st.commit_index, req.leader_commit,
                                     out.last_new_index);
   apply_committed(self);
@@ -694,22 +687,10 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
     return;
   }
   // One acknowledgement per durable batch, covering every request in it.
-  auto seq = st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
-  if (st.ack_pending && st.ack_to == peer->second
-      && st.ack.term == resp.term) {
-    resp.match_index = std::max(resp.match_index, st.ack.match_index);
-    resp.read_round = std::max(resp.read_round, st.ack.read_round);
-  }
-  if (seq <= st.durable_seq) {
-    st.ack_pending = false;
-    send_to_peer(self, peer->second, resp);
-  } else {
-    st.ack_pending = true;
-    st.ack_seq = seq;
-    st.ack_to = peer->second;
-    st.ack = std::move(resp);
+  if (auto now = st.writes.acknowledge(peer->second, std::move(resp)))
+    send_to_peer(self, now->dest, std::move(now->content));
+  else
     schedule_flush(self);
-  }
 }
 
 void handle_request_vote(member_self* self, request_vote_request& req) {

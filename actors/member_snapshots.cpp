@@ -20,7 +20,7 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
     return;
   st.snapshot = meta;
   st.log.compact(meta);
-  st.pending.compact_to = meta;
+  st.writes.compact(meta);
   schedule_flush(self);
 }
 
@@ -186,7 +186,7 @@ void finish_install(member_self* self, const snapshot_info& info,
     st.installing = false;
     if (!st.applying && meta.last_index > st.snapshot.last_index
         && st.log.matches(meta.last_index, meta.last_term)) {
-      st.pending.compact_to = meta;
+      st.writes.compact(meta);
       st.log.compact(meta);
       st.snapshot = meta;
       schedule_flush(self);
@@ -206,14 +206,9 @@ void finish_install(member_self* self, const snapshot_info& info,
         // term as snapshot's last included entry, retain log entries
         // following it"; otherwise discard the entire log.
         if (st.log.matches(meta.last_index, meta.last_term)) {
-          st.pending.compact_to = meta;
+          st.writes.compact(meta);
         } else {
-          st.pending.clear();
-          st.pending.reset_to = meta;
-          st.pending.has_state = true;
-          st.pending.state = st.state;
-          st.writing_last = 0;
-          st.durable_index = meta.last_index;
+          st.writes.reset(meta, st.state);
         }
         st.log.compact(meta);
         st.snapshot = meta;

@@ -21,6 +21,7 @@
 
 #include "log_writer.hpp"
 #include "snapshot_actor.hpp"
+#include "write_queue.hpp"
 
 namespace raft {
 
@@ -64,14 +65,6 @@ struct snapshot_transfer {
   bool busy = false;
   /// Heartbeat ticks without an answer while busy.
   unsigned silent_ticks = 0;
-};
-
-/// A message that may leave only once everything written before it is
-/// durable (Figure 2: "respond to RPCs" only after updating stable storage).
-struct gated_message {
-  uint64_t seq;
-  caf::actor dest;
-  caf::message content;
 };
 
 struct member_state {
@@ -134,23 +127,8 @@ struct member_state {
   // -- persistence pipeline (one batch at the log writer at a time) ------------
 
   log_writer_actor writer;
-  /// Accumulates while a batch is at the writer: group commit.
-  write_batch pending;
-  bool writing = false;
-  /// Last entry index of the batch at the writer (0 if it has none).
-  index_t writing_last = 0;
-  /// Batches handed to the writer / confirmed durable so far.
-  uint64_t issued_seq = 0;
-  uint64_t durable_seq = 0;
-  /// Entries up to here are durable and match the in-memory log.
-  index_t durable_index = 0;
-  /// Outgoing messages held until their batch is durable.
-  std::deque<gated_message> gated;
-  /// A follower's acknowledgement, coalesced: one per durable batch.
-  bool ack_pending = false;
-  uint64_t ack_seq = 0;
-  caf::actor ack_to;
-  append_entries_response ack;
+  /// Owns the pending batch, durable_index and what waits for durability.
+  write_queue writes;
 
   // -- applying ---------------------------------------------------------------------
 
