@@ -42,12 +42,11 @@ caf::message_handler following(member_self* self);
 caf::message_handler candidating(member_self* self);
 caf::message_handler leading(member_self* self);
 
-/// Logs a refused message: bad input never crashes a member.
+} // namespace
+
 void refuse(member_self* self, const std::string& what) {
   log_line(self, log_level::warning, "refused: " + what);
 }
-
-} // namespace
 
 void log_line(member_self* self, log_level level, const std::string& what) {
   auto& st = self->state;
@@ -209,10 +208,10 @@ void on_heartbeat(member_self* self) {
                      st.state.current_term);
 }
 
+} // namespace
+
 void on_append_response(member_self* self, append_entries_response& resp) {
   auto& st = self->state;
-  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-    return;
   auto i = st.followers.find(resp.from);
   if (i == st.followers.end()) {
     refuse(self, "append_entries_response from unknown member " + resp.from);
@@ -247,20 +246,16 @@ void on_append_response(member_self* self, append_entries_response& resp) {
 
 void on_vote_response(member_self* self, request_vote_response& resp) {
   auto& st = self->state;
-  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-    return;
   if (!resp.vote_granted)
     return;
-  if (st.peers.count(resp.from) == 0) {
-    refuse(self, "vote from unknown member " + resp.from);
-    return;
-  }
   st.votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
   // of the servers in the full cluster for the same term."
   if (st.votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
+
+namespace {
 
 // -- behaviours -----------------------------------------------------------------------
 
@@ -331,12 +326,14 @@ caf::message_handler common(member_self* self) {
     [=](heartbeat_atom, term_t) {
       // A timer from an earlier leadership: nothing to do.
     },
-    [=](request_vote_request& req) { handle_request_vote(self, req); },
-    [=](request_vote_response& resp) { observe_term(self, resp.term); },
-    [=](append_entries_request& req) { handle_append_entries(self, req); },
-    [=](append_entries_response& resp) { observe_term(self, resp.term); },
-    [=](install_snapshot_request& req) { handle_install_snapshot(self, req); },
-    [=](install_snapshot_response& resp) { observe_term(self, resp.term); },
+    // Every Raft message enters through step (member_step.cpp), which
+    // handles its term and leader and hands it to the role.
+    [=](request_vote_request& m) { step(self, m); },
+    [=](request_vote_response& m) { step(self, m); },
+    [=](append_entries_request& m) { step(self, m); },
+    [=](append_entries_response& m) { step(self, m); },
+    [=](install_snapshot_request& m) { step(self, m); },
+    [=](install_snapshot_response& m) { step(self, m); },
   };
 }
 
@@ -424,7 +421,6 @@ caf::message_handler candidating(member_self* self) {
       park_append(self, std::move(query), rp, true);
       return caf::delegated<append_reply>{};
     },
-    [=](request_vote_response& resp) { on_vote_response(self, resp); },
   };
 }
 
@@ -439,13 +435,6 @@ caf::message_handler leading(member_self* self) {
       auto rp = self->make_response_promise();
       start_read(self, std::move(query), rp);
       return caf::delegated<append_reply>{};
-    },
-    [=](append_entries_response& resp) { on_append_response(self, resp); },
-    [=](install_snapshot_response& resp) {
-      auto& st = self->state;
-      if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-        return;
-      on_install_response(self, resp);
     },
     [=](heartbeat_atom, term_t term) {
       if (term == self->state.state.current_term)
@@ -495,33 +484,6 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
     return caf::sec::unexpected_message;
   });
   return idle(self);
-}
-
-} // namespace
-
-namespace {
-
-/// Why a request cannot come from a correct leader (empty if it can): its
-/// entries must follow prev_log_index without gaps, with terms that never
-/// decrease, never below prev_log_term and never above the leader's term.
-std::string malformed(const append_entries_request& req) {
-  if (req.prev_log_term > req.term)
-    return "prev_log_term above the leader's term";
-  auto expected_index = req.prev_log_index + 1;
-  auto min_term = req.prev_log_term;
-  for (auto& e : req.entries) {
-    if (e.index != expected_index)
-      return "entry " + std::to_string(e.index) + " where "
-             + std::to_string(expected_index) + " belongs";
-    if (e.term < min_term || e.term > req.term)
-      return "entry " + std::to_string(e.index) + " has term "
-             + std::to_string(e.term) + " out of order";
-    if (e.kind != entry_kind::command && e.kind != entry_kind::noop)
-      return "entry " + std::to_string(e.index) + " of unknown kind";
-    ++expected_index;
-    min_term = e.term;
-  }
-  return {};
 }
 
 } // namespace
@@ -624,38 +586,11 @@ void advance_commit(member_self* self) {
   }
 }
 
-void handle_append_entries(member_self* self, append_entries_request& req) {
+void receive_entries(member_self* self, append_entries_request& req,
+                     const caf::actor& leader) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.leader_id);
-  if (peer == st.peers.end()) {
-    refuse(self, "append_entries_request from unknown member " + req.leader_id);
-    return;
-  }
   append_entries_response resp;
   resp.from = st.id();
-  if (auto why = malformed(req); !why.empty()) {
-    refuse(self, "malformed append_entries_request from " + req.leader_id
-                   + ": " + why);
-    return;
-  }
-  // Figure 2, AppendEntries receiver 1: reply false if term < currentTerm.
-  if (req.term < st.state.current_term) {
-    resp.term = st.state.current_term;
-    resp.rejected_index = req.prev_log_index;
-    send_after_persist(self, peer->second, caf::make_message(resp));
-    return;
-  }
-  observe_term(self, req.term);
-  if (st.role == role::leader) {
-    // Election safety (§5.2) says this cannot happen.
-    refuse(self, "a second leader " + req.leader_id + " in term "
-                   + std::to_string(req.term));
-    return;
-  }
-  // §5.2: a candidate that hears from the current term's leader steps down.
-  if (st.role != role::follower || st.leader != req.leader_id)
-    become_follower(self, req.leader_id);
-  reset_election_timer(self);
   resp.term = st.state.current_term;
   auto out = apply_append(st.log, req, st.commit_index, st.cfg.broken);
   if (out.refused_committed != 0) {
@@ -669,7 +604,7 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
     resp.rejected_index = req.prev_log_index;
     resp.conflict_index = out.conflict_index;
     resp.conflict_term = out.conflict_term;
-    send_after_persist(self, peer->second, caf::make_message(resp));
+    send_after_persist(self, leader, caf::make_message(resp));
     return;
   }
   if (out.truncated_from != 0)
@@ -682,26 +617,20 @@ void handle_append_entries(member_self* self, append_entries_request& req) {
   resp.success = true;
   resp.match_index = out.last_new_index;
   if (st.cfg.broken_ack_before_durable) {
-    send_to_peer(self, peer->second, resp);
+    send_to_peer(self, leader, resp);
     schedule_flush(self);
     return;
   }
   // One acknowledgement per durable batch, covering every request in it.
-  if (auto now = st.writes.acknowledge(peer->second, std::move(resp)))
+  if (auto now = st.writes.acknowledge(leader, std::move(resp)))
     send_to_peer(self, now->dest, std::move(now->content));
   else
     schedule_flush(self);
 }
 
-void handle_request_vote(member_self* self, request_vote_request& req) {
+void receive_vote_request(member_self* self, request_vote_request& req,
+                          const caf::actor& candidate) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.candidate_id);
-  if (peer == st.peers.end()) {
-    refuse(self, "request_vote_request from unknown member "
-                   + req.candidate_id);
-    return;
-  }
-  observe_term(self, req.term);
   request_vote_response resp;
   resp.from = st.id();
   resp.vote_granted = should_grant_vote(st.state, st.log, req, st.cfg.broken);
@@ -712,7 +641,7 @@ void handle_request_vote(member_self* self, request_vote_request& req) {
     reset_election_timer(self);
   }
   resp.term = st.state.current_term;
-  send_after_persist(self, peer->second, caf::make_message(resp));
+  send_after_persist(self, candidate, caf::make_message(resp));
 }
 
 // -- spawning -------------------------------------------------------------------------

@@ -231,44 +231,23 @@ void finish_install(member_self* self, const snapshot_info& info,
 
 } // namespace
 
-void handle_install_snapshot(member_self* self,
-                             install_snapshot_request& req) {
+void receive_snapshot(member_self* self, install_snapshot_request& req,
+                      const caf::actor& leader) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.leader_id);
-  if (peer == st.peers.end() || req.last_included_term > req.term
-      || req.last_included_index == 0) {
-    log_line(self, log_level::warning, "refused: install_snapshot_request from " + req.leader_id);
-    return;
-  }
   install_snapshot_response resp;
   resp.from = st.id();
   resp.last_included_index = req.last_included_index;
-  // Figure 13, receiver 1: reply immediately if term < currentTerm.
-  if (req.term < st.state.current_term) {
-    resp.term = st.state.current_term;
-    send_after_persist(self, peer->second, caf::make_message(resp));
-    return;
-  }
-  observe_term(self, req.term);
-  if (st.role == role::leader) {
-    log_line(self, log_level::warning, "refused: a second leader " + req.leader_id);
-    return;
-  }
-  if (st.role != role::follower || st.leader != req.leader_id)
-    become_follower(self, req.leader_id);
-  reset_election_timer(self);
   resp.term = st.state.current_term;
   if (req.last_included_index <= st.commit_index) {
     // Everything it covers is committed here already: nothing to install.
     resp.done = true;
     resp.last_included_index = st.commit_index;
-    send_after_persist(self, peer->second, caf::make_message(resp));
+    send_after_persist(self, leader, caf::make_message(resp));
     return;
   }
   if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
     return; // One chunk at a time; the leader resends.
   st.installing = true;
-  auto leader = peer->second;
   self->request(st.snapshots, caf::infinite, std::move(req))
     .then(
       [=](uint64_t held, snapshot_info& info) mutable {

@@ -195,7 +195,12 @@ void adopt_term(member_self* self, term_t term);
 
 /// §5.1: "If RPC request or response contains term T > currentTerm: set
 /// currentTerm = T, convert to follower". Returns true if the term was newer.
+/// Called by step alone.
 bool observe_term(member_self* self, term_t term);
+
+/// Logs a refused message ("refused: what", warning): bad input never
+/// crashes a member.
+void refuse(member_self* self, const std::string& what);
 
 /// Queues the current term and vote for the next durable write.
 void persist_state(member_self* self);
@@ -275,8 +280,10 @@ void send_snapshot(member_self* self, const member_id& id);
 /// Leader: the follower's answer to a chunk.
 void on_install_response(member_self* self, install_snapshot_response& resp);
 
-/// Follower: InstallSnapshot receiver (Figure 13).
-void handle_install_snapshot(member_self* self, install_snapshot_request& req);
+/// Follower: InstallSnapshot receiver (Figure 13), from receiver 2 on; step
+/// did receiver 1 (the term) and accepted the sender as leader.
+void receive_snapshot(member_self* self, install_snapshot_request& req,
+                      const caf::actor& leader);
 
 /// Leader, each heartbeat: restarts transfers whose answers went missing.
 void check_transfers(member_self* self);
@@ -295,11 +302,28 @@ void replicate(member_self* self, bool heartbeat);
 /// Leader: advances commit_index from the match indexes (§5.3, §5.4.2).
 void advance_commit(member_self* self);
 
-/// Follower and candidate: the AppendEntries receiver (Figure 2).
-void handle_append_entries(member_self* self, append_entries_request& req);
+/// Follower: the AppendEntries receiver (Figure 2) from receiver 2 on; step
+/// did receiver 1 (the term) and accepted the sender as leader.
+void receive_entries(member_self* self, append_entries_request& req,
+                     const caf::actor& leader);
 
-/// Everyone: the RequestVote receiver (Figure 2).
-void handle_request_vote(member_self* self, request_vote_request& req);
+/// Everyone: the RequestVote receiver (Figure 2); step adopted a newer term.
+void receive_vote_request(member_self* self, request_vote_request& req,
+                          const caf::actor& candidate);
+
+/// Leader: a follower's answer to AppendEntries (Figure 2, Rules for
+/// Servers, Leaders: update nextIndex and matchIndex, advance commitIndex).
+void on_append_response(member_self* self, append_entries_response& resp);
+
+/// Candidate: a vote (§5.2).
+void on_vote_response(member_self* self, request_vote_response& resp);
+
+/// One entry for every Raft message (member_step.cpp, etcd-io/raft's Step):
+/// refuses what no correct peer sends, handles the message's term (§5.1)
+/// and leader (§5.2) once, then hands it to the role. Defined for the six
+/// message types of Figure 2 and Figure 13.
+template <class Message>
+void step(member_self* self, Message& msg);
 
 /// Stops the member: fails requests, stops the writer, quits.
 void shut_down(member_self* self, const caf::error& reason);
