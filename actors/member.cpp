@@ -55,7 +55,7 @@ void log_line(member_self* self, log_level level, const std::string& what) {
 
 bool observe_term(member_self* self, term_t term) {
   auto& st = self->state;
-  if (term <= st.state.current_term)
+  if (term <= st.persistent.current_term)
     return false;
   auto was_leader = st.role == role::leader;
   adopt_term(self, term);
@@ -79,9 +79,11 @@ void on_peer_handle(member_self* self, const member_id& id,
   }
   i->second = handle;
   // Whatever was in flight to it may be lost: resend from its last match.
-  auto f = st.followers.find(id);
-  if (f != st.followers.end())
-    f->second.on_silence();
+  if (auto* ld = st.if_leading()) {
+    auto f = ld->followers.find(id);
+    if (f != ld->followers.end())
+      f->second.on_silence();
+  }
 }
 
 member_status make_status(member_self* self) {
@@ -89,7 +91,7 @@ member_status make_status(member_self* self) {
   member_status s;
   s.id = st.id();
   s.role = st.role;
-  s.term = st.state.current_term;
+  s.term = st.persistent.current_term;
   s.leader = st.leader;
   s.commit_index = st.commit_index;
   s.last_applied = st.last_applied;
@@ -111,12 +113,12 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
   auto& peer = st.peers[id];
   auto make_request = [&](index_t prev) {
     append_entries_request req;
-    req.term = st.state.current_term;
+    req.term = st.persistent.current_term;
     req.leader_id = st.id();
     req.prev_log_index = prev;
     req.prev_log_term = st.log.term_at(prev).value_or(0);
     req.leader_commit = st.commit_index;
-    req.read_round = st.read_round;
+    req.read_round = st.leading().read_round;
     return req;
   };
   if (pr.next_index() < st.log.first_index()) {
@@ -153,7 +155,7 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
 void propose(member_self* self, payload cmd, caf::response_promise rp) {
   auto& st = self->state;
   log_entry e;
-  e.term = st.state.current_term;
+  e.term = st.persistent.current_term;
   e.index = st.log.last_index() + 1;
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
@@ -181,7 +183,7 @@ void drain_parked(member_self* self) {
 
 void on_heartbeat(member_self* self) {
   auto& st = self->state;
-  for (auto& kvp : st.followers) {
+  for (auto& kvp : st.leading().followers) {
     auto& pr = kvp.second;
     if (!pr.take_heard() && pr.in_flight() > 0)
       pr.on_silence(); // Lost messages: resend from the last match.
@@ -191,11 +193,11 @@ void on_heartbeat(member_self* self) {
   // Thesis §6.2 (check quorum): a leader that has not heard from a majority
   // within an election timeout steps down, so a leader cut off in a
   // minority stops accepting appends that can never commit.
-  if (st.cfg.check_quorum && ++st.ticks_since_check * st.cfg.heartbeat
+  if (st.cfg.check_quorum && ++st.leading().ticks_since_check * st.cfg.heartbeat
                                >= st.cfg.election_timeout_max) {
-    auto heard = st.active.size() + 1;
-    st.active.clear();
-    st.ticks_since_check = 0;
+    auto heard = st.leading().active.size() + 1;
+    st.leading().active.clear();
+    st.leading().ticks_since_check = 0;
     if (heard < quorum_size(st.cluster_size())) {
       fail_all_requests(self, make_error(errc::no_quorum,
                                          "leader lost contact with a "
@@ -205,21 +207,21 @@ void on_heartbeat(member_self* self) {
     }
   }
   self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
-                     st.state.current_term);
+                     st.persistent.current_term);
 }
 
 } // namespace
 
 void on_append_response(member_self* self, append_entries_response& resp) {
   auto& st = self->state;
-  auto i = st.followers.find(resp.from);
-  if (i == st.followers.end()) {
+  auto i = st.leading().followers.find(resp.from);
+  if (i == st.leading().followers.end()) {
     refuse(self, "append_entries_response from unknown member " + resp.from);
     return;
   }
   auto& pr = i->second;
-  st.active.insert(resp.from);
-  auto& acked = st.read_acks[resp.from];
+  st.leading().active.insert(resp.from);
+  auto& acked = st.leading().read_acks[resp.from];
   if (resp.read_round > acked) {
     acked = resp.read_round;
     serve_reads(self);
@@ -248,10 +250,10 @@ void on_vote_response(member_self* self, request_vote_response& resp) {
   auto& st = self->state;
   if (!resp.vote_granted)
     return;
-  st.votes.insert(resp.from);
+  st.candidacy().votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
   // of the servers in the full cluster for the same term."
-  if (st.votes.size() >= quorum_size(st.cluster_size()))
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
 
@@ -299,7 +301,7 @@ caf::message_handler common(member_self* self) {
       } else {
         st.election_timer_armed = true;
         self->delayed_send(self, st.election_deadline - now,
-                           election_atom::value, st.state.current_term);
+                           election_atom::value, st.persistent.current_term);
       }
     },
     [=](deadline_atom, uint64_t id) {
@@ -437,7 +439,7 @@ caf::message_handler leading(member_self* self) {
       return caf::delegated<append_reply>{};
     },
     [=](heartbeat_atom, term_t term) {
-      if (term == self->state.state.current_term)
+      if (term == self->state.persistent.current_term)
         on_heartbeat(self);
     },
   };
@@ -449,7 +451,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
                           snapshot_actor snapshots, snapshot_info newest) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.state = rec.state;
+  st.persistent = rec.state;
   st.log = raft::log{rec.snapshot, std::move(rec.entries)};
   st.writes = write_queue{st.log.last_index()};
   st.commit_index = rec.snapshot.last_index;
@@ -493,10 +495,16 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
 void become_follower(member_self* self, const member_id& leader) {
   auto& st = self->state;
   auto was = st.role;
+  if (auto* ld = st.if_leading()) {
+    // Callers fail the leader's requests first (a newer term, no quorum);
+    // reads still held are failed here, never dropped unanswered.
+    for (auto& r : ld->reads)
+      r.promise.deliver(make_error(errc::leadership_lost,
+                                   "the leader stepped down"));
+  }
   st.role = role::follower;
+  st.role_data = follower_state{};
   st.leader = leader;
-  st.votes.clear();
-  st.followers.clear();
   reset_election_timer(self);
   if (was != role::follower)
     self->become(following(self).or_else(common(self)));
@@ -508,53 +516,47 @@ void become_candidate(member_self* self) {
   // §5.2: "To begin an election, a follower increments its current term and
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
-  adopt_term(self, st.state.current_term + 1);
-  st.state.voted_for = st.id();
+  adopt_term(self, st.persistent.current_term + 1);
+  st.persistent.voted_for = st.id();
   persist_state(self);
   st.role = role::candidate;
+  st.role_data = candidate_state{{st.id()}};
   st.leader.clear();
-  st.followers.clear();
-  st.votes = {st.id()};
   reset_election_timer(self);
   self->become(candidating(self).or_else(common(self)));
   request_vote_request req;
-  req.term = st.state.current_term;
+  req.term = st.persistent.current_term;
   req.candidate_id = st.id();
   req.last_log_index = st.log.last_index();
   req.last_log_term = st.log.last_term();
   // The vote for ourselves must be durable before we ask for others'.
   for (auto& kvp : st.peers)
     send_after_persist(self, kvp.second, caf::make_message(req));
-  if (st.votes.size() >= quorum_size(st.cluster_size()))
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
 
 void become_leader(member_self* self) {
   auto& st = self->state;
   st.role = role::leader;
+  auto& ld = st.role_data.emplace<leader_state>();
   st.leader = st.id();
-  st.votes.clear();
-  st.active.clear();
-  st.ticks_since_check = 0;
   // Figure 2: "nextIndex initialized to leader last log index + 1".
-  st.followers.clear();
   for (auto& kvp : st.peers)
-    st.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
+    ld.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
   // §5.4.2 / thesis §6.4: commit a no-op of our term at once, which commits
   // every earlier entry and lets reads and commits proceed.
   log_entry noop;
-  noop.term = st.state.current_term;
+  noop.term = st.persistent.current_term;
   noop.index = st.log.last_index() + 1;
   noop.kind = entry_kind::noop;
-  st.term_start = noop.index;
-  st.read_acks.clear();
-  st.transfers.clear();
+  ld.term_start = noop.index;
   st.writes.append(noop);
   st.log.append(std::move(noop));
   self->become(leading(self).or_else(common(self)));
   schedule_flush(self);
   self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
-                     st.state.current_term);
+                     st.persistent.current_term);
   drain_parked(self);
 }
 
@@ -562,9 +564,9 @@ void become_leader(member_self* self) {
 
 void replicate(member_self* self, bool heartbeat) {
   auto& st = self->state;
-  for (auto& kvp : st.followers)
-    replicate_to(self, kvp.first, kvp.second, heartbeat || st.commit_dirty);
-  st.commit_dirty = false;
+  for (auto& kvp : st.leading().followers)
+    replicate_to(self, kvp.first, kvp.second, heartbeat || st.leading().commit_dirty);
+  st.leading().commit_dirty = false;
 }
 
 void advance_commit(member_self* self) {
@@ -573,14 +575,14 @@ void advance_commit(member_self* self) {
   matches.reserve(st.cluster_size());
   // The leader counts itself only for what its log writer confirmed.
   matches.push_back(st.writes.durable_index());
-  for (auto& kvp : st.followers)
+  for (auto& kvp : st.leading().followers)
     matches.push_back(kvp.second.match_index());
-  auto commit = leader_commit(st.log, st.state.current_term, st.commit_index,
+  auto commit = leader_commit(st.log, st.persistent.current_term, st.commit_index,
                               std::move(matches), st.cfg.broken);
   if (commit > st.commit_index) {
     st.commit_index = commit;
     // Tell followers soon: their forwarded appends wait for it.
-    st.commit_dirty = true;
+    st.leading().commit_dirty = true;
     schedule_flush(self);
     apply_committed(self);
   }
@@ -591,7 +593,7 @@ void receive_entries(member_self* self, append_entries_request& req,
   auto& st = self->state;
   append_entries_response resp;
   resp.from = st.id();
-  resp.term = st.state.current_term;
+  resp.term = st.persistent.current_term;
   auto out = apply_append(st.log, req, st.commit_index, st.cfg.broken);
   if (out.refused_committed != 0) {
     refuse(self, "append_entries_request from " + req.leader_id
@@ -633,14 +635,14 @@ void receive_vote_request(member_self* self, request_vote_request& req,
   auto& st = self->state;
   request_vote_response resp;
   resp.from = st.id();
-  resp.vote_granted = should_grant_vote(st.state, st.log, req, st.cfg.broken);
+  resp.vote_granted = should_grant_vote(st.persistent, st.log, req, st.cfg.broken);
   if (resp.vote_granted) {
     // Figure 2: votedFor is persistent; the grant leaves only once durable.
-    st.state.voted_for = req.candidate_id;
+    st.persistent.voted_for = req.candidate_id;
     persist_state(self);
     reset_election_timer(self);
   }
-  resp.term = st.state.current_term;
+  resp.term = st.persistent.current_term;
   send_after_persist(self, candidate, caf::make_message(resp));
 }
 

@@ -15,17 +15,17 @@ namespace raft {
 
 void adopt_term(member_self* self, term_t term) {
   auto& st = self->state;
-  if (term <= st.state.current_term)
+  if (term <= st.persistent.current_term)
     return;
-  st.state.current_term = term;
-  st.state.voted_for.clear();
+  st.persistent.current_term = term;
+  st.persistent.voted_for.clear();
   st.leader.clear();
   persist_state(self);
 }
 
 void persist_state(member_self* self) {
   auto& st = self->state;
-  st.writes.save_state(st.state);
+  st.writes.save_state(st.persistent);
   schedule_flush(self);
 }
 
@@ -93,7 +93,7 @@ void reset_election_timer(member_self* self) {
   // it re-arms itself for the rest.
   if (!st.election_timer_armed) {
     st.election_timer_armed = true;
-    self->delayed_send(self, timeout, election_atom::value, st.state.current_term);
+    self->delayed_send(self, timeout, election_atom::value, st.persistent.current_term);
   }
 }
 
@@ -199,9 +199,11 @@ void fail_all_requests(member_self* self, const caf::error& appended,
   for (auto& p : st.parked)
     p.promise.deliver(not_appended);
   st.parked.clear();
-  for (auto& r : st.reads)
-    r.promise.deliver(not_appended);
-  st.reads.clear();
+  if (auto* ld = st.if_leading()) {
+    for (auto& r : ld->reads)
+      r.promise.deliver(not_appended);
+    ld->reads.clear();
+  }
 }
 
 void park_append(member_self* self, payload cmd, caf::response_promise rp,
@@ -274,6 +276,7 @@ void shut_down(member_self* self, const caf::error& reason) {
                     make_error(errc::leadership_lost,
                                "the member stopped; outcome unknown"),
                     reason ? reason : make_error(errc::stopped));
+  st.role_data = follower_state{};
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
   if (st.snapshots)
     self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);

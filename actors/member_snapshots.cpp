@@ -84,20 +84,22 @@ void send_snapshot(member_self* self, const member_id& id) {
   auto& st = self->state;
   if (!st.snapshots)
     return;
-  auto& t = st.transfers[id];
+  auto& t = st.leading().transfers[id];
   if (t.busy)
     return;
   t.busy = true;
   t.silent_ticks = 0;
-  auto term = st.state.current_term;
+  auto term = st.persistent.current_term;
   self->request(st.snapshots, caf::infinite, chunk_atom::value, t.offset,
                 uint64_t{st.cfg.snapshot_chunk_bytes})
     .then(
       [=](snapshot_chunk& chunk) {
         auto& st = self->state;
-        auto i = st.transfers.find(id);
-        if (st.role != role::leader || st.state.current_term != term
-            || i == st.transfers.end())
+        auto* ld = st.if_leading();
+        if (!ld || st.persistent.current_term != term)
+          return;
+        auto i = ld->transfers.find(id);
+        if (i == ld->transfers.end())
           return;
         auto& t = i->second;
         if (chunk.meta.last_index != t.meta.last_index) {
@@ -124,10 +126,12 @@ void send_snapshot(member_self* self, const member_id& id) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        auto i = st.transfers.find(id);
-        if (i != st.transfers.end()) {
-          i->second.busy = false;
-          i->second.offset = 0;
+        if (auto* ld = st.if_leading()) {
+          auto i = ld->transfers.find(id);
+          if (i != ld->transfers.end()) {
+            i->second.busy = false;
+            i->second.offset = 0;
+          }
         }
         log_line(self, log_level::warning, "cannot read snapshot for " + id + ": "
                          + self->system().render(err));
@@ -136,13 +140,13 @@ void send_snapshot(member_self* self, const member_id& id) {
 
 void on_install_response(member_self* self, install_snapshot_response& resp) {
   auto& st = self->state;
-  auto f = st.followers.find(resp.from);
-  auto t = st.transfers.find(resp.from);
-  if (f == st.followers.end() || t == st.transfers.end())
+  auto f = st.leading().followers.find(resp.from);
+  auto t = st.leading().transfers.find(resp.from);
+  if (f == st.leading().followers.end() || t == st.leading().transfers.end())
     return; // Stale: no transfer to this member in this term.
-  st.active.insert(resp.from);
+  st.leading().active.insert(resp.from);
   if (resp.done) {
-    st.transfers.erase(t);
+    st.leading().transfers.erase(t);
     // The follower's log now matches ours up to the snapshot.
     if (f->second.on_success(resp.last_included_index))
       advance_commit(self);
@@ -155,7 +159,7 @@ void on_install_response(member_self* self, install_snapshot_response& resp) {
 }
 
 void check_transfers(member_self* self) {
-  for (auto& kvp : self->state.transfers) {
+  for (auto& kvp : self->state.leading().transfers) {
     auto& t = kvp.second;
     // A lost chunk or answer: resend from the last offset the follower
     // confirmed (the follower tells us where to resume if it differs).
@@ -208,7 +212,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         if (st.log.matches(meta.last_index, meta.last_term)) {
           st.writes.compact(meta);
         } else {
-          st.writes.reset(meta, st.state);
+          st.writes.reset(meta, st.persistent);
         }
         st.log.compact(meta);
         st.snapshot = meta;
@@ -237,7 +241,7 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
   install_snapshot_response resp;
   resp.from = st.id();
   resp.last_included_index = req.last_included_index;
-  resp.term = st.state.current_term;
+  resp.term = st.persistent.current_term;
   if (req.last_included_index <= st.commit_index) {
     // Everything it covers is committed here already: nothing to install.
     resp.done = true;

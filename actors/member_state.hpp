@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <variant>
 
 #include "caf/actor.hpp"
 #include "caf/actor_clock.hpp"
@@ -67,37 +68,22 @@ struct snapshot_transfer {
   unsigned silent_ticks = 0;
 };
 
-struct member_state {
-  static inline const char* name = "raft.member";
+// -- per-role data (ScyllaDB's raft: a variant of per-role structs) -------------
 
-  config cfg;
-  raft::role role = role::idle;
+/// Followers (and idle or stopped members) keep nothing of their own: the
+/// leader they know is `member_state::leader`, for every role.
+struct follower_state {};
 
-  // -- persistent state (Figure 2), in memory; may run ahead of the disk ------
-
-  hard_state state;
-  raft::log log;
-
-  // -- volatile state on all servers (Figure 2) ---------------------------------
-
-  /// Invariant: commit_index >= last_applied (§5.3).
-  index_t commit_index = 0;
-  index_t last_applied = 0;
-  /// The leader of the current term, if known.
-  member_id leader;
-  /// Every other voting member and the handle that reaches it (invalid
-  /// while the transport has no connection to it).
-  std::map<member_id, caf::actor> peers;
-  /// Resolves members added by id alone (remote members); may be invalid.
-  caf::actor transport;
-
-  // -- candidates -------------------------------------------------------------------
-
+/// A candidate's election (§5.2).
+struct candidate_state {
   /// Members that granted their vote in the current term (self included).
   std::set<member_id> votes;
+};
 
-  // -- leaders (Figure 2: "reinitialized after election") -----------------------
-
+/// A leader's view of its followers and of its reads (Figure 2: "Volatile
+/// state on leaders, reinitialized after election").
+struct leader_state {
+  /// nextIndex and matchIndex (Figure 2), pipelining and probing, by follower.
   std::map<member_id, progress> followers;
   /// Followers heard from since the last check-quorum round (thesis §6.2).
   std::set<member_id> active;
@@ -114,6 +100,64 @@ struct member_state {
   bool read_round_wanted = false;
   /// Highest round each follower echoed in this term.
   std::map<member_id, uint64_t> read_acks;
+  /// InstallSnapshot transfers in progress, by follower (§7).
+  std::map<member_id, snapshot_transfer> transfers;
+  /// commit_index moved since followers were last told.
+  bool commit_dirty = false;
+};
+
+struct member_state {
+  static inline const char* name = "raft.member";
+
+  config cfg;
+  raft::role role = role::idle;
+
+  // -- persistent state (Figure 2), in memory; may run ahead of the disk ------
+
+  /// currentTerm and votedFor.
+  hard_state persistent;
+  raft::log log;
+
+  // -- volatile state on all servers (Figure 2) ---------------------------------
+
+  /// Invariant: commit_index >= last_applied (§5.3).
+  index_t commit_index = 0;
+  index_t last_applied = 0;
+  /// The leader of the current term, if known.
+  member_id leader;
+  /// Every other voting member and the handle that reaches it (invalid
+  /// while the transport has no connection to it).
+  std::map<member_id, caf::actor> peers;
+  /// Resolves members added by id alone (remote members); may be invalid.
+  caf::actor transport;
+
+  // -- role data: exists only in its role ---------------------------------------
+
+  /// follower_state while idle, following or stopped; candidate_state while
+  /// candidating; leader_state while leading. Created on entering the role
+  /// (become_*), gone when leaving it.
+  /// Invariant: role == candidate <=> candidate_state, role == leader <=>
+  /// leader_state.
+  std::variant<follower_state, candidate_state, leader_state> role_data;
+
+  /// The leader's data; throws std::bad_variant_access unless leading.
+  leader_state& leading() {
+    return std::get<leader_state>(role_data);
+  }
+
+  const leader_state& leading() const {
+    return std::get<leader_state>(role_data);
+  }
+
+  /// The leader's data, or null unless leading.
+  leader_state* if_leading() {
+    return std::get_if<leader_state>(&role_data);
+  }
+
+  /// The candidate's data; throws std::bad_variant_access unless candidating.
+  candidate_state& candidacy() {
+    return std::get<candidate_state>(role_data);
+  }
 
   // -- timers -------------------------------------------------------------------------
 
@@ -155,8 +199,6 @@ struct member_state {
   bool installing = false;
   /// After a failed save, wait this long (in applied entries) to retry.
   index_t next_snapshot_at = 0;
-  /// Leader: transfers in progress, by follower.
-  std::map<member_id, snapshot_transfer> transfers;
 
   // -- client requests --------------------------------------------------------------
 
@@ -171,8 +213,6 @@ struct member_state {
   /// A flush message is queued: sends and writes happen once the mailbox's
   /// current backlog is handled, batching everything that arrived together.
   bool flush_queued = false;
-  /// Leader: commit_index moved since followers were last told.
-  bool commit_dirty = false;
 
   // -- helpers ----------------------------------------------------------------------
 

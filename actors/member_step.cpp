@@ -157,7 +157,7 @@ void reply_stale(member_self* self, const caf::actor& to,
                  const append_entries_request& req) {
   append_entries_response resp;
   resp.from = self->state.id();
-  resp.term = self->state.state.current_term;
+  resp.term = self->state.persistent.current_term;
   resp.rejected_index = req.prev_log_index;
   send_after_persist(self, to, caf::make_message(resp));
 }
@@ -166,7 +166,7 @@ void reply_stale(member_self* self, const caf::actor& to,
                  const install_snapshot_request& req) {
   install_snapshot_response resp;
   resp.from = self->state.id();
-  resp.term = self->state.state.current_term;
+  resp.term = self->state.persistent.current_term;
   resp.last_included_index = req.last_included_index;
   send_after_persist(self, to, caf::make_message(resp));
 }
@@ -175,7 +175,7 @@ void reply_stale(member_self* self, const caf::actor& to,
                  const request_vote_request&) {
   request_vote_response resp;
   resp.from = self->state.id();
-  resp.term = self->state.state.current_term;
+  resp.term = self->state.persistent.current_term;
   send_after_persist(self, to, caf::make_message(resp));
 }
 
@@ -251,7 +251,7 @@ void step(member_self* self, Message& msg) {
       return;
     }
   }
-  if (msg.term < st.state.current_term) {
+  if (msg.term < st.persistent.current_term) {
     reply_stale(self, peer->second, msg);
     return;
   }

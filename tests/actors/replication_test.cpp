@@ -285,7 +285,7 @@ BOOST_AUTO_TEST_CASE(replication_is_pipelined) {
   size_t most_in_flight = 0;
   while (c.sched->try_run_once()) {
     if (c.alive(*l) && c.state(*l).role == role::leader)
-      for (auto& kvp : c.state(*l).followers)
+      for (auto& kvp : c.state(*l).leading().followers)
         most_in_flight = std::max(most_in_flight, kvp.second.in_flight());
   }
   BOOST_TEST(most_in_flight > 1u);
@@ -343,7 +343,7 @@ BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
   c.run();
   auto f = (*l + 1) % 3;
   auto before = c.state(f).log.last_index();
-  auto term = c.state(f).state.current_term;
+  auto term = c.state(f).persistent.current_term;
   auto send = [&](append_entries_request req) {
     caf::anon_send(caf::actor_cast<caf::actor>(c.members[f]), std::move(req));
     c.run();
@@ -369,7 +369,7 @@ BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
   stranger.entries.clear();
   send(stranger);
   BOOST_TEST(c.state(f).log.last_index() == before);
-  BOOST_TEST(c.state(f).state.current_term == term);
+  BOOST_TEST(c.state(f).persistent.current_term == term);
   BOOST_TEST(c.alive(f));
   BOOST_TEST(c.append(f, put_cmd("b", "2"))->value.has_value());
   BOOST_TEST(c.violation() == "");
@@ -427,7 +427,7 @@ BOOST_AUTO_TEST_CASE(a_forged_append_never_replaces_committed_entries) {
   auto commit = st.commit_index;
   BOOST_REQUIRE(commit >= 2u);
   auto last = st.log.last_index();
-  auto term = st.state.current_term;
+  auto term = st.persistent.current_term;
   auto committed_term = st.log.at(commit).term;
   // From the known leader's id, one term later (which a correct leader of
   // that term could send), replacing the committed entry at `commit`.
@@ -445,7 +445,7 @@ BOOST_AUTO_TEST_CASE(a_forged_append_never_replaces_committed_entries) {
   BOOST_TEST(c.state(f).log.last_index() == last);
   BOOST_TEST(c.state(f).log.at(commit).term == committed_term);
   BOOST_TEST(c.state(f).commit_index == commit);
-  BOOST_TEST(c.state(f).state.current_term == term);
+  BOOST_TEST(c.state(f).persistent.current_term == term);
   BOOST_REQUIRE_EQUAL(lines->size(), 1u);
   BOOST_TEST(lines->at(0).find("replaces committed entry "
                                + std::to_string(commit))
