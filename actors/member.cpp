@@ -19,7 +19,6 @@
 #include "member_state.hpp"
 
 #include <functional>
-#include <iostream>
 
 #include "caf/actor_cast.hpp"
 #include "caf/actor_system.hpp"
@@ -44,20 +43,20 @@ caf::message_handler following(member_self* self);
 caf::message_handler candidating(member_self* self);
 caf::message_handler leading(member_self* self);
 
-/// Logs a refused message: bad input never crashes a member.
-void refuse(member_self* self, const std::string& what) {
-  log_line(self, "refused: " + what);
-}
-
 } // namespace
 
-void log_line(member_self* self, const std::string& what) {
-  std::cerr << "[raft " << self->state.id() << "] " << what << std::endl;
+void refuse(member_self* self, const std::string& what) {
+  log_line(self, log_level::warning, "refused: " + what);
+}
+
+void log_line(member_self* self, log_level level, const std::string& what) {
+  auto& st = self->state;
+  st.cfg.log.write(level, st.id(), what);
 }
 
 bool observe_term(member_self* self, term_t term) {
   auto& st = self->state;
-  if (term <= st.state.current_term)
+  if (term <= st.persistent.current_term)
     return false;
   auto was_leader = st.role == role::leader;
   adopt_term(self, term);
@@ -81,9 +80,11 @@ void on_peer_handle(member_self* self, const member_id& id,
   }
   i->second = handle;
   // Whatever was in flight to it may be lost: resend from its last match.
-  auto f = st.followers.find(id);
-  if (f != st.followers.end())
-    f->second.on_silence();
+  if (auto* ld = st.if_leading()) {
+    auto f = ld->followers.find(id);
+    if (f != ld->followers.end())
+      f->second.on_silence();
+  }
 }
 
 member_status make_status(member_self* self) {
@@ -91,7 +92,7 @@ member_status make_status(member_self* self) {
   member_status s;
   s.id = st.id();
   s.role = st.role;
-  s.term = st.state.current_term;
+  s.term = st.persistent.current_term;
   s.leader = st.leader;
   s.commit_index = st.commit_index;
   s.last_applied = st.last_applied;
@@ -113,12 +114,12 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
   auto& peer = st.peers[id];
   auto make_request = [&](index_t prev) {
     append_entries_request req;
-    req.term = st.state.current_term;
+    req.term = st.persistent.current_term;
     req.leader_id = st.id();
     req.prev_log_index = prev;
     req.prev_log_term = st.log.term_at(prev).value_or(0);
     req.leader_commit = st.commit_index;
-    req.read_round = st.read_round;
+    req.read_round = st.leading().read_round;
     return req;
   };
   if (pr.next_index() < st.log.first_index()) {
@@ -155,12 +156,12 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
 void propose(member_self* self, payload cmd, caf::response_promise rp) {
   auto& st = self->state;
   log_entry e;
-  e.term = st.state.current_term;
+  e.term = st.persistent.current_term;
   e.index = st.log.last_index() + 1;
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
   st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp)});
-  st.pending.entries.push_back(e);
+  st.writes.append(e);
   st.log.append(std::move(e));
   schedule_flush(self);
 }
@@ -183,7 +184,7 @@ void drain_parked(member_self* self) {
 
 void on_heartbeat(member_self* self) {
   auto& st = self->state;
-  for (auto& kvp : st.followers) {
+  for (auto& kvp : st.leading().followers) {
     auto& pr = kvp.second;
     if (!pr.take_heard() && pr.in_flight() > 0)
       pr.on_silence(); // Lost messages: resend from the last match.
@@ -193,11 +194,11 @@ void on_heartbeat(member_self* self) {
   // Thesis §6.2 (check quorum): a leader that has not heard from a majority
   // within an election timeout steps down, so a leader cut off in a
   // minority stops accepting appends that can never commit.
-  if (st.cfg.check_quorum && ++st.ticks_since_check * st.cfg.heartbeat
+  if (st.cfg.check_quorum && ++st.leading().ticks_since_check * st.cfg.heartbeat
                                >= st.cfg.election_timeout_max) {
-    auto heard = st.active.size() + 1;
-    st.active.clear();
-    st.ticks_since_check = 0;
+    auto heard = st.leading().active.size() + 1;
+    st.leading().active.clear();
+    st.leading().ticks_since_check = 0;
     if (heard < quorum_size(st.cluster_size())) {
       fail_all_requests(self, make_error(errc::no_quorum,
                                          "leader lost contact with a "
@@ -207,21 +208,21 @@ void on_heartbeat(member_self* self) {
     }
   }
   self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
-                     st.state.current_term);
+                     st.persistent.current_term);
 }
+
+} // namespace
 
 void on_append_response(member_self* self, append_entries_response& resp) {
   auto& st = self->state;
-  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-    return;
-  auto i = st.followers.find(resp.from);
-  if (i == st.followers.end()) {
+  auto i = st.leading().followers.find(resp.from);
+  if (i == st.leading().followers.end()) {
     refuse(self, "append_entries_response from unknown member " + resp.from);
     return;
   }
   auto& pr = i->second;
-  st.active.insert(resp.from);
-  auto& acked = st.read_acks[resp.from];
+  st.leading().active.insert(resp.from);
+  auto& acked = st.leading().read_acks[resp.from];
   if (resp.read_round > acked) {
     acked = resp.read_round;
     serve_reads(self);
@@ -248,20 +249,16 @@ void on_append_response(member_self* self, append_entries_response& resp) {
 
 void on_vote_response(member_self* self, request_vote_response& resp) {
   auto& st = self->state;
-  if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-    return;
   if (!resp.vote_granted)
     return;
-  if (st.peers.count(resp.from) == 0) {
-    refuse(self, "vote from unknown member " + resp.from);
-    return;
-  }
-  st.votes.insert(resp.from);
+  st.candidacy().votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
   // of the servers in the full cluster for the same term."
-  if (st.votes.size() >= quorum_size(st.cluster_size()))
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
+
+namespace {
 
 // -- behaviours -----------------------------------------------------------------------
 
@@ -305,7 +302,7 @@ caf::message_handler common(member_self* self) {
       } else {
         st.election_timer_armed = true;
         self->delayed_send(self, st.election_deadline - now,
-                           election_atom::value, st.state.current_term);
+                           election_atom::value, st.persistent.current_term);
       }
     },
     [=](deadline_atom, uint64_t id) {
@@ -332,12 +329,14 @@ caf::message_handler common(member_self* self) {
     [=](heartbeat_atom, term_t) {
       // A timer from an earlier leadership: nothing to do.
     },
-    [=](request_vote_request& req) { handle_request_vote(self, req); },
-    [=](request_vote_response& resp) { observe_term(self, resp.term); },
-    [=](append_entries_request& req) { handle_append_entries(self, req); },
-    [=](append_entries_response& resp) { observe_term(self, resp.term); },
-    [=](install_snapshot_request& req) { handle_install_snapshot(self, req); },
-    [=](install_snapshot_response& resp) { observe_term(self, resp.term); },
+    // Every Raft message enters through step (member_step.cpp), which
+    // handles its term and leader and hands it to the role.
+    [=](request_vote_request& m) { step(self, m); },
+    [=](request_vote_response& m) { step(self, m); },
+    [=](append_entries_request& m) { step(self, m); },
+    [=](append_entries_response& m) { step(self, m); },
+    [=](install_snapshot_request& m) { step(self, m); },
+    [=](install_snapshot_response& m) { step(self, m); },
   };
 }
 
@@ -425,7 +424,6 @@ caf::message_handler candidating(member_self* self) {
       park_append(self, std::move(query), rp, true);
       return caf::delegated<append_reply>{};
     },
-    [=](request_vote_response& resp) { on_vote_response(self, resp); },
   };
 }
 
@@ -441,15 +439,8 @@ caf::message_handler leading(member_self* self) {
       start_read(self, std::move(query), rp);
       return caf::delegated<append_reply>{};
     },
-    [=](append_entries_response& resp) { on_append_response(self, resp); },
-    [=](install_snapshot_response& resp) {
-      auto& st = self->state;
-      if (observe_term(self, resp.term) || resp.term < st.state.current_term)
-        return;
-      on_install_response(self, resp);
-    },
     [=](heartbeat_atom, term_t term) {
-      if (term == self->state.state.current_term)
+      if (term == self->state.persistent.current_term)
         on_heartbeat(self);
     },
   };
@@ -461,9 +452,9 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
                           snapshot_actor snapshots, snapshot_info newest) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.state = rec.state;
+  st.persistent = rec.state;
   st.log = raft::log{rec.snapshot, std::move(rec.entries)};
-  st.durable_index = st.log.last_index();
+  st.writes = write_queue{st.log.last_index()};
   st.commit_index = rec.snapshot.last_index;
   st.last_applied = rec.snapshot.last_index;
   st.writer = std::move(writer);
@@ -500,42 +491,21 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
 
 } // namespace
 
-namespace {
-
-/// Why a request cannot come from a correct leader (empty if it can): its
-/// entries must follow prev_log_index without gaps, with terms that never
-/// decrease, never below prev_log_term and never above the leader's term.
-std::string malformed(const append_entries_request& req) {
-  if (req.prev_log_term > req.term)
-    return "prev_log_term above the leader's term";
-  auto expected_index = req.prev_log_index + 1;
-  auto min_term = req.prev_log_term;
-  for (auto& e : req.entries) {
-    if (e.index != expected_index)
-      return "entry " + std::to_string(e.index) + " where "
-             + std::to_string(expected_index) + " belongs";
-    if (e.term < min_term || e.term > req.term)
-      return "entry " + std::to_string(e.index) + " has term "
-             + std::to_string(e.term) + " out of order";
-    if (e.kind != entry_kind::command && e.kind != entry_kind::noop)
-      return "entry " + std::to_string(e.index) + " of unknown kind";
-    ++expected_index;
-    min_term = e.term;
-  }
-  return {};
-}
-
-} // namespace
-
 // -- role transitions ---------------------------------------------------------------
 
 void become_follower(member_self* self, const member_id& leader) {
   auto& st = self->state;
   auto was = st.role;
+  if (auto* ld = st.if_leading()) {
+    // Callers fail the leader's requests first (a newer term, no quorum);
+    // reads still held are failed here, never dropped unanswered.
+    for (auto& r : ld->reads)
+      r.promise.deliver(make_error(errc::leadership_lost,
+                                   "the leader stepped down"));
+  }
   st.role = role::follower;
+  st.role_data = follower_state{};
   st.leader = leader;
-  st.votes.clear();
-  st.followers.clear();
   reset_election_timer(self);
   if (was != role::follower)
     self->become(following(self).or_else(common(self)));
@@ -547,53 +517,47 @@ void become_candidate(member_self* self) {
   // §5.2: "To begin an election, a follower increments its current term and
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
-  adopt_term(self, st.state.current_term + 1);
-  st.state.voted_for = st.id();
+  adopt_term(self, st.persistent.current_term + 1);
+  st.persistent.voted_for = st.id();
   persist_state(self);
   st.role = role::candidate;
+  st.role_data = candidate_state{{st.id()}};
   st.leader.clear();
-  st.followers.clear();
-  st.votes = {st.id()};
   reset_election_timer(self);
   self->become(candidating(self).or_else(common(self)));
   request_vote_request req;
-  req.term = st.state.current_term;
+  req.term = st.persistent.current_term;
   req.candidate_id = st.id();
   req.last_log_index = st.log.last_index();
   req.last_log_term = st.log.last_term();
   // The vote for ourselves must be durable before we ask for others'.
   for (auto& kvp : st.peers)
     send_after_persist(self, kvp.second, caf::make_message(req));
-  if (st.votes.size() >= quorum_size(st.cluster_size()))
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
 
 void become_leader(member_self* self) {
   auto& st = self->state;
   st.role = role::leader;
+  auto& ld = st.role_data.emplace<leader_state>();
   st.leader = st.id();
-  st.votes.clear();
-  st.active.clear();
-  st.ticks_since_check = 0;
   // Figure 2: "nextIndex initialized to leader last log index + 1".
-  st.followers.clear();
   for (auto& kvp : st.peers)
-    st.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
+    ld.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
   // §5.4.2 / thesis §6.4: commit a no-op of our term at once, which commits
   // every earlier entry and lets reads and commits proceed.
   log_entry noop;
-  noop.term = st.state.current_term;
+  noop.term = st.persistent.current_term;
   noop.index = st.log.last_index() + 1;
   noop.kind = entry_kind::noop;
-  st.term_start = noop.index;
-  st.read_acks.clear();
-  st.transfers.clear();
-  st.pending.entries.push_back(noop);
+  ld.term_start = noop.index;
+  st.writes.append(noop);
   st.log.append(std::move(noop));
   self->become(leading(self).or_else(common(self)));
   schedule_flush(self);
   self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
-                     st.state.current_term);
+                     st.persistent.current_term);
   drain_parked(self);
 }
 
@@ -601,9 +565,9 @@ void become_leader(member_self* self) {
 
 void replicate(member_self* self, bool heartbeat) {
   auto& st = self->state;
-  for (auto& kvp : st.followers)
-    replicate_to(self, kvp.first, kvp.second, heartbeat || st.commit_dirty);
-  st.commit_dirty = false;
+  for (auto& kvp : st.leading().followers)
+    replicate_to(self, kvp.first, kvp.second, heartbeat || st.leading().commit_dirty);
+  st.leading().commit_dirty = false;
 }
 
 void advance_commit(member_self* self) {
@@ -611,128 +575,76 @@ void advance_commit(member_self* self) {
   std::vector<index_t> matches;
   matches.reserve(st.cluster_size());
   // The leader counts itself only for what its log writer confirmed.
-  matches.push_back(st.durable_index);
-  for (auto& kvp : st.followers)
+  matches.push_back(st.writes.durable_index());
+  for (auto& kvp : st.leading().followers)
     matches.push_back(kvp.second.match_index());
-  auto commit = leader_commit(st.log, st.state.current_term, st.commit_index,
+  auto commit = leader_commit(st.log, st.persistent.current_term, st.commit_index,
                               std::move(matches), st.cfg.broken);
   if (commit > st.commit_index) {
     st.commit_index = commit;
     // Tell followers soon: their forwarded appends wait for it.
-    st.commit_dirty = true;
+    st.leading().commit_dirty = true;
     schedule_flush(self);
     apply_committed(self);
   }
 }
 
-void handle_append_entries(member_self* self, append_entries_request& req) {
+void receive_entries(member_self* self, append_entries_request& req,
+                     const caf::actor& leader) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.leader_id);
-  if (peer == st.peers.end()) {
-    refuse(self, "append_entries_request from unknown member " + req.leader_id);
-    return;
-  }
   append_entries_response resp;
   resp.from = st.id();
-  if (auto why = malformed(req); !why.empty()) {
-    refuse(self, "malformed append_entries_request from " + req.leader_id
-                   + ": " + why);
+  resp.term = st.persistent.current_term;
+  auto out = apply_append(st.log, req, st.commit_index, st.cfg.broken);
+  if (out.refused_committed != 0) {
+    refuse(self, "append_entries_request from " + req.leader_id
+                   + " replaces committed entry "
+                   + std::to_string(out.refused_committed));
     return;
   }
-  // Figure 2, AppendEntries receiver 1: reply false if term < currentTerm.
-  if (req.term < st.state.current_term) {
-    resp.term = st.state.current_term;
-    resp.rejected_index = req.prev_log_index;
-    send_after_persist(self, peer->second, caf::make_message(resp));
-    return;
-  }
-  observe_term(self, req.term);
-  if (st.role == role::leader) {
-    // Election safety (§5.2) says this cannot happen.
-    refuse(self, "a second leader " + req.leader_id + " in term "
-                   + std::to_string(req.term));
-    return;
-  }
-  // §5.2: a candidate that hears from the current term's leader steps down.
-  if (st.role != role::follower || st.leader != req.leader_id)
-    become_follower(self, req.leader_id);
-  reset_election_timer(self);
-  resp.term = st.state.current_term;
-  auto out = apply_append(st.log, req, st.cfg.broken);
   resp.read_round = req.read_round;
   if (!out.success) {
     resp.rejected_index = req.prev_log_index;
     resp.conflict_index = out.conflict_index;
     resp.conflict_term = out.conflict_term;
-    send_after_persist(self, peer->second, caf::make_message(resp));
+    send_after_persist(self, leader, caf::make_message(resp));
     return;
   }
-  if (out.truncated_from != 0) {
-    // The conflicting suffix goes in the same durable batch as the new
-    // entries, before they are acknowledged.
-    auto t = out.truncated_from;
-    auto& pending = st.pending.entries;
-    while (!pending.empty() && pending.back().index >= t)
-      pending.pop_back();
-    st.pending.truncate_from = st.pending.truncate_from == 0
-                                 ? t
-                                 : std::min(st.pending.truncate_from, t);
-    st.durable_index = std::min(st.durable_index, t - 1);
-    st.writing_last = std::min(st.writing_last, t - 1);
-  }
-  if (out.first_appended != 0) {
-    for (auto i = out.first_appended; i <= st.log.last_index(); ++i)
-      st.pending.entries.push_back(st.log.at(i));
-  }
+  if (out.truncated_from != 0)
+    st.writes.truncate(out.truncated_from);
+  for (auto i = out.first_appended; i != 0 && i <= st.log.last_index(); ++i)
+    st.writes.append(st.log.at(i));
   st.commit_index = follower_commit(st.commit_index, req.leader_commit,
                                     out.last_new_index);
   apply_committed(self);
   resp.success = true;
   resp.match_index = out.last_new_index;
   if (st.cfg.broken_ack_before_durable) {
-    send_to_peer(self, peer->second, resp);
+    send_to_peer(self, leader, resp);
     schedule_flush(self);
     return;
   }
   // One acknowledgement per durable batch, covering every request in it.
-  auto seq = st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
-  if (st.ack_pending && st.ack_to == peer->second
-      && st.ack.term == resp.term) {
-    resp.match_index = std::max(resp.match_index, st.ack.match_index);
-    resp.read_round = std::max(resp.read_round, st.ack.read_round);
-  }
-  if (seq <= st.durable_seq) {
-    st.ack_pending = false;
-    send_to_peer(self, peer->second, resp);
-  } else {
-    st.ack_pending = true;
-    st.ack_seq = seq;
-    st.ack_to = peer->second;
-    st.ack = std::move(resp);
+  if (auto now = st.writes.acknowledge(leader, std::move(resp)))
+    send_to_peer(self, now->dest, std::move(now->content));
+  else
     schedule_flush(self);
-  }
 }
 
-void handle_request_vote(member_self* self, request_vote_request& req) {
+void receive_vote_request(member_self* self, request_vote_request& req,
+                          const caf::actor& candidate) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.candidate_id);
-  if (peer == st.peers.end()) {
-    refuse(self, "request_vote_request from unknown member "
-                   + req.candidate_id);
-    return;
-  }
-  observe_term(self, req.term);
   request_vote_response resp;
   resp.from = st.id();
-  resp.vote_granted = should_grant_vote(st.state, st.log, req, st.cfg.broken);
+  resp.vote_granted = should_grant_vote(st.persistent, st.log, req, st.cfg.broken);
   if (resp.vote_granted) {
     // Figure 2: votedFor is persistent; the grant leaves only once durable.
-    st.state.voted_for = req.candidate_id;
+    st.persistent.voted_for = req.candidate_id;
     persist_state(self);
     reset_election_timer(self);
   }
-  resp.term = st.state.current_term;
-  send_after_persist(self, peer->second, caf::make_message(resp));
+  resp.term = st.persistent.current_term;
+  send_after_persist(self, candidate, caf::make_message(resp));
 }
 
 // -- spawning -------------------------------------------------------------------------

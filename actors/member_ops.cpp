@@ -15,38 +15,24 @@ namespace raft {
 
 void adopt_term(member_self* self, term_t term) {
   auto& st = self->state;
-  if (term <= st.state.current_term)
+  if (term <= st.persistent.current_term)
     return;
-  st.state.current_term = term;
-  st.state.voted_for.clear();
+  st.persistent.current_term = term;
+  st.persistent.voted_for.clear();
   st.leader.clear();
   persist_state(self);
 }
 
 void persist_state(member_self* self) {
   auto& st = self->state;
-  st.pending.has_state = true;
-  st.pending.state = st.state;
+  st.writes.save_state(st.persistent);
   schedule_flush(self);
 }
 
-namespace {
-
-/// The write after which everything known in memory is durable.
-uint64_t barrier_seq(const member_state& st) {
-  return st.pending.empty() ? st.issued_seq : st.issued_seq + 1;
-}
-
-} // namespace
-
 void send_after_persist(member_self* self, const caf::actor& dest,
                         caf::message msg) {
-  auto& st = self->state;
-  auto seq = barrier_seq(st);
-  if (seq <= st.durable_seq && st.gated.empty())
-    send_to_peer(self, dest, std::move(msg));
-  else
-    st.gated.push_back(gated_message{seq, dest, std::move(msg)});
+  if (auto now = self->state.writes.send_after_persist(dest, std::move(msg)))
+    send_to_peer(self, now->dest, std::move(now->content));
 }
 
 void schedule_flush(member_self* self) {
@@ -65,17 +51,12 @@ void on_write_done(member_self* self);
 
 void start_write(member_self* self) {
   auto& st = self->state;
-  if (st.writing || st.pending.empty())
+  auto batch = st.writes.next_write();
+  if (!batch)
     return;
-  st.writing = true;
-  ++st.issued_seq;
-  st.writing_last = st.pending.entries.empty() ? 0
-                                               : st.pending.entries.back().index;
-  auto batch = std::move(st.pending);
-  st.pending.clear();
   ++st.counters.log_writes;
-  st.counters.entries_written += batch.entries.size();
-  self->request(st.writer, caf::infinite, write_atom::value, std::move(batch))
+  st.counters.entries_written += batch->entries.size();
+  self->request(st.writer, caf::infinite, write_atom::value, std::move(*batch))
     .then([=](caf::ok_atom) { on_write_done(self); },
           [=](caf::error& err) {
             // Fail-stop: a member whose storage failed must not acknowledge
@@ -89,19 +70,9 @@ namespace {
 
 void on_write_done(member_self* self) {
   auto& st = self->state;
-  st.writing = false;
-  st.durable_seq = st.issued_seq;
-  st.durable_index = std::max(st.durable_index, st.writing_last);
   // Release what waited for this write, in order.
-  while (!st.gated.empty() && st.gated.front().seq <= st.durable_seq) {
-    auto& g = st.gated.front();
-    send_to_peer(self, g.dest, std::move(g.content));
-    st.gated.pop_front();
-  }
-  if (st.ack_pending && st.ack_seq <= st.durable_seq) {
-    st.ack_pending = false;
-    send_to_peer(self, st.ack_to, st.ack);
-  }
+  for (auto& msg : st.writes.on_durable())
+    send_to_peer(self, msg.dest, std::move(msg.content));
   if (st.role == role::leader)
     advance_commit(self);
   start_write(self);
@@ -122,7 +93,7 @@ void reset_election_timer(member_self* self) {
   // it re-arms itself for the rest.
   if (!st.election_timer_armed) {
     st.election_timer_armed = true;
-    self->delayed_send(self, timeout, election_atom::value, st.state.current_term);
+    self->delayed_send(self, timeout, election_atom::value, st.persistent.current_term);
   }
 }
 
@@ -228,9 +199,11 @@ void fail_all_requests(member_self* self, const caf::error& appended,
   for (auto& p : st.parked)
     p.promise.deliver(not_appended);
   st.parked.clear();
-  for (auto& r : st.reads)
-    r.promise.deliver(not_appended);
-  st.reads.clear();
+  if (auto* ld = st.if_leading()) {
+    for (auto& r : ld->reads)
+      r.promise.deliver(not_appended);
+    ld->reads.clear();
+  }
 }
 
 void park_append(member_self* self, payload cmd, caf::response_promise rp,
@@ -303,6 +276,7 @@ void shut_down(member_self* self, const caf::error& reason) {
                     make_error(errc::leadership_lost,
                                "the member stopped; outcome unknown"),
                     reason ? reason : make_error(errc::stopped));
+  st.role_data = follower_state{};
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
   if (st.snapshots)
     self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);

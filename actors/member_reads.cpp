@@ -35,10 +35,10 @@ void query_state_machine(member_self* self, index_t read_index,
 uint64_t confirmed_round(const member_state& st) {
   std::vector<uint64_t> rounds;
   rounds.reserve(st.cluster_size());
-  rounds.push_back(st.read_round);
+  rounds.push_back(st.leading().read_round);
   for (auto& kvp : st.peers) {
-    auto i = st.read_acks.find(kvp.first);
-    rounds.push_back(i == st.read_acks.end() ? 0 : i->second);
+    auto i = st.leading().read_acks.find(kvp.first);
+    rounds.push_back(i == st.leading().read_acks.end() ? 0 : i->second);
   }
   return quorum_match_index(std::move(rounds));
 }
@@ -51,34 +51,34 @@ void start_read(member_self* self, payload query, caf::response_promise rp) {
     query_state_machine(self, st.last_applied, query, std::move(rp));
     return;
   }
-  auto read_index = std::max(st.commit_index, st.term_start);
-  st.reads.push_back(pending_read{st.read_round + 1, read_index,
+  auto read_index = std::max(st.commit_index, st.leading().term_start);
+  st.leading().reads.push_back(pending_read{st.leading().read_round + 1, read_index,
                                   std::move(query), std::move(rp)});
-  st.read_round_wanted = true;
+  st.leading().read_round_wanted = true;
   schedule_flush(self);
 }
 
 void broadcast_read_round(member_self* self) {
   auto& st = self->state;
-  if (!st.read_round_wanted)
+  if (!st.leading().read_round_wanted)
     return;
-  st.read_round_wanted = false;
-  ++st.read_round;
+  st.leading().read_round_wanted = false;
+  ++st.leading().read_round;
   replicate(self, true); // every follower gets the round, if only by heartbeat
   serve_reads(self);     // a single member confirms on its own
 }
 
 void serve_reads(member_self* self) {
   auto& st = self->state;
-  if (st.role != role::leader || st.reads.empty())
+  if (!st.if_leading() || st.leading().reads.empty())
     return;
   auto confirmed = confirmed_round(st);
-  while (!st.reads.empty()) {
-    auto& r = st.reads.front();
+  while (!st.leading().reads.empty()) {
+    auto& r = st.leading().reads.front();
     if (r.round > confirmed || r.read_index > st.last_applied)
       return; // Later reads have later rounds and read indexes.
     query_state_machine(self, r.read_index, r.query, std::move(r.promise));
-    st.reads.pop_front();
+    st.leading().reads.pop_front();
   }
 }
 

@@ -20,7 +20,7 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
     return;
   st.snapshot = meta;
   st.log.compact(meta);
-  st.pending.compact_to = meta;
+  st.writes.compact(meta);
   schedule_flush(self);
 }
 
@@ -49,7 +49,7 @@ void maybe_snapshot(member_self* self) {
         auto& st = self->state;
         st.snapshotting = false;
         st.next_snapshot_at = st.last_applied + threshold;
-        log_line(self, "snapshot at " + std::to_string(meta.last_index)
+        log_line(self, log_level::warning, "snapshot at " + std::to_string(meta.last_index)
                          + " discarded: " + self->system().render(err));
         apply_committed(self);
       });
@@ -84,20 +84,22 @@ void send_snapshot(member_self* self, const member_id& id) {
   auto& st = self->state;
   if (!st.snapshots)
     return;
-  auto& t = st.transfers[id];
+  auto& t = st.leading().transfers[id];
   if (t.busy)
     return;
   t.busy = true;
   t.silent_ticks = 0;
-  auto term = st.state.current_term;
+  auto term = st.persistent.current_term;
   self->request(st.snapshots, caf::infinite, chunk_atom::value, t.offset,
                 uint64_t{st.cfg.snapshot_chunk_bytes})
     .then(
       [=](snapshot_chunk& chunk) {
         auto& st = self->state;
-        auto i = st.transfers.find(id);
-        if (st.role != role::leader || st.state.current_term != term
-            || i == st.transfers.end())
+        auto* ld = st.if_leading();
+        if (!ld || st.persistent.current_term != term)
+          return;
+        auto i = ld->transfers.find(id);
+        if (i == ld->transfers.end())
           return;
         auto& t = i->second;
         if (chunk.meta.last_index != t.meta.last_index) {
@@ -124,25 +126,27 @@ void send_snapshot(member_self* self, const member_id& id) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        auto i = st.transfers.find(id);
-        if (i != st.transfers.end()) {
-          i->second.busy = false;
-          i->second.offset = 0;
+        if (auto* ld = st.if_leading()) {
+          auto i = ld->transfers.find(id);
+          if (i != ld->transfers.end()) {
+            i->second.busy = false;
+            i->second.offset = 0;
+          }
         }
-        log_line(self, "cannot read snapshot for " + id + ": "
+        log_line(self, log_level::warning, "cannot read snapshot for " + id + ": "
                          + self->system().render(err));
       });
 }
 
 void on_install_response(member_self* self, install_snapshot_response& resp) {
   auto& st = self->state;
-  auto f = st.followers.find(resp.from);
-  auto t = st.transfers.find(resp.from);
-  if (f == st.followers.end() || t == st.transfers.end())
+  auto f = st.leading().followers.find(resp.from);
+  auto t = st.leading().transfers.find(resp.from);
+  if (f == st.leading().followers.end() || t == st.leading().transfers.end())
     return; // Stale: no transfer to this member in this term.
-  st.active.insert(resp.from);
+  st.leading().active.insert(resp.from);
   if (resp.done) {
-    st.transfers.erase(t);
+    st.leading().transfers.erase(t);
     // The follower's log now matches ours up to the snapshot.
     if (f->second.on_success(resp.last_included_index))
       advance_commit(self);
@@ -155,7 +159,7 @@ void on_install_response(member_self* self, install_snapshot_response& resp) {
 }
 
 void check_transfers(member_self* self) {
-  for (auto& kvp : self->state.transfers) {
+  for (auto& kvp : self->state.leading().transfers) {
     auto& t = kvp.second;
     // A lost chunk or answer: resend from the last offset the follower
     // confirmed (the follower tells us where to resume if it differs).
@@ -186,7 +190,7 @@ void finish_install(member_self* self, const snapshot_info& info,
     st.installing = false;
     if (!st.applying && meta.last_index > st.snapshot.last_index
         && st.log.matches(meta.last_index, meta.last_term)) {
-      st.pending.compact_to = meta;
+      st.writes.compact(meta);
       st.log.compact(meta);
       st.snapshot = meta;
       schedule_flush(self);
@@ -206,14 +210,9 @@ void finish_install(member_self* self, const snapshot_info& info,
         // term as snapshot's last included entry, retain log entries
         // following it"; otherwise discard the entire log.
         if (st.log.matches(meta.last_index, meta.last_term)) {
-          st.pending.compact_to = meta;
+          st.writes.compact(meta);
         } else {
-          st.pending.clear();
-          st.pending.reset_to = meta;
-          st.pending.has_state = true;
-          st.pending.state = st.state;
-          st.writing_last = 0;
-          st.durable_index = meta.last_index;
+          st.writes.reset(meta, st.persistent);
         }
         st.log.compact(meta);
         st.snapshot = meta;
@@ -236,44 +235,23 @@ void finish_install(member_self* self, const snapshot_info& info,
 
 } // namespace
 
-void handle_install_snapshot(member_self* self,
-                             install_snapshot_request& req) {
+void receive_snapshot(member_self* self, install_snapshot_request& req,
+                      const caf::actor& leader) {
   auto& st = self->state;
-  auto peer = st.peers.find(req.leader_id);
-  if (peer == st.peers.end() || req.last_included_term > req.term
-      || req.last_included_index == 0) {
-    log_line(self, "refused: install_snapshot_request from " + req.leader_id);
-    return;
-  }
   install_snapshot_response resp;
   resp.from = st.id();
   resp.last_included_index = req.last_included_index;
-  // Figure 13, receiver 1: reply immediately if term < currentTerm.
-  if (req.term < st.state.current_term) {
-    resp.term = st.state.current_term;
-    send_after_persist(self, peer->second, caf::make_message(resp));
-    return;
-  }
-  observe_term(self, req.term);
-  if (st.role == role::leader) {
-    log_line(self, "refused: a second leader " + req.leader_id);
-    return;
-  }
-  if (st.role != role::follower || st.leader != req.leader_id)
-    become_follower(self, req.leader_id);
-  reset_election_timer(self);
-  resp.term = st.state.current_term;
+  resp.term = st.persistent.current_term;
   if (req.last_included_index <= st.commit_index) {
     // Everything it covers is committed here already: nothing to install.
     resp.done = true;
     resp.last_included_index = st.commit_index;
-    send_after_persist(self, peer->second, caf::make_message(resp));
+    send_after_persist(self, leader, caf::make_message(resp));
     return;
   }
   if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
     return; // One chunk at a time; the leader resends.
   st.installing = true;
-  auto leader = peer->second;
   self->request(st.snapshots, caf::infinite, std::move(req))
     .then(
       [=](uint64_t held, snapshot_info& info) mutable {
@@ -289,7 +267,7 @@ void handle_install_snapshot(member_self* self,
         // No answer: the leader resends after a few silent heartbeats,
         // rather than both sides spinning on a failing disk.
         self->state.installing = false;
-        log_line(self,
+        log_line(self, log_level::warning,
                  "snapshot chunk refused: " + self->system().render(err));
       });
 }

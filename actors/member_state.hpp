@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <variant>
 
 #include "caf/actor.hpp"
 #include "caf/actor_clock.hpp"
@@ -21,6 +22,7 @@
 
 #include "log_writer.hpp"
 #include "snapshot_actor.hpp"
+#include "write_queue.hpp"
 
 namespace raft {
 
@@ -66,45 +68,22 @@ struct snapshot_transfer {
   unsigned silent_ticks = 0;
 };
 
-/// A message that may leave only once everything written before it is
-/// durable (Figure 2: "respond to RPCs" only after updating stable storage).
-struct gated_message {
-  uint64_t seq;
-  caf::actor dest;
-  caf::message content;
-};
+// -- per-role data (ScyllaDB's raft: a variant of per-role structs) -------------
 
-struct member_state {
-  static inline const char* name = "raft.member";
+/// Followers (and idle or stopped members) keep nothing of their own: the
+/// leader they know is `member_state::leader`, for every role.
+struct follower_state {};
 
-  config cfg;
-  raft::role role = role::idle;
-
-  // -- persistent state (Figure 2), in memory; may run ahead of the disk ------
-
-  hard_state state;
-  raft::log log;
-
-  // -- volatile state on all servers (Figure 2) ---------------------------------
-
-  /// Invariant: commit_index >= last_applied (§5.3).
-  index_t commit_index = 0;
-  index_t last_applied = 0;
-  /// The leader of the current term, if known.
-  member_id leader;
-  /// Every other voting member and the handle that reaches it (invalid
-  /// while the transport has no connection to it).
-  std::map<member_id, caf::actor> peers;
-  /// Resolves members added by id alone (remote members); may be invalid.
-  caf::actor transport;
-
-  // -- candidates -------------------------------------------------------------------
-
+/// A candidate's election (§5.2).
+struct candidate_state {
   /// Members that granted their vote in the current term (self included).
   std::set<member_id> votes;
+};
 
-  // -- leaders (Figure 2: "reinitialized after election") -----------------------
-
+/// A leader's view of its followers and of its reads (Figure 2: "Volatile
+/// state on leaders, reinitialized after election").
+struct leader_state {
+  /// nextIndex and matchIndex (Figure 2), pipelining and probing, by follower.
   std::map<member_id, progress> followers;
   /// Followers heard from since the last check-quorum round (thesis §6.2).
   std::set<member_id> active;
@@ -121,6 +100,64 @@ struct member_state {
   bool read_round_wanted = false;
   /// Highest round each follower echoed in this term.
   std::map<member_id, uint64_t> read_acks;
+  /// InstallSnapshot transfers in progress, by follower (§7).
+  std::map<member_id, snapshot_transfer> transfers;
+  /// commit_index moved since followers were last told.
+  bool commit_dirty = false;
+};
+
+struct member_state {
+  static inline const char* name = "raft.member";
+
+  config cfg;
+  raft::role role = role::idle;
+
+  // -- persistent state (Figure 2), in memory; may run ahead of the disk ------
+
+  /// currentTerm and votedFor.
+  hard_state persistent;
+  raft::log log;
+
+  // -- volatile state on all servers (Figure 2) ---------------------------------
+
+  /// Invariant: commit_index >= last_applied (§5.3).
+  index_t commit_index = 0;
+  index_t last_applied = 0;
+  /// The leader of the current term, if known.
+  member_id leader;
+  /// Every other voting member and the handle that reaches it (invalid
+  /// while the transport has no connection to it).
+  std::map<member_id, caf::actor> peers;
+  /// Resolves members added by id alone (remote members); may be invalid.
+  caf::actor transport;
+
+  // -- role data: exists only in its role ---------------------------------------
+
+  /// follower_state while idle, following or stopped; candidate_state while
+  /// candidating; leader_state while leading. Created on entering the role
+  /// (become_*), gone when leaving it.
+  /// Invariant: role == candidate <=> candidate_state, role == leader <=>
+  /// leader_state.
+  std::variant<follower_state, candidate_state, leader_state> role_data;
+
+  /// The leader's data; throws std::bad_variant_access unless leading.
+  leader_state& leading() {
+    return std::get<leader_state>(role_data);
+  }
+
+  const leader_state& leading() const {
+    return std::get<leader_state>(role_data);
+  }
+
+  /// The leader's data, or null unless leading.
+  leader_state* if_leading() {
+    return std::get_if<leader_state>(&role_data);
+  }
+
+  /// The candidate's data; throws std::bad_variant_access unless candidating.
+  candidate_state& candidacy() {
+    return std::get<candidate_state>(role_data);
+  }
 
   // -- timers -------------------------------------------------------------------------
 
@@ -134,23 +171,8 @@ struct member_state {
   // -- persistence pipeline (one batch at the log writer at a time) ------------
 
   log_writer_actor writer;
-  /// Accumulates while a batch is at the writer: group commit.
-  write_batch pending;
-  bool writing = false;
-  /// Last entry index of the batch at the writer (0 if it has none).
-  index_t writing_last = 0;
-  /// Batches handed to the writer / confirmed durable so far.
-  uint64_t issued_seq = 0;
-  uint64_t durable_seq = 0;
-  /// Entries up to here are durable and match the in-memory log.
-  index_t durable_index = 0;
-  /// Outgoing messages held until their batch is durable.
-  std::deque<gated_message> gated;
-  /// A follower's acknowledgement, coalesced: one per durable batch.
-  bool ack_pending = false;
-  uint64_t ack_seq = 0;
-  caf::actor ack_to;
-  append_entries_response ack;
+  /// Owns the pending batch, durable_index and what waits for durability.
+  write_queue writes;
 
   // -- applying ---------------------------------------------------------------------
 
@@ -177,8 +199,6 @@ struct member_state {
   bool installing = false;
   /// After a failed save, wait this long (in applied entries) to retry.
   index_t next_snapshot_at = 0;
-  /// Leader: transfers in progress, by follower.
-  std::map<member_id, snapshot_transfer> transfers;
 
   // -- client requests --------------------------------------------------------------
 
@@ -193,8 +213,6 @@ struct member_state {
   /// A flush message is queued: sends and writes happen once the mailbox's
   /// current backlog is handled, batching everything that arrived together.
   bool flush_queued = false;
-  /// Leader: commit_index moved since followers were last told.
-  bool commit_dirty = false;
 
   // -- helpers ----------------------------------------------------------------------
 
@@ -217,7 +235,12 @@ void adopt_term(member_self* self, term_t term);
 
 /// §5.1: "If RPC request or response contains term T > currentTerm: set
 /// currentTerm = T, convert to follower". Returns true if the term was newer.
+/// Called by step alone.
 bool observe_term(member_self* self, term_t term);
+
+/// Logs a refused message ("refused: what", warning): bad input never
+/// crashes a member.
+void refuse(member_self* self, const std::string& what);
 
 /// Queues the current term and vote for the next durable write.
 void persist_state(member_self* self);
@@ -249,8 +272,8 @@ inline void fail_all_requests(member_self* self, const caf::error& err) {
   fail_all_requests(self, err, err);
 }
 
-/// Writes one line about this member to stderr ("[raft <id>] what").
-void log_line(member_self* self, const std::string& what);
+/// Writes one line about this member to the configured log sink.
+void log_line(member_self* self, log_level level, const std::string& what);
 
 /// Sends a Raft message to a peer, counted in member_status::counters.
 template <class T>
@@ -297,8 +320,10 @@ void send_snapshot(member_self* self, const member_id& id);
 /// Leader: the follower's answer to a chunk.
 void on_install_response(member_self* self, install_snapshot_response& resp);
 
-/// Follower: InstallSnapshot receiver (Figure 13).
-void handle_install_snapshot(member_self* self, install_snapshot_request& req);
+/// Follower: InstallSnapshot receiver (Figure 13), from receiver 2 on; step
+/// did receiver 1 (the term) and accepted the sender as leader.
+void receive_snapshot(member_self* self, install_snapshot_request& req,
+                      const caf::actor& leader);
 
 /// Leader, each heartbeat: restarts transfers whose answers went missing.
 void check_transfers(member_self* self);
@@ -317,11 +342,28 @@ void replicate(member_self* self, bool heartbeat);
 /// Leader: advances commit_index from the match indexes (§5.3, §5.4.2).
 void advance_commit(member_self* self);
 
-/// Follower and candidate: the AppendEntries receiver (Figure 2).
-void handle_append_entries(member_self* self, append_entries_request& req);
+/// Follower: the AppendEntries receiver (Figure 2) from receiver 2 on; step
+/// did receiver 1 (the term) and accepted the sender as leader.
+void receive_entries(member_self* self, append_entries_request& req,
+                     const caf::actor& leader);
 
-/// Everyone: the RequestVote receiver (Figure 2).
-void handle_request_vote(member_self* self, request_vote_request& req);
+/// Everyone: the RequestVote receiver (Figure 2); step adopted a newer term.
+void receive_vote_request(member_self* self, request_vote_request& req,
+                          const caf::actor& candidate);
+
+/// Leader: a follower's answer to AppendEntries (Figure 2, Rules for
+/// Servers, Leaders: update nextIndex and matchIndex, advance commitIndex).
+void on_append_response(member_self* self, append_entries_response& resp);
+
+/// Candidate: a vote (§5.2).
+void on_vote_response(member_self* self, request_vote_response& resp);
+
+/// One entry for every Raft message (member_step.cpp, etcd-io/raft's Step):
+/// refuses what no correct peer sends, handles the message's term (§5.1)
+/// and leader (§5.2) once, then hands it to the role. Defined for the six
+/// message types of Figure 2 and Figure 13.
+template <class Message>
+void step(member_self* self, Message& msg);
 
 /// Stops the member: fails requests, stops the writer, quits.
 void shut_down(member_self* self, const caf::error& reason);

@@ -12,6 +12,7 @@
 
 #include "raft/core/rules.hpp"
 #include "raft/core/types.hpp"
+#include "raft/logging.hpp"
 
 namespace raft {
 
@@ -67,6 +68,12 @@ struct config {
   /// A leader that hears from no majority for an election timeout steps down
   /// (thesis §6.2), so a minority leader stops accepting appends.
   bool check_quorum = true;
+
+  // -- logging ----------------------------------------------------------------------
+
+  /// Where this member's log lines go, and from which level on (default:
+  /// info and above, to stderr).
+  log_sink log;
 
   // -- test-only ----------------------------------------------------------------------
 

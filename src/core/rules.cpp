@@ -29,9 +29,39 @@ bool should_grant_vote(const hard_state& state, const log& our_log,
                         our_log.last_term(), our_log.last_index());
 }
 
+index_t committed_conflict(const log& our_log, index_t commit_index,
+                           const append_entries_request& req) {
+  // Thesis §3.5: committed entries are durable and will eventually be
+  // executed by every state machine; replacing one breaks State Machine
+  // Safety (§5.4.3). Entries compacted into the snapshot have no term here
+  // any more: they are committed, and apply_append skips them.
+  for (auto& e : req.entries) {
+    if (e.index > commit_index)
+      break;
+    auto ours = our_log.term_at(e.index);
+    if (ours && *ours != e.term && e.index > our_log.base().last_index)
+      return e.index;
+  }
+  return 0;
+}
+
+bool snapshot_conflicts_with_commit(const log& our_log, index_t commit_index,
+                                    index_t last_included_index,
+                                    term_t last_included_term) {
+  if (last_included_index > commit_index)
+    return false;
+  auto ours = our_log.term_at(last_included_index);
+  return ours && *ours != last_included_term;
+}
+
 append_outcome apply_append(log& our_log, const append_entries_request& req,
+                            index_t commit_index,
                             const broken_rules& broken) {
   append_outcome out;
+  if (auto i = committed_conflict(our_log, commit_index, req); i != 0) {
+    out.refused_committed = i;
+    return out;
+  }
   // Entries covered by our snapshot are committed, hence identical to the
   // leader's (§7): treat the snapshot boundary as matching.
   auto prev = req.prev_log_index;

@@ -33,14 +33,14 @@ BOOST_AUTO_TEST_CASE(one_leader_for_1_2_3_and_5_members) {
         BOOST_REQUIRE(l.has_value());
         // Stays the only leader while heartbeats flow (§5.2: "Leaders send
         // periodic heartbeats ... to maintain their authority").
-        auto term = c.state(*l).state.current_term;
+        auto term = c.state(*l).persistent.current_term;
         c.advance(2s);
         BOOST_TEST(count_leaders(c) == 1u);
         BOOST_TEST((c.leader() == l));
-        BOOST_TEST(c.state(*l).state.current_term == term);
+        BOOST_TEST(c.state(*l).persistent.current_term == term);
         for (size_t i = 0; i < n; ++i) {
           BOOST_TEST(c.state(i).leader == c.ids[*l]);
-          BOOST_TEST(c.state(i).state.current_term == term);
+          BOOST_TEST(c.state(i).persistent.current_term == term);
         }
         BOOST_TEST(c.violation() == "");
       }
@@ -57,14 +57,14 @@ BOOST_AUTO_TEST_CASE(reelection_after_the_leader_stops) {
       c.start_all();
       auto old = c.await_leader();
       BOOST_REQUIRE(old.has_value());
-      auto old_term = c.state(*old).state.current_term;
+      auto old_term = c.state(*old).persistent.current_term;
       BOOST_TEST(!c.call_ok(*old, caf::make_message(stop_atom::value)));
       c.run();
       BOOST_TEST(!c.alive(*old));
       auto l = c.await_leader(5s);
       BOOST_REQUIRE(l.has_value());
       BOOST_TEST(*l != *old);
-      BOOST_TEST(c.state(*l).state.current_term > old_term);
+      BOOST_TEST(c.state(*l).persistent.current_term > old_term);
       BOOST_TEST(c.violation() == "");
     }
   }
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(term_and_vote_are_durable_before_voting) {
   c.start_all();
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
-  auto term = c.state(*l).state.current_term;
+  auto term = c.state(*l).persistent.current_term;
   for (size_t i = 0; i < 3; ++i) {
     auto stored = c.storages[i]->contents().state;
     BOOST_TEST(stored.current_term == term);

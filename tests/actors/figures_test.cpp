@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(figure_7_follower_logs_are_brought_in_line) {
   auto l = c.await_leader(2s);
   BOOST_REQUIRE(l.has_value());
   BOOST_REQUIRE_EQUAL(*l, 0u);
-  BOOST_TEST(c.state(0).state.current_term == 8u);
+  BOOST_TEST(c.state(0).persistent.current_term == 8u);
   BOOST_REQUIRE(c.run_until([&] {
     for (size_t i = 1; i < c.size(); ++i)
       if (terms_of(c.state(i).log) != terms_of(c.state(0).log))
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(figure_8_old_term_entry_is_not_committed_by_counting) {
   auto& c = *ptr;
   c.start_all();
   BOOST_REQUIRE(c.run_until([&] { return c.leader() == std::optional<size_t>{0}; }, 1s));
-  BOOST_TEST(c.state(0).state.current_term == 4u);
+  BOOST_TEST(c.state(0).persistent.current_term == 4u);
   // Entry 2 reaches S2..S4: a majority holds it.
   BOOST_REQUIRE(c.run_until([&] {
     return c.state(1).log.last_index() == 2 && c.state(2).log.last_index() == 2

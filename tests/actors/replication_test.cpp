@@ -285,7 +285,7 @@ BOOST_AUTO_TEST_CASE(replication_is_pipelined) {
   size_t most_in_flight = 0;
   while (c.sched->try_run_once()) {
     if (c.alive(*l) && c.state(*l).role == role::leader)
-      for (auto& kvp : c.state(*l).followers)
+      for (auto& kvp : c.state(*l).leading().followers)
         most_in_flight = std::max(most_in_flight, kvp.second.in_flight());
   }
   BOOST_TEST(most_in_flight > 1u);
@@ -343,7 +343,7 @@ BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
   c.run();
   auto f = (*l + 1) % 3;
   auto before = c.state(f).log.last_index();
-  auto term = c.state(f).state.current_term;
+  auto term = c.state(f).persistent.current_term;
   auto send = [&](append_entries_request req) {
     caf::anon_send(caf::actor_cast<caf::actor>(c.members[f]), std::move(req));
     c.run();
@@ -369,8 +369,92 @@ BOOST_AUTO_TEST_CASE(malformed_and_foreign_messages_are_refused) {
   stranger.entries.clear();
   send(stranger);
   BOOST_TEST(c.state(f).log.last_index() == before);
-  BOOST_TEST(c.state(f).state.current_term == term);
+  BOOST_TEST(c.state(f).persistent.current_term == term);
   BOOST_TEST(c.alive(f));
   BOOST_TEST(c.append(f, put_cmd("b", "2"))->value.has_value());
+  BOOST_TEST(c.violation() == "");
+}
+
+// Every refusal leaves one line in the configured log sink (raft::config's
+// `log`), at warning level; a threshold above it silences the member.
+BOOST_AUTO_TEST_CASE(refusals_go_to_the_configured_log_sink) {
+  auto lines = std::make_shared<std::vector<std::string>>();
+  test_cluster c{3, 16, [lines](size_t i, config& cfg) {
+    cfg.log.threshold = i == 2 ? log_level::off : log_level::warning;
+    cfg.log.function = [lines](log_level level, const std::string& who,
+                               const std::string& text) {
+      lines->push_back(who + " " + to_string(level) + " " + text);
+    };
+  }};
+  c.start_all();
+  BOOST_REQUIRE(c.await_leader().has_value());
+  lines->clear();
+  append_entries_request stranger;
+  stranger.term = 1000;
+  stranger.leader_id = "10.9.9.9:1";
+  for (size_t i = 0; i < 3; ++i)
+    caf::anon_send(caf::actor_cast<caf::actor>(c.members[i]), stranger);
+  c.run();
+  BOOST_REQUIRE_EQUAL(lines->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(lines->at(i).find(c.ids[i] + " warning refused: ")
+               == 0u, lines->at(i));
+    BOOST_TEST(lines->at(i).find("unknown member 10.9.9.9:1")
+               != std::string::npos, lines->at(i));
+  }
+}
+
+// Thesis §3.5 (committed means committed): an AppendEntries that names the
+// known leader but would replace an entry at or below the follower's commit
+// index is refused and logged; the follower keeps its log, its commit index
+// and its term, and later entries still commit and read back.
+BOOST_AUTO_TEST_CASE(a_forged_append_never_replaces_committed_entries) {
+  auto lines = std::make_shared<std::vector<std::string>>();
+  test_cluster c{3, 17, [lines](size_t, config& cfg) {
+    cfg.log.function = [lines](log_level, const std::string& who,
+                               const std::string& text) {
+      lines->push_back(who + " " + text);
+    };
+  }};
+  c.start_all();
+  auto l = c.await_leader();
+  BOOST_REQUIRE(l.has_value());
+  BOOST_REQUIRE(c.append(*l, put_cmd("a", "1"))->value.has_value());
+  BOOST_REQUIRE(c.append(*l, put_cmd("b", "1"))->value.has_value());
+  c.run();
+  auto f = (*l + 1) % 3;
+  auto& st = c.state(f);
+  auto commit = st.commit_index;
+  BOOST_REQUIRE(commit >= 2u);
+  auto last = st.log.last_index();
+  auto term = st.persistent.current_term;
+  auto committed_term = st.log.at(commit).term;
+  // From the known leader's id, one term later (which a correct leader of
+  // that term could send), replacing the committed entry at `commit`.
+  append_entries_request forged;
+  forged.term = term + 1;
+  forged.leader_id = c.ids[*l];
+  forged.prev_log_index = commit - 1;
+  forged.prev_log_term = st.log.at(commit - 1).term;
+  forged.leader_commit = commit;
+  forged.entries.push_back(log_entry{term + 1, commit, entry_kind::command,
+                                     put_cmd("evil", "1")});
+  lines->clear();
+  caf::anon_send(caf::actor_cast<caf::actor>(c.members[f]), forged);
+  c.run();
+  BOOST_TEST(c.state(f).log.last_index() == last);
+  BOOST_TEST(c.state(f).log.at(commit).term == committed_term);
+  BOOST_TEST(c.state(f).commit_index == commit);
+  BOOST_TEST(c.state(f).persistent.current_term == term);
+  BOOST_REQUIRE_EQUAL(lines->size(), 1u);
+  BOOST_TEST(lines->at(0).find("replaces committed entry "
+                               + std::to_string(commit))
+               != std::string::npos, lines->at(0));
+  auto later = c.append(f, put_cmd("c", "2"));
+  BOOST_REQUIRE(later->value.has_value());
+  c.run();
+  auto& applied = c.machines[f]->applied;
+  BOOST_REQUIRE(!applied.empty());
+  BOOST_TEST(applied.back().first == later->value->index);
   BOOST_TEST(c.violation() == "");
 }

@@ -94,7 +94,7 @@ replication_run replicate(const raft::log& leader, term_t term,
     // Follower: apply and answer.
     std::vector<append_entries_response> answers;
     for (auto& req : sent) {
-      auto out = apply_append(follower, req);
+      auto out = apply_append(follower, req, 0);
       append_entries_response resp;
       resp.term = term;
       resp.from = "follower";
@@ -503,7 +503,7 @@ BOOST_AUTO_TEST_CASE(without_the_noop_followers_match_up_to_the_leaders_end) {
         auto req = make_append(8, prev, *leader.term_at(prev),
                                leader.slice(pr.next_index(), 1024, 1 << 20));
         pr.on_sent(req.entries.empty() ? prev : req.entries.back().index);
-        auto out = apply_append(follower, req);
+        auto out = apply_append(follower, req, 0);
         if (out.success)
           pr.on_success(out.last_new_index);
         else

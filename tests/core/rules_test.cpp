@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_SUITE(append_entries)
 // (conflict_term 0), so the leader can jump there (§5.3, fast backtracking).
 BOOST_AUTO_TEST_CASE(rejects_a_missing_prev_entry_with_our_length_as_hint) {
   auto our_log = make_log({1, 1});
-  auto out = apply_append(our_log, make_append(2, 5, 2, make_entries(6, {2})));
+  auto out = apply_append(our_log, make_append(2, 5, 2, make_entries(6, {2})), 0);
   BOOST_TEST(!out.success);
   BOOST_TEST(out.conflict_index == 3u);
   BOOST_TEST(out.conflict_term == 0u);
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(rejects_a_missing_prev_entry_with_our_length_as_hint) {
   BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{1, 1}));
   // An empty log asks for everything from index 1.
   raft::log empty;
-  out = apply_append(empty, make_append(2, 1, 1, {}));
+  out = apply_append(empty, make_append(2, 1, 1, {}), 0);
   BOOST_TEST(!out.success);
   BOOST_TEST(out.conflict_index == 1u);
   BOOST_TEST(out.conflict_term == 0u);
@@ -165,19 +165,19 @@ BOOST_AUTO_TEST_CASE(rejects_a_missing_prev_entry_with_our_length_as_hint) {
 // rejection never changes the log.
 BOOST_AUTO_TEST_CASE(rejects_a_prev_term_mismatch_with_the_conflicting_term) {
   auto our_log = make_log({1, 1, 2, 2, 2});
-  auto out = apply_append(our_log, make_append(3, 5, 3, make_entries(6, {3})));
+  auto out = apply_append(our_log, make_append(3, 5, 3, make_entries(6, {3})), 0);
   BOOST_TEST(!out.success);
   BOOST_TEST(out.conflict_term == 2u);
   BOOST_TEST(out.conflict_index == 3u);
   BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{1, 1, 2, 2, 2}));
   // Mismatch in the middle: the hint is about prevLogIndex, not our end.
-  out = apply_append(our_log, make_append(3, 4, 3, {}));
+  out = apply_append(our_log, make_append(3, 4, 3, {}), 0);
   BOOST_TEST(!out.success);
   BOOST_TEST(out.conflict_term == 2u);
   BOOST_TEST(out.conflict_index == 3u);
   // The conflicting term starts at our first entry.
   auto twos = make_log({2, 2, 2});
-  out = apply_append(twos, make_append(3, 3, 3, {}));
+  out = apply_append(twos, make_append(3, 3, 3, {}), 0);
   BOOST_TEST(out.conflict_term == 2u);
   BOOST_TEST(out.conflict_index == 1u);
 }
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(rejects_a_prev_term_mismatch_with_the_conflicting_term) {
 // snapshot, the hint stops at the first entry we still hold.
 BOOST_AUTO_TEST_CASE(conflict_hint_stops_at_the_snapshot_boundary) {
   auto our_log = make_log({2, 2}, snapshot_meta{3, 2}); // indexes 4, 5
-  auto out = apply_append(our_log, make_append(3, 5, 3, {}));
+  auto out = apply_append(our_log, make_append(3, 5, 3, {}), 0);
   BOOST_TEST(!out.success);
   BOOST_TEST(out.conflict_term == 2u);
   BOOST_TEST(out.conflict_index == 4u);
@@ -196,12 +196,12 @@ BOOST_AUTO_TEST_CASE(conflict_hint_stops_at_the_snapshot_boundary) {
 // already in the log".
 BOOST_AUTO_TEST_CASE(appends_new_entries_after_a_matching_prev) {
   raft::log our_log;
-  auto out = apply_append(our_log, make_append(1, 0, 0, make_entries(1, {1, 1})));
+  auto out = apply_append(our_log, make_append(1, 0, 0, make_entries(1, {1, 1})), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 2u);
   BOOST_TEST(out.first_appended == 1u);
   BOOST_TEST(out.truncated_from == 0u);
-  out = apply_append(our_log, make_append(2, 2, 1, make_entries(3, {2})));
+  out = apply_append(our_log, make_append(2, 2, 1, make_entries(3, {2})), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 3u);
   BOOST_TEST(out.first_appended == 3u);
@@ -213,13 +213,13 @@ BOOST_AUTO_TEST_CASE(appends_new_entries_after_a_matching_prev) {
 // consistency check and changes nothing.
 BOOST_AUTO_TEST_CASE(heartbeat_with_matching_prev_succeeds_without_change) {
   auto our_log = make_log({1, 1, 2});
-  auto out = apply_append(our_log, make_append(2, 3, 2, {}));
+  auto out = apply_append(our_log, make_append(2, 3, 2, {}), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 3u);
   BOOST_TEST(out.first_appended == 0u);
   BOOST_TEST(out.truncated_from == 0u);
   // Anchored at an earlier matching entry: our longer log stays intact.
-  out = apply_append(our_log, make_append(2, 1, 1, {}));
+  out = apply_append(our_log, make_append(2, 1, 1, {}), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 1u);
   BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{1, 1, 2}));
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(heartbeat_with_matching_prev_succeeds_without_change) {
 BOOST_AUTO_TEST_CASE(truncates_from_the_first_conflict_only) {
   auto our_log = make_log({1, 1, 1, 2, 2, 2});
   auto req = make_append(3, 2, 1, make_entries(3, {1, 3, 3}));
-  auto out = apply_append(our_log, req);
+  auto out = apply_append(our_log, req, 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.truncated_from == 4u);
   BOOST_TEST(out.first_appended == 4u); // entry 3 matched: not re-appended
@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(truncates_from_the_first_conflict_only) {
 // conflict, never by the request being shorter than our log.
 BOOST_AUTO_TEST_CASE(keeps_entries_past_a_shorter_matching_request) {
   auto our_log = make_log({1, 1, 2, 2});
-  auto out = apply_append(our_log, make_append(2, 1, 1, make_entries(2, {1})));
+  auto out = apply_append(our_log, make_append(2, 1, 1, make_entries(2, {1})), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.truncated_from == 0u);
   BOOST_TEST(out.first_appended == 0u);
@@ -261,9 +261,9 @@ BOOST_AUTO_TEST_CASE(keeps_entries_past_a_shorter_matching_request) {
 BOOST_AUTO_TEST_CASE(a_duplicated_request_is_idempotent) {
   auto our_log = make_log({1});
   auto req = make_append(2, 1, 1, make_entries(2, {2, 2}));
-  auto first = apply_append(our_log, req);
+  auto first = apply_append(our_log, req, 0);
   auto after_first = entries_of(our_log);
-  auto second = apply_append(our_log, req);
+  auto second = apply_append(our_log, req, 0);
   BOOST_TEST(first.success);
   BOOST_TEST(first.first_appended == 2u);
   BOOST_TEST(second.success);
@@ -282,16 +282,16 @@ BOOST_AUTO_TEST_CASE(a_late_older_request_does_not_truncate_newer_entries) {
   raft::log our_log;
   auto older = make_append(1, 0, 0, make_entries(1, {1, 1, 1}));
   auto newer = make_append(1, 3, 1, make_entries(4, {1, 1}));
-  BOOST_TEST(apply_append(our_log, older).success);
-  BOOST_TEST(apply_append(our_log, newer).success);
+  BOOST_TEST(apply_append(our_log, older, 0).success);
+  BOOST_TEST(apply_append(our_log, newer, 0).success);
   BOOST_TEST(our_log.last_index() == 5u);
-  auto late = apply_append(our_log, older);
+  auto late = apply_append(our_log, older, 0);
   BOOST_TEST(late.success);
   BOOST_TEST(late.truncated_from == 0u);
   BOOST_TEST(late.first_appended == 0u);
   BOOST_TEST(late.last_new_index == 3u);
   // A late heartbeat anchored below our end changes nothing either.
-  auto late_heartbeat = apply_append(our_log, make_append(1, 2, 1, {}));
+  auto late_heartbeat = apply_append(our_log, make_append(1, 2, 1, {}), 0);
   BOOST_TEST(late_heartbeat.success);
   BOOST_TEST(late_heartbeat.last_new_index == 2u);
   BOOST_CHECK(entries_of(our_log) == make_entries(1, {1, 1, 1, 1, 1}));
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(a_late_older_request_does_not_truncate_newer_entries) {
 BOOST_AUTO_TEST_CASE(keep_conflicting_suffix_keeps_stale_entries) {
   auto our_log = make_log({1, 1, 1, 2, 2, 2});
   auto req = make_append(3, 2, 1, make_entries(3, {1, 3, 3}));
-  auto out = apply_append(our_log, req, keep_conflicting_suffix());
+  auto out = apply_append(our_log, req, 0, keep_conflicting_suffix());
   BOOST_TEST(out.success);
   BOOST_TEST(out.truncated_from == 0u);
   BOOST_TEST(terms_of(our_log) != (std::vector<term_t>{1, 1, 1, 3, 3}));
@@ -318,7 +318,7 @@ BOOST_AUTO_TEST_CASE(prev_below_the_snapshot_counts_as_matching) {
   auto our_log = make_log({2, 3}, snapshot_meta{5, 2}); // indexes 6, 7
   // The leader's view: indexes 4..8 with terms 1 2 2 3 3, prev 3 (term 1).
   auto req = make_append(3, 3, 1, make_entries(4, {1, 2, 2, 3, 3}));
-  auto out = apply_append(our_log, req);
+  auto out = apply_append(our_log, req, 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 8u);
   BOOST_TEST(out.truncated_from == 0u);
@@ -327,7 +327,7 @@ BOOST_AUTO_TEST_CASE(prev_below_the_snapshot_counts_as_matching) {
   BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{2, 3, 3}));
   BOOST_TEST(log_invariant_violation(our_log) == "");
   // A heartbeat below the snapshot succeeds and changes nothing.
-  out = apply_append(our_log, make_append(3, 2, 1, {}));
+  out = apply_append(our_log, make_append(3, 2, 1, {}), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.last_new_index == 2u);
   BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{2, 3, 3}));
@@ -337,7 +337,7 @@ BOOST_AUTO_TEST_CASE(prev_below_the_snapshot_counts_as_matching) {
 // snapshot's last index is checked against the snapshot's last term.
 BOOST_AUTO_TEST_CASE(prev_at_the_snapshot_boundary_matches_its_term) {
   auto our_log = make_log({}, snapshot_meta{5, 2});
-  auto out = apply_append(our_log, make_append(3, 5, 2, make_entries(6, {3})));
+  auto out = apply_append(our_log, make_append(3, 5, 2, make_entries(6, {3})), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.first_appended == 6u);
   BOOST_TEST(our_log.last_index() == 6u);
@@ -347,7 +347,7 @@ BOOST_AUTO_TEST_CASE(prev_at_the_snapshot_boundary_matches_its_term) {
 // the snapshot and conflicts above it truncates above it only.
 BOOST_AUTO_TEST_CASE(a_conflict_above_the_snapshot_truncates_above_it) {
   auto our_log = make_log({2, 2}, snapshot_meta{5, 2}); // indexes 6, 7
-  auto out = apply_append(our_log, make_append(3, 4, 2, make_entries(5, {2, 3})));
+  auto out = apply_append(our_log, make_append(3, 4, 2, make_entries(5, {2, 3})), 0);
   BOOST_TEST(out.success);
   BOOST_TEST(out.truncated_from == 6u);
   BOOST_TEST(out.first_appended == 6u);
@@ -405,7 +405,7 @@ BOOST_AUTO_TEST_CASE(log_matching_holds_for_random_logs) {
     if (n > 0)
       entries = leader.slice(prev + 1, n, 1 << 20);
     auto req = make_append(9, prev, *leader.term_at(prev), entries);
-    auto out = apply_append(follower, req);
+    auto out = apply_append(follower, req, 0);
     auto where = "run " + std::to_string(run) + ", shared prefix "
                  + std::to_string(p) + ", prev " + std::to_string(prev)
                  + ", entries " + std::to_string(n);
@@ -467,7 +467,7 @@ BOOST_AUTO_TEST_CASE(commit_never_moves_backwards) {
   BOOST_TEST(follower_commit(5, 7, 4) == 5u);
   // End to end: a late, short request after the commit index moved on.
   auto our_log = make_log({1, 1, 1, 1, 1, 1});
-  auto late = apply_append(our_log, make_append(1, 1, 1, make_entries(2, {1}), 6));
+  auto late = apply_append(our_log, make_append(1, 1, 1, make_entries(2, {1}), 6), 0);
   BOOST_TEST(late.success);
   BOOST_TEST(late.last_new_index == 2u);
   BOOST_TEST(follower_commit(5, 6, late.last_new_index) == 5u);
@@ -478,7 +478,7 @@ BOOST_AUTO_TEST_CASE(commit_never_moves_backwards) {
 // entries may conflict with the leader's and be truncated later.
 BOOST_AUTO_TEST_CASE(commit_does_not_cover_unverified_entries) {
   auto our_log = make_log({1, 1, 2, 2}); // 3 and 4 may be stale
-  auto hb = apply_append(our_log, make_append(3, 2, 1, {}, 4));
+  auto hb = apply_append(our_log, make_append(3, 2, 1, {}, 4), 0);
   BOOST_TEST(hb.success);
   BOOST_TEST(follower_commit(0, 4, hb.last_new_index) == 2u);
 }
@@ -608,7 +608,7 @@ BOOST_AUTO_TEST_CASE(figure8_an_old_term_entry_is_not_committed_by_counting) {
   // ... and replaces index 2 with its term-3 entry on a majority.
   auto overwrite = make_append(5, 1, 1, make_entries(2, {3}));
   for (auto* l : {&fig.s2, &fig.s3, &fig.s4})
-    BOOST_TEST(apply_append(*l, overwrite).success);
+    BOOST_TEST(apply_append(*l, overwrite, 0).success);
   BOOST_TEST(*fig.s2.term_at(2) == 3u);
   BOOST_TEST(*fig.s3.term_at(2) == 3u);
 }
@@ -624,8 +624,8 @@ BOOST_AUTO_TEST_CASE(figure8_commit_old_terms_by_counting_commits_index_2) {
   BOOST_TEST(committed != leader_commit(fig.s1, 4, 1, fig.match));
   // The "committed" entry (2, term 2) is then lost on S2 and S3.
   auto overwrite = make_append(5, 1, 1, make_entries(2, {3}));
-  apply_append(fig.s2, overwrite);
-  apply_append(fig.s3, overwrite);
+  apply_append(fig.s2, overwrite, 0);
+  apply_append(fig.s3, overwrite, 0);
   BOOST_TEST(*fig.s2.term_at(2) != *fig.s1.term_at(2));
 }
 
@@ -636,7 +636,7 @@ BOOST_AUTO_TEST_CASE(figure8_a_current_term_entry_commits_earlier_ones) {
   figure8 fig;
   auto req = make_append(4, 2, 2, make_entries(3, {4}), 1);
   for (auto* l : {&fig.s2, &fig.s3}) {
-    auto out = apply_append(*l, req);
+    auto out = apply_append(*l, req, 0);
     BOOST_TEST(out.success);
     BOOST_TEST(out.last_new_index == 3u);
   }
@@ -662,3 +662,37 @@ BOOST_AUTO_TEST_CASE(a_leader_without_current_term_entries_commits_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Thesis §3.5 (committed means committed; §5.4.3 State Machine Safety): an
+// AppendEntries that would remove or replace an entry at or below the
+// receiver's commit index is refused and the log is kept; one that
+// conflicts only above it truncates as Figure 2 says.
+BOOST_AUTO_TEST_CASE(never_replaces_a_committed_entry) {
+  auto our_log = make_log({1, 1, 1, 1});
+  // Entries 2-4 of term 2 conflict from index 2 on; 3 is committed here.
+  auto req = make_append(2, 1, 1, make_entries(2, {2, 2, 2}));
+  BOOST_TEST(committed_conflict(our_log, 3, req) == 2u);
+  auto out = apply_append(our_log, req, 3);
+  BOOST_TEST(!out.success);
+  BOOST_TEST(out.refused_committed == 2u);
+  BOOST_TEST(out.truncated_from == 0u);
+  BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{1, 1, 1, 1}));
+  // Committed up to 1 only: the same request truncates from 2.
+  BOOST_TEST(committed_conflict(our_log, 1, req) == 0u);
+  out = apply_append(our_log, req, 1);
+  BOOST_TEST(out.success);
+  BOOST_TEST(out.truncated_from == 2u);
+  BOOST_TEST(terms_of(our_log) == (std::vector<term_t>{1, 2, 2, 2}));
+  // Matching committed entries are no conflict.
+  BOOST_TEST(committed_conflict(our_log, 4, req) == 0u);
+}
+
+// The same for InstallSnapshot (Figure 13): a snapshot that ends at or below
+// the commit index on a different term would replace committed entries.
+BOOST_AUTO_TEST_CASE(never_installs_a_snapshot_over_committed_entries) {
+  auto our_log = make_log({1, 1, 2, 2});
+  BOOST_TEST(snapshot_conflicts_with_commit(our_log, 3, 3, 3));
+  BOOST_TEST(!snapshot_conflicts_with_commit(our_log, 3, 3, 2)); // same
+  BOOST_TEST(!snapshot_conflicts_with_commit(our_log, 2, 3, 3)); // above
+  BOOST_TEST(!snapshot_conflicts_with_commit(our_log, 4, 6, 3)); // beyond log
+}

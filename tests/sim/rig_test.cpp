@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(a_paused_leader_is_replaced_and_steps_down_on_resume) {
   c.start_all();
   auto l = c.await_leader();
   BOOST_REQUIRE(l.has_value());
-  auto old_term = c.state(*l).state.current_term;
+  auto old_term = c.state(*l).persistent.current_term;
   c.pause(*l);
   BOOST_TEST(c.paused(*l));
   // The others elect a new leader; the paused one still believes it leads.
@@ -91,11 +91,11 @@ BOOST_AUTO_TEST_CASE(a_paused_leader_is_replaced_and_steps_down_on_resume) {
     return false;
   }, 3s));
   BOOST_TEST((c.state(*l).role == role::leader));
-  BOOST_TEST(c.state(*l).state.current_term == old_term);
+  BOOST_TEST(c.state(*l).persistent.current_term == old_term);
   c.resume(*l);
   c.advance(500ms);
   BOOST_TEST((c.state(*l).role != role::leader));
-  BOOST_TEST(c.state(*l).state.current_term > old_term);
+  BOOST_TEST(c.state(*l).persistent.current_term > old_term);
   BOOST_TEST(c.violation() == "");
 }
 

@@ -836,7 +836,7 @@ void simulation::react() {
     auto& st = c_->state(i);
     if (st.role != role::leader)
       continue;
-    auto term = st.state.current_term;
+    auto term = st.persistent.current_term;
     if (st.commit_index > last_commit_[i]) {
       last_commit_[i] = st.commit_index;
       if (chance(power_at_commit_rate_)) {
@@ -880,7 +880,7 @@ void simulation::observe_roles() {
     std::pair<role, term_t> now{role::stopped, 0};
     if (c_->alive(i)) {
       auto& st = c_->state(i);
-      now = {st.role, st.state.current_term};
+      now = {st.role, st.persistent.current_term};
     }
     auto& before = roles_[i];
     if (c_->alive(i)) {
@@ -933,7 +933,7 @@ std::string simulation::converged_or_why() {
     if (st.log.last_index() != last || st.commit_index != last
         || st.last_applied != last)
       why << name(i) << ": role " << static_cast<int>(st.role) << " term "
-          << st.state.current_term << " last " << st.log.last_index()
+          << st.persistent.current_term << " last " << st.log.last_index()
           << " commit " << st.commit_index << " applied "
           << st.last_applied << "; ";
   }
@@ -941,7 +941,7 @@ std::string simulation::converged_or_why() {
   if (!str.empty()) {
     // The leader's view of each follower (Figure 2's nextIndex/matchIndex,
     // plus probing and the appends in flight): where a stall comes from.
-    for (auto& kvp : lead.followers)
+    for (auto& kvp : lead.leading().followers)
       why << "progress of " << kvp.first << ": next " << kvp.second.next_index()
           << " match " << kvp.second.match_index()
           << (kvp.second.probing() ? " probing" : "") << " in flight "

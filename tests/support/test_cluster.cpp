@@ -377,8 +377,8 @@ std::optional<size_t> test_cluster::leader() {
     if (!alive(i))
       continue;
     auto& st = state(i);
-    if (st.role == role::leader && st.state.current_term >= best) {
-      best = st.state.current_term;
+    if (st.role == role::leader && st.persistent.current_term >= best) {
+      best = st.persistent.current_term;
       result = i;
     }
   }
@@ -574,7 +574,7 @@ void test_cluster::check_safety() {
     auto& st = state(i);
     if (st.role == role::stopped)
       continue;
-    views.push_back(member_view{ids[i], st.role, st.state.current_term,
+    views.push_back(member_view{ids[i], st.role, st.persistent.current_term,
                                 &st.log, st.commit_index,
                                 &machines[i]->applied, machines[i].get()});
   }

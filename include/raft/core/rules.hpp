@@ -61,7 +61,26 @@ struct append_outcome {
   /// On failure: the fast-backtracking hint (see append_entries_response).
   index_t conflict_index = 0;
   term_t conflict_term = 0;
+  /// The request would have replaced this committed entry: refused, the
+  /// log is unchanged (committed_conflict); 0 otherwise.
+  index_t refused_committed = 0;
 };
+
+/// Committed means committed (thesis §3.5; §5.4 Leader Completeness): an
+/// entry at or below this member's commit index is never removed or
+/// replaced. Returns the index of the first entry in `req` that conflicts
+/// with a committed entry of `our_log` (same index, different term), or 0.
+/// No correct leader sends one (etcd-io/raft treats it as fatal); a member
+/// refuses such a request and keeps its log.
+index_t committed_conflict(const log& our_log, index_t commit_index,
+                           const append_entries_request& req);
+
+/// The same for InstallSnapshot (Figure 13): true if the snapshot's last
+/// included entry is at or below `commit_index` and this log holds another
+/// term there, so installing it would replace committed entries.
+bool snapshot_conflicts_with_commit(const log& our_log, index_t commit_index,
+                                    index_t last_included_index,
+                                    term_t last_included_term);
 
 /// Figure 2, AppendEntries receiver steps 2-4, applied to `our_log`:
 /// 2. Reply false if log doesn't contain an entry at prevLogIndex whose term
@@ -70,7 +89,10 @@ struct append_outcome {
 ///    terms), delete the existing entry and all that follow it.
 /// 4. Append any new entries not already in the log.
 /// Step 1 (the term check) is the caller's, as is step 5 (commit_index).
+/// A request that would delete an entry at or below `commit_index` changes
+/// nothing and fails with `refused_committed` set (committed_conflict).
 append_outcome apply_append(log& our_log, const append_entries_request& req,
+                            index_t commit_index,
                             const broken_rules& broken = {});
 
 /// Figure 2, AppendEntries receiver 5: "If leaderCommit > commitIndex, set
