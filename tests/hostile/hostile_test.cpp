@@ -491,14 +491,9 @@ BOOST_AUTO_TEST_CASE(a_tls_cluster_with_an_acl_survives_the_attacks) {
 // session authenticated as the leader (the test holds every certificate of
 // the cluster's CA) that would replace entries at or below a follower's
 // commit index is refused and logged, and the follower keeps its log.
-// DISABLED on this branch: the rule is issue 11's (branch issue-11). Without
-// it the followers take the forged entries and log nothing (the test fails
-// at "refusal logged"); with issue-11 at 07e8915 merged it passes (checked:
-// "refused: append_entries_request from <leader>: it replaces committed
-// entry 3", terms 2 -> 2, no write lost). Enable it once both are merged;
-// run it with --run_test=a_member_session_cannot_truncate_committed_entries.
-BOOST_AUTO_TEST_CASE(a_member_session_cannot_truncate_committed_entries,
-                     *boost::unit_test::disabled()) {
+// Without the rule the followers take the forged entries and log nothing
+// (the test fails at "refusal logged").
+BOOST_AUTO_TEST_CASE(a_member_session_cannot_truncate_committed_entries) {
   rig::options o;
   o.tls = true;
   o.long_run = long_run();
