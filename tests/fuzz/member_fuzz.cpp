@@ -76,7 +76,7 @@ void check_member(test_cluster& c, size_t i) {
     auto& e = log.at(k);
     check(e.index == k, who + "log indexes are contiguous");
     check(e.term >= prev_term, who + "log terms never decrease");
-    check(e.term <= st.state.current_term,
+    check(e.term <= st.persistent.current_term,
           who + "no entry has a term above the current term");
     prev_term = e.term;
   }
@@ -84,11 +84,11 @@ void check_member(test_cluster& c, size_t i) {
   check(st.last_applied <= st.commit_index, who + "applied within commit");
   check(st.commit_index >= log.base().last_index,
         who + "commit covers the snapshot");
-  if (st.writing || !st.pending.empty())
+  if (st.writes.writing() || st.writes.has_pending())
     return;
   // Nothing in flight to the disk: disk and memory agree.
   auto disk = c.storages[i]->contents();
-  check(disk.state == st.state, who + "durable hard state equals memory");
+  check(disk.state == st.persistent, who + "durable hard state equals memory");
   entry_vector mine;
   for (auto k = std::max(log.first_index(), disk.snapshot.last_index + 1);
        k <= log.last_index(); ++k)
