@@ -98,8 +98,11 @@ inline std::string ms(caf::timespan x) {
 
 // -- rate-limited refusal log ------------------------------------------------------------
 
-/// At most `per_second` lines per second; suppressed lines are counted and
-/// reported with the next line that gets through.
+/// At most `per_second` refusal lines per second, and as many other lines
+/// (sessions that end, accept failures) on a budget of their own, so that
+/// clients coming and going can never crowd a refusal out. Suppressed lines
+/// are counted and reported with the next line of their kind that gets
+/// through.
 class refusal_log {
 public:
   refusal_log(std::string who, size_t per_second)
@@ -111,36 +114,45 @@ public:
                const std::string& why) {
     auto who = identity.empty() ? address
                                 : "'" + identity + "' (" + address + ")";
-    line("wire: refused " + who + ": " + why);
+    emit(refusals_, "wire: refused " + who + ": " + why, "refusal");
   }
 
   void line(const std::string& what) {
+    emit(others_, what, "session");
+  }
+
+private:
+  struct window {
+    steady_clock::time_point start;
+    size_t lines = 0;
+    uint64_t suppressed = 0;
+  };
+
+  void emit(window& w, const std::string& what, const char* kind) {
     std::lock_guard<std::mutex> guard{mtx_};
     auto now = steady_clock::now();
-    if (now - window_start_ >= std::chrono::seconds(1)) {
-      window_start_ = now;
-      in_window_ = 0;
+    if (now - w.start >= std::chrono::seconds(1)) {
+      w.start = now;
+      w.lines = 0;
     }
-    if (in_window_ >= per_second_) {
-      ++suppressed_;
+    if (w.lines >= per_second_) {
+      ++w.suppressed;
       return;
     }
-    ++in_window_;
-    if (suppressed_ > 0) {
-      remote::log_line(who_, "wire: suppressed " + std::to_string(suppressed_)
-                               + " refusal lines");
-      suppressed_ = 0;
+    ++w.lines;
+    if (w.suppressed > 0) {
+      remote::log_line(who_, "wire: suppressed " + std::to_string(w.suppressed)
+                               + " " + kind + " lines");
+      w.suppressed = 0;
     }
     remote::log_line(who_, what);
   }
 
-private:
   std::mutex mtx_;
   std::string who_;
   size_t per_second_;
-  steady_clock::time_point window_start_;
-  size_t in_window_ = 0;
-  uint64_t suppressed_ = 0;
+  window refusals_;
+  window others_;
 };
 
 // -- streams ----------------------------------------------------------------------------
