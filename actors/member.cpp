@@ -45,7 +45,8 @@ caf::message_handler leading(member_self* self);
 
 } // namespace
 
-void refuse(member_self* self, const std::string& what) {
+void refuse(member_self* self, const std::string& what, refusal why) {
+  self->state.metrics.on_refused(why);
   log_line(self, log_level::warning, "refused: " + what);
 }
 
@@ -75,7 +76,7 @@ void on_peer_handle(member_self* self, const member_id& id,
   auto& st = self->state;
   auto i = st.peers.find(id);
   if (i == st.peers.end()) {
-    refuse(self, "peer handle for unknown member " + id);
+    refuse(self, "peer handle for unknown member " + id, refusal::unknown_sender);
     return;
   }
   i->second = handle;
@@ -138,6 +139,7 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
                                st.cfg.max_bytes_per_message);
     pr.on_sent(req.entries.back().index);
     st.counters.entries_sent += req.entries.size();
+    st.metrics.totals.append_entries.observe(req.entries.size());
     send_to_peer(self, peer, std::move(req));
     sent = true;
   }
@@ -160,7 +162,8 @@ void propose(member_self* self, payload cmd, caf::response_promise rp) {
   e.index = st.log.last_index() + 1;
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
-  st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp)});
+  st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp),
+                                            self->clock().now()});
   st.writes.append(e);
   st.log.append(std::move(e));
   schedule_flush(self);
@@ -217,7 +220,8 @@ void on_append_response(member_self* self, append_entries_response& resp) {
   auto& st = self->state;
   auto i = st.leading().followers.find(resp.from);
   if (i == st.leading().followers.end()) {
-    refuse(self, "append_entries_response from unknown member " + resp.from);
+    refuse(self, "append_entries_response from unknown member " + resp.from,
+           refusal::unknown_sender);
     return;
   }
   auto& pr = i->second;
@@ -230,7 +234,8 @@ void on_append_response(member_self* self, append_entries_response& resp) {
   if (resp.success) {
     if (resp.match_index > st.log.last_index()) {
       refuse(self, "append_entries_response from " + resp.from
-                     + " acknowledges entries never sent");
+                     + " acknowledges entries never sent",
+             refusal::bad_response);
       return;
     }
     if (pr.on_success(resp.match_index))
@@ -265,6 +270,7 @@ namespace {
 caf::message_handler common(member_self* self) {
   return {
     [=](status_atom) { return make_status(self); },
+    [=](metrics_atom) { return make_metrics(self); },
     [=](stop_atom) {
       shut_down(self, caf::none);
       return caf::ok_atom::value;
@@ -375,6 +381,7 @@ caf::behavior idle(member_self* self) {
       return caf::ok_atom::value;
     },
     [=](status_atom) { return make_status(self); },
+    [=](metrics_atom) { return make_metrics(self); },
     [=](append_atom, payload&) -> caf::result<append_reply> {
       return make_error(errc::not_started);
     },
@@ -456,6 +463,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   st.log = raft::log{rec.snapshot, std::move(rec.entries)};
   st.writes = write_queue{st.log.last_index()};
   st.commit_index = rec.snapshot.last_index;
+  st.metrics.commit_at_start = st.commit_index;
   st.last_applied = rec.snapshot.last_index;
   st.writer = std::move(writer);
   st.sm = std::move(sm);
@@ -478,12 +486,14 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   // take the member down: CAF's default would quit.
   self->set_error_handler([](caf::scheduled_actor* ptr, caf::error& err) {
     auto self = static_cast<member_self*>(ptr);
-    refuse(self, "error message " + self->system().render(err));
+    refuse(self, "error message " + self->system().render(err),
+           refusal::error_message);
   });
   self->set_default_handler([](caf::scheduled_actor* ptr,
                                caf::message_view& x) -> caf::result<caf::message> {
     auto self = static_cast<member_self*>(ptr);
-    refuse(self, "unexpected message " + to_string(x.content()));
+    refuse(self, "unexpected message " + to_string(x.content()),
+           refusal::unexpected_message);
     return caf::sec::unexpected_message;
   });
   return idle(self);
@@ -506,6 +516,7 @@ void become_follower(member_self* self, const member_id& leader) {
   st.role = role::follower;
   st.role_data = follower_state{};
   st.leader = leader;
+  st.metrics.on_leader(leader);
   reset_election_timer(self);
   if (was != role::follower)
     self->become(following(self).or_else(common(self)));
@@ -518,6 +529,7 @@ void become_candidate(member_self* self) {
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
   adopt_term(self, st.persistent.current_term + 1);
+  ++st.metrics.totals.elections_started;
   st.persistent.voted_for = st.id();
   persist_state(self);
   st.role = role::candidate;
@@ -542,6 +554,7 @@ void become_leader(member_self* self) {
   st.role = role::leader;
   auto& ld = st.role_data.emplace<leader_state>();
   st.leader = st.id();
+  st.metrics.on_leader(st.leader);
   // Figure 2: "nextIndex initialized to leader last log index + 1".
   for (auto& kvp : st.peers)
     ld.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
@@ -581,6 +594,7 @@ void advance_commit(member_self* self) {
   auto commit = leader_commit(st.log, st.persistent.current_term, st.commit_index,
                               std::move(matches), st.cfg.broken);
   if (commit > st.commit_index) {
+    observe_commits(self, st.commit_index, commit);
     st.commit_index = commit;
     // Tell followers soon: their forwarded appends wait for it.
     st.leading().commit_dirty = true;
@@ -599,7 +613,8 @@ void receive_entries(member_self* self, append_entries_request& req,
   if (out.refused_committed != 0) {
     refuse(self, "append_entries_request from " + req.leader_id
                    + " replaces committed entry "
-                   + std::to_string(out.refused_committed));
+                   + std::to_string(out.refused_committed),
+           refusal::replaces_committed);
     return;
   }
   resp.read_round = req.read_round;
@@ -737,6 +752,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<install_snapshot_response>(
     "raft::install_snapshot_response");
   cfg.add_message_type<member_status>("raft::member_status");
+  cfg.add_message_type<member_metrics>("raft::member_metrics");
   cfg.add_message_type<apply_result>("raft::apply_result");
   cfg.add_message_type<std::vector<apply_result>>(
     "std::vector<raft::apply_result>");

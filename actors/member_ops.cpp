@@ -18,6 +18,7 @@ void adopt_term(member_self* self, term_t term) {
   if (term <= st.persistent.current_term)
     return;
   st.persistent.current_term = term;
+  ++st.metrics.totals.term_changes;
   st.persistent.voted_for.clear();
   st.leader.clear();
   persist_state(self);
@@ -56,6 +57,7 @@ void start_write(member_self* self) {
     return;
   ++st.counters.log_writes;
   st.counters.entries_written += batch->entries.size();
+  st.metrics.on_write_started(self->clock().now(), batch->entries.size());
   self->request(st.writer, caf::infinite, write_atom::value, std::move(*batch))
     .then([=](caf::ok_atom) { on_write_done(self); },
           [=](caf::error& err) {
@@ -70,6 +72,7 @@ namespace {
 
 void on_write_done(member_self* self) {
   auto& st = self->state;
+  st.metrics.on_write_done(self->clock().now());
   // Release what waited for this write, in order.
   for (auto& msg : st.writes.on_durable())
     send_to_peer(self, msg.dest, std::move(msg.content));

@@ -37,9 +37,11 @@ void maybe_snapshot(member_self* self) {
     return;
   snapshot_meta meta{st.last_applied, *st.log.term_at(st.last_applied)};
   st.snapshotting = true;
+  auto started = self->clock().now();
   self->request(st.snapshots, caf::infinite, save_atom::value, meta)
     .then(
-      [=](snapshot_info&) {
+      [=](snapshot_info& info) {
+        self->state.metrics.on_snapshot_saved(started, self->clock().now(), info.size);
         self->state.snapshotting = false;
         on_snapshot_saved(self, meta);
         apply_committed(self);
@@ -187,6 +189,7 @@ void finish_install(member_self* self, const snapshot_info& info,
   // compact the log when nothing is being applied.
   auto applied = st.applying ? st.applying_upto : st.last_applied;
   if (meta.last_index <= applied) {
+    st.metrics.on_snapshot_installed(self->clock().now(), info.size);
     st.installing = false;
     if (!st.applying && meta.last_index > st.snapshot.last_index
         && st.log.matches(meta.last_index, meta.last_term)) {
@@ -204,6 +207,7 @@ void finish_install(member_self* self, const snapshot_info& info,
     .then(
       [=](caf::ok_atom) mutable {
         auto& st = self->state;
+        st.metrics.on_snapshot_installed(self->clock().now(), info.size);
         st.restoring = false;
         st.installing = false;
         // Figure 13, receiver 6-7: "If existing log entry has same index and
@@ -252,6 +256,8 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
   if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
     return; // One chunk at a time; the leader resends.
   st.installing = true;
+  if (req.offset == 0)
+    st.metrics.install_started = self->clock().now();
   self->request(st.snapshots, caf::infinite, std::move(req))
     .then(
       [=](uint64_t held, snapshot_info& info) mutable {

@@ -21,6 +21,7 @@
 #include "raft/messages.hpp"
 
 #include "log_writer.hpp"
+#include "metrics_recorder.hpp"
 #include "snapshot_actor.hpp"
 #include "write_queue.hpp"
 
@@ -31,6 +32,8 @@ struct commit_waiter {
   index_t index;
   term_t term;
   caf::response_promise promise;
+  /// When the leader received the append (commit latency).
+  caf::actor_clock::time_point proposed_at;
 };
 
 /// A forwarded append that the leader answered; it waits until this member
@@ -178,6 +181,8 @@ struct member_state {
 
   /// Writes, messages and entries since start (member_status::counters).
   member_counters counters;
+  /// Counters and histograms since start (metrics_atom, metrics.cpp).
+  metrics_recorder metrics;
 
   state_machine_actor sm;
   bool applying = false;
@@ -238,9 +243,10 @@ void adopt_term(member_self* self, term_t term);
 /// Called by step alone.
 bool observe_term(member_self* self, term_t term);
 
-/// Logs a refused message ("refused: what", warning): bad input never
-/// crashes a member.
-void refuse(member_self* self, const std::string& what);
+/// Logs a refused message ("refused: what", warning) and counts it by
+/// `why`: bad input never crashes a member.
+void refuse(member_self* self, const std::string& what,
+            refusal why = refusal::other);
 
 /// Queues the current term and vote for the next durable write.
 void persist_state(member_self* self);
@@ -279,6 +285,7 @@ void log_line(member_self* self, log_level level, const std::string& what);
 template <class T>
 void send_to_peer(member_self* self, const caf::actor& dest, T&& msg) {
   ++self->state.counters.messages_sent;
+  self->state.metrics.on_sent(self->state.peers, dest, payload_bytes(msg));
   self->send(dest, std::forward<T>(msg));
 }
 
@@ -364,6 +371,15 @@ void on_vote_response(member_self* self, request_vote_response& resp);
 /// message types of Figure 2 and Figure 13.
 template <class Message>
 void step(member_self* self, Message& msg);
+
+// -- metrics (metrics.cpp) -----------------------------------------------------------
+
+/// Leader: commit_index moved from `from` to `to`: the commit latency of
+/// the client appends in between.
+void observe_commits(member_self* self, index_t from, index_t to);
+
+/// The reply to metrics_atom.
+member_metrics make_metrics(member_self* self);
 
 /// Stops the member: fails requests, stops the writer, quits.
 void shut_down(member_self* self, const caf::error& reason);

@@ -193,7 +193,8 @@ bool accept_leader(member_self* self, const member_id& id, term_t term) {
   auto& st = self->state;
   if (st.role == role::leader) {
     // Election safety (§5.2) says this cannot happen.
-    refuse(self, "a second leader " + id + " in term " + std::to_string(term));
+    refuse(self, "a second leader " + id + " in term " + std::to_string(term),
+           refusal::second_leader);
     return false;
   }
   // §5.2: a candidate that hears from the current term's leader steps down.
@@ -242,12 +243,17 @@ void step(member_self* self, Message& msg) {
   auto& sender = info::sender(msg);
   auto peer = st.peers.find(sender);
   if (peer == st.peers.end()) {
-    refuse(self, std::string{info::name} + " from unknown member " + sender);
+    refuse(self, std::string{info::name} + " from unknown member " + sender,
+           refusal::unknown_sender);
     return;
   }
-  for (auto why : {malformed(msg), replaces_committed(st, msg)}) {
+  st.metrics.on_received(sender, payload_bytes(msg));
+  for (auto [why, kind] : {std::pair{malformed(msg), refusal::malformed},
+                           std::pair{replaces_committed(st, msg),
+                                     refusal::replaces_committed}}) {
     if (!why.empty()) {
-      refuse(self, std::string{info::name} + " from " + sender + ": " + why);
+      refuse(self, std::string{info::name} + " from " + sender + ": " + why,
+             kind);
       return;
     }
   }

@@ -25,6 +25,7 @@ RAFT_PACKAGES=(
   openssl                      # CLI: test certificates (tests/distributed, docs)
   clang-14                     # libFuzzer builds of tests/fuzz (label fuzz)
   libclang-rt-14-dev           # libFuzzer and sanitizer runtimes for clang-14
+  prometheus-cpp-dev           # raft-kv serve --metrics: the Prometheus endpoint (examples/kv/metrics_exporter.cpp)
   iproute2                     # ip netns: the chaos test's network namespaces (tests/chaos, as root)
   nftables                     # nft: the chaos test's network partitions (tests/chaos, as root)
 )

@@ -3,6 +3,7 @@
 //   raft-kv serve --id HOST:PORT --members H1:P1,H2:P2,H3:P3 --data DIR
 //                 [--heartbeat MS] [--snapshot-threshold N]
 //                 [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]
+//                 [--metrics HOST:PORT]  (Prometheus text format at /metrics)
 //   raft-kv put    --cluster H1:P1,... KEY VALUE
 //   raft-kv get    --cluster ... KEY            (prints the value alone)
 //   raft-kv cas    --cluster ... KEY EXPECTED NEW
@@ -36,6 +37,7 @@
 #include "kv_client.hpp"
 #include "kv_command.hpp"
 #include "kv_state_machine.hpp"
+#include "metrics_exporter.hpp"
 
 namespace {
 
@@ -46,6 +48,7 @@ const char* usage_text =
   "  raft-kv serve --id HOST:PORT --members H1:P1,H2:P2,H3:P3 --data DIR\n"
   "                [--heartbeat MS] [--snapshot-threshold N]\n"
   "                [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]\n"
+  "                [--metrics HOST:PORT]\n"
   "  raft-kv put    --cluster H1:P1,... [--timeout MS] [TLS] KEY VALUE\n"
   "  raft-kv get    --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"
   "  raft-kv cas    --cluster H1:P1,... [--timeout MS] [TLS] KEY EXPECTED NEW\n"
@@ -195,6 +198,8 @@ int serve(const args& a) {
   for (auto& m : members)
     if (auto hp = raft::split_host_port(m); !hp)
       usage("--members: '" + m + "' is not HOST:PORT");
+  if (a.has("--metrics") && !kv::metrics_exporter::valid_address(a.get("--metrics")))
+    usage("--metrics: '" + a.get("--metrics") + "' is not HOST:PORT");
   std::error_code ec;
   std::filesystem::create_directories(cfg.log_dir, ec);
   if (ec)
@@ -227,6 +232,16 @@ int serve(const args& a) {
              });
   if (!started)
     finish(1);
+  std::unique_ptr<kv::metrics_exporter> exporter;
+  if (a.has("--metrics")) {
+    auto e = kv::metrics_exporter::start(sys, m->member, a.get("--metrics"));
+    if (!e) {
+      std::cerr << "raft-kv: " << sys.render(e.error()) << '\n';
+      finish(exit_usage);
+    }
+    exporter = std::move(*e);
+    std::cout << "raft-kv: metrics at port " << exporter->port() << std::endl;
+  }
   std::cout << "raft-kv: serving " << cfg.host_port << " (port " << m->port
             << ", " << (tls.enabled() ? "TLS" : "plain TCP") << ", data "
             << cfg.log_dir << ")" << std::endl;
@@ -334,7 +349,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string{argv[1]} == "serve") {
     auto known = tls_opts;
     for (auto k : {"--id", "--members", "--data", "--heartbeat",
-                   "--snapshot-threshold", "--acl"})
+                   "--snapshot-threshold", "--acl", "--metrics"})
       known.push_back(k);
     return serve(parse(argc, argv, known));
   }

@@ -14,6 +14,7 @@
 
 #include "raft/atoms.hpp"
 #include "raft/config.hpp"
+#include "raft/metrics.hpp"
 #include "raft/state_machine.hpp"
 #include "raft/storage/storage.hpp"
 
@@ -94,6 +95,7 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 ///             `index` in the reply is the read index.
 /// - status:   id, role, term, leader, ... (seed: Status).
 /// - election: starts an election now (seed: StartElection).
+/// - metrics:  counters, gauges and histograms (raft/metrics.hpp).
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::add_atom, member_id>::with<caf::ok_atom>,
@@ -102,7 +104,8 @@ using member_actor = caf::typed_actor<
   caf::replies_to<append_atom, payload>::with<append_reply>,
   caf::replies_to<query_atom, payload>::with<append_reply>,
   caf::replies_to<status_atom>::with<member_status>,
-  caf::replies_to<election_atom>::with<caf::ok_atom>>;
+  caf::replies_to<election_atom>::with<caf::ok_atom>,
+  caf::replies_to<metrics_atom>::with<member_metrics>>;
 
 /// Spawns a member that applies commands through the actor `sm`.
 /// `store` defaults to a file_storage in `cfg.log_dir`, or to memory_storage
