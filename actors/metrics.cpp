@@ -3,6 +3,7 @@
 
 #include "member_state.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace raft {
@@ -51,13 +52,14 @@ void observe_commits(member_self* self, index_t from, index_t to) {
   auto now = self->clock().now();
   // commit_waiters are in index order; those at or below `from` were
   // observed when they committed and wait only for their apply.
-  for (auto& w : st.commit_waiters) {
-    if (w.index > to)
-      break;
-    if (w.index > from)
-      st.metrics.totals.commit_latency_us.observe(
-        micros_between(w.proposed_at, now));
-  }
+  auto& ws = st.commit_waiters;
+  auto i = std::partition_point(ws.begin(), ws.end(),
+                                [&](const commit_waiter& w) {
+                                  return w.index <= from;
+                                });
+  for (; i != ws.end() && i->index <= to; ++i)
+    st.metrics.totals.commit_latency_us.observe(
+      micros_between(i->proposed_at, now));
 }
 
 member_metrics make_metrics(member_self* self) {

@@ -136,6 +136,7 @@ BOOST_AUTO_TEST_CASE(scrapes_follow_the_load) {
   std::vector<uint16_t> ports;
   for (size_t i = 0; i < c.size(); ++i) {
     ports.push_back(metrics_port(c, i));
+    BOOST_TEST_INFO("member " << i << "'s log:\n" << c.log(i));
     BOOST_REQUIRE(ports.back() != 0);
     BOOST_TEST(listens_on_loopback_only(ports.back()));
   }
