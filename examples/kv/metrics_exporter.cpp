@@ -254,7 +254,7 @@ metrics_exporter::start(caf::actor_system& sys, raft::member_actor member,
                               + ex.what());
   }
   auto ports = e->exposer_->GetListeningPorts();
-  if (ports.empty())
+  if (ports.empty() || ports.front() <= 0 || ports.front() > 65535)
     return raft::make_error(raft::errc::invalid_config,
                             "--metrics: not listening on " + host_port);
   e->port_ = static_cast<uint16_t>(ports.front());
