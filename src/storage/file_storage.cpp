@@ -368,6 +368,8 @@ struct file_storage::segment_scan {
   /// Wholly before the snapshot of load_after(): not read (garbage once the
   /// reconciliation is written).
   bool below_snapshot = false;
+  /// Discarded by load_after()'s reconciliation (reported once, not per file).
+  bool reset_by_snapshot = false;
   std::vector<uint32_t> offsets;
   /// A torn tail starts here (last segment only); 0: none.
   uint64_t cut = 0;
@@ -391,6 +393,8 @@ struct file_storage::load_plan {
   term_t term_at_snap = 0;
   /// The reconciliation changed `meta`: write it before removing anything.
   bool rewrite_metadata = false;
+  /// Why the reconciliation reset the log, for the warnings (empty: it did not).
+  std::string reset_note;
 };
 
 // Recovery runs in six phases, each a function below; only the fifth
@@ -729,9 +733,17 @@ void file_storage::reconcile_with_snapshot(load_plan& plan,
     return;
   }
   ++meta.generation;
-  for (auto scan : live)
+  for (auto scan : live) {
     scan->stale = true;
+    scan->reset_by_snapshot = true;
+  }
   live.clear();
+  plan.reset_note = "log reset to continue the snapshot at "
+                    + str(snap.last_index) + " (term " + str(snap.last_term)
+                    + "): the log "
+                    + (plan.term_at_snap == 0
+                         ? std::string{"does not reach that index"}
+                         : "holds term " + str(plan.term_at_snap) + " there");
   term_runs_.clear();
   if (entries != nullptr)
     entries->clear();
@@ -745,25 +757,28 @@ caf::error file_storage::repair(load_plan& plan) {
     std::fprintf(stderr, "raft: warning: %s\n", line.c_str());
     warnings_.push_back(std::move(line));
   };
-  // The reconciliation with a snapshot is the commit point of what follows:
-  // a crash after it leaves garbage that the next load removes.
-  if (plan.rewrite_metadata) {
-    auto& meta = plan.meta;
-    if (auto err = write_metadata(meta.state, meta.base, meta.generation))
-      return fail(std::move(err));
-  }
   for (auto& path : plan.garbage) {
     if (io_->unlink(path) != 0)
       return fail(detail::io_failure("unlink", path, errno));
     warn(path + ": removed (left over from an interrupted update)");
     removed = true;
   }
+  // The reconciliation with a snapshot is the commit point of what follows
+  // (after the leftovers went: writing the metadata reuses metadata.tmp): a
+  // crash after it leaves garbage that the next load removes.
+  if (plan.rewrite_metadata) {
+    auto& meta = plan.meta;
+    if (auto err = write_metadata(meta.state, meta.base, meta.generation))
+      return fail(std::move(err));
+    if (!plan.reset_note.empty())
+      warn(dir_ + ": " + plan.reset_note);
+  }
   for (auto& scan : plan.scans) {
     if (!scan.stale && !scan.covered)
       continue;
     if (io_->unlink(scan.path) != 0)
       return fail(detail::io_failure("unlink", scan.path, errno));
-    if (scan.stale)
+    if (scan.stale && !scan.reset_by_snapshot)
       warn(scan.path + ": removed (from before a reset)");
     removed = true;
   }
