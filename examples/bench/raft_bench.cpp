@@ -299,7 +299,7 @@ struct timeline {
 };
 
 /// The member's storage as usual (file_storage on cfg.log_dir, default
-/// options), with load() timed.
+/// options), with load() and load_after() timed.
 class timed_storage : public raft::storage {
 public:
   timed_storage(const std::string& dir, std::shared_ptr<timeline> tl)
@@ -310,6 +310,16 @@ public:
   caf::expected<raft::recovered_state> load() override {
     tl_->load_begin = now_ns();
     auto rec = fs_.load();
+    tl_->load_end = now_ns();
+    if (rec)
+      tl_->loaded_entries = static_cast<int64_t>(rec->entries.size());
+    return rec;
+  }
+
+  caf::expected<raft::recovered_state>
+  load_after(const raft::snapshot_meta& snap) override {
+    tl_->load_begin = now_ns();
+    auto rec = fs_.load_after(snap);
     tl_->load_end = now_ns();
     if (rec)
       tl_->loaded_entries = static_cast<int64_t>(rec->entries.size());
@@ -1306,7 +1316,7 @@ int run_recovery(options o) {
     auto ms = [&](const char* k) { return s.ms.count(k) ? s.ms[k] : -1; };
     std::fprintf(stderr,
                  "restart %d: serving (append answered) after %.0f ms: exec "
-                 "%.0f, log load %.0f (%lld entries), snapshot check+spawn %.0f,"
+                 "%.0f, log load %.0f (%lld entries), spawn %.0f,"
                  " restore %.0f, %s known at %.0f, replay %.0f (%.0f..%.0f), "
                  "read at %.0f ms\n",
                  r + 1, ms("append"), ms("main"),
@@ -1359,9 +1369,11 @@ int run_recovery(options o) {
   std::printf("  data dir        %.0f MiB, %zu files (prepared in %.1f s)\n",
               data_mib, files, prepare_s);
   std::printf("  process start   %.0f ms (fork/exec to main)\n", median(exec));
-  std::printf("  log load        %.0f ms (file_storage::load)\n",
+  std::printf("  log load        %.0f ms (file_storage::load_after: the entries "
+              "after the snapshot)\n",
               median(log_load));
-  std::printf("  snapshot check  %.0f ms (newest() checksum, spawn, publish)\n",
+  std::printf("  spawn           %.0f ms (spawn, publish; the snapshot's "
+              "checksum runs before the log load)\n",
               median(spawn));
   std::printf("  snapshot restore %.0f ms (kv restore_snapshot)\n",
               median(restore));

@@ -98,13 +98,24 @@ file_storage::~file_storage() {
 
 caf::expected<recovered_state> file_storage::load() {
   std::lock_guard<std::mutex> guard{mtx_};
+  return load_locked(nullptr);
+}
+
+caf::expected<recovered_state>
+file_storage::load_after(const snapshot_meta& snap) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return load_locked(&snap);
+}
+
+caf::expected<recovered_state>
+file_storage::load_locked(const snapshot_meta* snap) {
   if (config_error_)
     return config_error_;
   if (failed_)
     return refuse();
   try {
     recovered_state out;
-    if (auto err = open_locked(&out.entries))
+    if (auto err = open_locked(&out.entries, snap))
       return err;
     out.state = state_;
     out.snapshot = base_;
@@ -354,6 +365,11 @@ struct file_storage::segment_scan {
   bool stale = false;
   /// Wholly covered by the base: garbage.
   bool covered = false;
+  /// Wholly before the snapshot of load_after(): not read (garbage once the
+  /// reconciliation is written).
+  bool below_snapshot = false;
+  /// Discarded by load_after()'s reconciliation (reported once, not per file).
+  bool reset_by_snapshot = false;
   std::vector<uint32_t> offsets;
   /// A torn tail starts here (last segment only); 0: none.
   uint64_t cut = 0;
@@ -371,11 +387,22 @@ struct file_storage::load_plan {
   /// No metadata and no segments: a new log (metadata written on repair).
   bool fresh = false;
   detail::metadata_record meta;
+  /// load_after(): the newest durable snapshot, if it is beyond the base.
+  const snapshot_meta* snap = nullptr;
+  /// The term of the log's entry at the snapshot's last index (0: none).
+  term_t term_at_snap = 0;
+  /// The reconciliation changed `meta`: write it before removing anything.
+  bool rewrite_metadata = false;
+  /// Why the reconciliation reset the log, for the warnings (empty: it did not).
+  std::string reset_note;
 };
 
 // Recovery runs in six phases, each a function below; only the fifth
 // changes the disk, and only once the first four found nothing corrupt.
-caf::error file_storage::open_locked(entry_vector* entries) {
+// With a snapshot (load_after), phase 4 skips what it covers and decides
+// how the log continues it (4b); phase 5 writes that decision first.
+caf::error file_storage::open_locked(entry_vector* entries,
+                                     const snapshot_meta* snap) {
   close_all();
   segments_.clear();
   term_runs_.clear();
@@ -386,10 +413,13 @@ caf::error file_storage::open_locked(entry_vector* entries) {
     return err;
   if (auto err = read_metadata(plan))
     return err;
+  if (snap != nullptr && snap->last_index > plan.meta.base.last_index)
+    plan.snap = snap;
   if (auto err = read_segment_headers(plan))
     return err;
   if (auto err = read_records(plan, entries))
     return err;
+  reconcile_with_snapshot(plan, entries);
   if (auto err = repair(plan))
     return err;
   install_index(plan);
@@ -508,6 +538,11 @@ caf::error file_storage::read_segment_headers(load_plan& plan) {
   auto& live = plan.live;
   for (size_t i = 0; i + 1 < live.size(); ++i)
     live[i]->covered = live[i + 1]->first <= plan.meta.base.last_index + 1;
+  // Every entry of a segment is before the snapshot's last one if the next
+  // segment starts at or before it.
+  if (plan.snap != nullptr)
+    for (size_t i = 0; i + 1 < live.size(); ++i)
+      live[i]->below_snapshot = live[i + 1]->first <= plan.snap->last_index;
   return caf::none;
 }
 
@@ -526,22 +561,29 @@ caf::error file_storage::read_records(load_plan& plan, entry_vector* entries) {
   // reallocations, up to 80 MB). A low estimate just falls back to growing.
   uint64_t bytes_ahead = 0;
   for (auto scan : live)
-    if (!scan->covered && scan->size > scan->header.size)
+    if (!scan->covered && !scan->below_snapshot
+        && scan->size > scan->header.size)
       bytes_ahead += scan->size - scan->header.size;
   bool reserved = entries == nullptr;
   for (size_t i = 0; i < live.size(); ++i) {
     auto& scan = *live[i];
-    if (scan.covered)
+    if (scan.covered || scan.below_snapshot)
       continue;
     bool is_last = i + 1 == live.size();
     if (expect == 0) {
-      if (scan.first > base.last_index + 1)
+      // Skipped segments below the snapshot may leave a gap before this one:
+      // the snapshot covers it.
+      auto from = plan.snap != nullptr ? std::max(base.last_index,
+                                                  plan.snap->last_index)
+                                       : base.last_index;
+      if (scan.first > from + 1)
         return corrupt(scan.path, 16,
-                       "log starts at index " + str(scan.first)
-                         + " but the metadata's base is "
-                         + str(base.last_index) + " (entries "
-                         + str(base.last_index + 1) + " to "
-                         + str(scan.first - 1) + " are missing)");
+                       "log starts at index " + str(scan.first) + " but "
+                         + (from == base.last_index ? "the metadata's base"
+                                                    : "the snapshot")
+                         + " ends at " + str(from) + " (entries "
+                         + str(from + 1) + " to " + str(scan.first - 1)
+                         + " are missing)");
     } else if (scan.first != expect) {
       return corrupt(scan.path, 16,
                      (scan.first > expect ? "gap: entries " + str(expect)
@@ -648,14 +690,63 @@ caf::error file_storage::read_segment_records(load_plan& plan,
                          + str(entry.term)
                          + ", newer than the metadata's current term "
                          + str(current_term));
-      note_term(entry.index, entry.term);
-      if (entries != nullptr)
-        entries->push_back(std::move(entry));
+      if (plan.snap != nullptr && entry.index <= plan.snap->last_index) {
+        // Covered by the snapshot: only its term matters (phase 4b).
+        if (entry.index == plan.snap->last_index)
+          plan.term_at_snap = entry.term;
+      } else {
+        note_term(entry.index, entry.term);
+        if (entries != nullptr)
+          entries->push_back(std::move(entry));
+      }
     }
     scan.offsets.push_back(static_cast<uint32_t>(off));
     off += detail::frame_header + len;
   }
   return caf::none;
+}
+
+// 4b. load_after(): how the log continues the snapshot, decided as
+// reconcile() (recovery.hpp) would, and written in phase 5 before any file
+// goes. §5.1: a snapshot term above the stored current term is adopted (a
+// crash lost the hard state that held it). §7, Figure 13 receiver 6: if the
+// log holds the snapshot's last entry with its term, the entries after it
+// stay (compaction); receiver 7: otherwise the whole log goes (reset).
+void file_storage::reconcile_with_snapshot(load_plan& plan,
+                                           entry_vector* entries) {
+  if (plan.snap == nullptr)
+    return;
+  auto& snap = *plan.snap;
+  auto& meta = plan.meta;
+  if (snap.last_term > meta.state.current_term)
+    meta.state = hard_state{snap.last_term, {}};
+  meta.base = snap;
+  plan.rewrite_metadata = true;
+  auto& live = plan.live;
+  if (plan.term_at_snap == snap.last_term) {
+    for (size_t i = 0; i < live.size(); ++i) {
+      auto& scan = *live[i];
+      scan.covered = i + 1 < live.size()
+                       ? live[i + 1]->first <= snap.last_index + 1
+                       : scan.first + scan.offsets.size() <= snap.last_index + 1;
+    }
+    return;
+  }
+  ++meta.generation;
+  for (auto scan : live) {
+    scan->stale = true;
+    scan->reset_by_snapshot = true;
+  }
+  live.clear();
+  plan.reset_note = "log reset to continue the snapshot at "
+                    + str(snap.last_index) + " (term " + str(snap.last_term)
+                    + "): the log "
+                    + (plan.term_at_snap == 0
+                         ? std::string{"does not reach that index"}
+                         : "holds term " + str(plan.term_at_snap) + " there");
+  term_runs_.clear();
+  if (entries != nullptr)
+    entries->clear();
 }
 
 // 5. Repairs, only now that everything checked out: leftovers and garbage
@@ -672,12 +763,22 @@ caf::error file_storage::repair(load_plan& plan) {
     warn(path + ": removed (left over from an interrupted update)");
     removed = true;
   }
+  // The reconciliation with a snapshot is the commit point of what follows
+  // (after the leftovers went: writing the metadata reuses metadata.tmp): a
+  // crash after it leaves garbage that the next load removes.
+  if (plan.rewrite_metadata) {
+    auto& meta = plan.meta;
+    if (auto err = write_metadata(meta.state, meta.base, meta.generation))
+      return fail(std::move(err));
+    if (!plan.reset_note.empty())
+      warn(dir_ + ": " + plan.reset_note);
+  }
   for (auto& scan : plan.scans) {
     if (!scan.stale && !scan.covered)
       continue;
     if (io_->unlink(scan.path) != 0)
       return fail(detail::io_failure("unlink", scan.path, errno));
-    if (scan.stale)
+    if (scan.stale && !scan.reset_by_snapshot)
       warn(scan.path + ": removed (from before a reset)");
     removed = true;
   }
@@ -707,7 +808,7 @@ caf::error file_storage::repair(load_plan& plan) {
          + " bytes of an incomplete write)");
     scan->size = scan->cut;
   }
-  if (plan.fresh) {
+  if (plan.fresh && !plan.rewrite_metadata) {
     auto& meta = plan.meta;
     if (auto err = write_metadata(meta.state, meta.base, meta.generation))
       return fail(std::move(err));

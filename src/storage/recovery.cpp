@@ -62,27 +62,28 @@ caf::error reconcile(storage& log, recovered_state& rec,
 caf::expected<recovered_member> recover(storage& log,
                                         snapshot_store* snapshots) {
   recovered_member result;
-  auto rec = log.load();
+  if (snapshots != nullptr) {
+    auto newest = snapshots->newest();
+    if (!newest)
+      return newest.error();
+    result.snapshot = std::move(*newest);
+  }
+  auto& snap = result.snapshot.meta;
+  // With a snapshot, the log need not read back what the snapshot covers.
+  auto rec = snap.last_index > 0 ? log.load_after(snap) : log.load();
   if (!rec)
     return rec.error();
   result.log = std::move(*rec);
   if (snapshots == nullptr)
     return result;
-  auto newest = snapshots->newest();
-  if (!newest)
-    return newest.error();
-  result.snapshot = std::move(*newest);
-  auto& base = result.log.snapshot;
-  auto& snap = result.snapshot.meta;
   // The log is compacted only after a snapshot covering it is durable, so a
   // base beyond the newest snapshot means snapshot files were lost.
+  auto& base = result.log.snapshot;
   if (snap.last_index < base.last_index)
     return make_error(errc::corrupt_record,
                       "the log starts after index " + str(base.last_index)
                         + " but the newest snapshot in " + snapshots->dir()
                         + " covers only up to " + str(snap.last_index));
-  if (auto err = reconcile(log, result.log, snap))
-    return err; // storage_failure naming the file and the system error
   return result;
 }
 

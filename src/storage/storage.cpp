@@ -1,9 +1,20 @@
 #include "raft/storage/storage.hpp"
 
+#include "raft/storage/recovery.hpp"
+
 namespace raft {
 
 storage::~storage() {
   // nop
+}
+
+caf::expected<recovered_state> storage::load_after(const snapshot_meta& snap) {
+  auto rec = load();
+  if (!rec)
+    return rec;
+  if (auto err = reconcile(*this, *rec, snap))
+    return err;
+  return rec;
 }
 
 caf::error persist(storage& store, const write_batch& batch) {

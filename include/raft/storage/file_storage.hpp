@@ -74,7 +74,8 @@ struct file_storage_options {
 ///   segment unlinked (older generations are garbage if a crash intervenes).
 ///
 /// Recovery (load): metadata, then the segments in index order. Segments of
-/// an older generation and segments wholly covered by the base are removed;
+/// an older generation and segments wholly covered by the base are removed
+/// (with load_after(snapshot), also those wholly before the snapshot);
 /// leftover *.tmp files too. A torn tail (the last segment ends in an
 /// incomplete record, or in zero bytes) is cut off with a warning on stderr.
 /// Anything else (a checksum mismatch in a complete record, a damaged header,
@@ -101,6 +102,13 @@ public:
   // -- storage interface -------------------------------------------------------
 
   caf::expected<recovered_state> load() override;
+
+  /// Like load(), but segments wholly before the snapshot's last entry are
+  /// neither read nor checked: they are garbage once the reconciliation
+  /// (compaction or reset, written to the metadata before any file goes) is
+  /// durable, which happens here, in the repair phase.
+  caf::expected<recovered_state>
+  load_after(const snapshot_meta& snap) override;
 
   caf::error write(const write_batch& batch) override;
 
@@ -178,7 +186,10 @@ private:
   struct segment_scan;
   struct load_plan;
 
-  caf::error open_locked(entry_vector* entries);
+  caf::expected<recovered_state> load_locked(const snapshot_meta* snap);
+
+  caf::error open_locked(entry_vector* entries,
+                         const snapshot_meta* snap = nullptr);
 
   caf::error take_inventory(load_plan& plan);
 
@@ -191,6 +202,8 @@ private:
   caf::error read_segment_records(load_plan& plan, segment_scan& scan,
                                   bool is_last, detail::entry_decoder& decoder,
                                   term_t& prev_term, entry_vector* entries);
+
+  void reconcile_with_snapshot(load_plan& plan, entry_vector* entries);
 
   caf::error repair(load_plan& plan);
 

@@ -64,6 +64,15 @@ public:
   /// Reads back everything stored; an error refuses to start the member.
   virtual caf::expected<recovered_state> load() = 0;
 
+  /// Loads the log and reconciles it with `snap`, the newest durable
+  /// snapshot (§7, Figure 13 receiver 6-7: see reconcile() in recovery.hpp):
+  /// the result starts at the snapshot (or later, if the log was already
+  /// compacted beyond it) and holds only the entries after it. Entries the
+  /// snapshot covers are never needed again, so a log may skip reading them:
+  /// restart time then grows with what is left to replay, not with the log.
+  /// The default loads everything and reconciles.
+  virtual caf::expected<recovered_state> load_after(const snapshot_meta& snap);
+
   /// Applies `batch` and returns once it is durable. An error is fatal for
   /// the member (fail-stop): it must not acknowledge anything afterwards.
   virtual caf::error write(const write_batch& batch) = 0;
