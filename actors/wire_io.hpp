@@ -2,7 +2,8 @@
 // and wire_engine.cpp (docs/wire.md): the process's io thread, the
 // rate-limited refusal log, plain/TLS streams, and the connection base class
 // (incremental framing, reading, queued and coalesced writes). Everything
-// here runs on the io thread except post() and run_on_io().
+// here runs on the io thread except post(), run_on_io() and
+// connection::write() (any thread: see there).
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -250,34 +253,73 @@ public:
 
   virtual ~connection() = default;
 
-  /// Queues an encoded frame; closes a peer that stopped reading.
+  /// Queues an encoded frame; closes a peer that stopped reading. Any
+  /// thread: when nothing is queued on a plain-TCP connection the frame
+  /// goes to the socket at once from the caller's thread (a non-blocking
+  /// send), which saves the hand-off to the io thread on the request path;
+  /// whatever does not fit is queued and written by the io thread.
   void write(std::string frame) {
+    std::unique_lock<std::mutex> guard{wmtx_};
     if (closed_)
       return;
     if (pending_.size() + frame.size() > lim_.max_queued_bytes) {
-      failed("more than " + std::to_string(lim_.max_queued_bytes)
-               + " bytes queued: the peer does not read",
-             false);
+      guard.unlock();
+      auto why = "more than " + std::to_string(lim_.max_queued_bytes)
+                 + " bytes queued: the peer does not read";
+      on_io([self = shared_from_this(), why] { self->failed(why, false); });
       return;
     }
+    size_t sent = 0;
+    if (!writing_ && pending_.empty() && s_.tls() == nullptr) {
+      auto n = ::send(s_.socket().native_handle(), frame.data(), frame.size(),
+                      MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0)
+        sent = static_cast<size_t>(n);
+      // An error shows again on the io thread's write or read.
+      if (sent == frame.size())
+        return;
+    }
     if (pending_.empty())
-      pending_ = std::move(frame);
+      pending_.assign(frame, sent, std::string::npos);
     else
-      pending_ += frame;
-    if (!writing_)
-      flush();
+      pending_.append(frame, sent, std::string::npos);
+    if (!writing_) {
+      writing_ = true;
+      on_io([self = shared_from_this()] {
+        std::lock_guard<std::mutex> g{self->wmtx_};
+        self->flush();
+      });
+    }
   }
 
   bool closed() const {
     return closed_;
   }
 
-  /// Closes the socket (no more callbacks act on this connection).
+  /// Closes the socket (no more callbacks act on this connection) and
+  /// frees an incomplete frame's buffer (at once, so that a budget it was
+  /// charged to has the room back; after feed when called from inside it).
   void shut() {
-    if (closed_)
-      return;
-    closed_ = true;
-    s_.close();
+    {
+      // Under the write lock: no other thread is inside ::send on this
+      // descriptor when it closes (and so never on a reused one).
+      std::lock_guard<std::mutex> guard{wmtx_};
+      if (closed_)
+        return;
+      closed_ = true;
+      s_.close();
+    }
+    if (!feeding_)
+      dec_.reset();
+  }
+
+  /// True while the peer has sent nothing yet: no byte of a frame and, with
+  /// TLS, no ClientHello. Connection floods are made of such connections;
+  /// a real client sends its first bytes right after connecting.
+  bool silent() {
+    if (!bytes_seen_ && s_.tls() != nullptr)
+      return SSL_get_state(s_.tls()->native_handle()) == TLS_ST_BEFORE;
+    return !bytes_seen_;
   }
 
 protected:
@@ -286,6 +328,11 @@ protected:
 
   /// Reading or writing failed, or the decoder refused the input.
   virtual void failed(const std::string& why, bool refused) = 0;
+
+  /// Details for a refusal over the memory budget (listener sessions).
+  virtual std::string budget_note() {
+    return {};
+  }
 
   void read() {
     auto self = shared_from_this();
@@ -303,17 +350,27 @@ protected:
           return;
         }
         self->last_rx_ = steady_clock::now();
+        self->bytes_seen_ = true;
+        self->feeding_ = true;
         auto err = self->dec_.feed(self->rbuf_.get(), n,
                                    [&](frame_type t, std::string_view p) {
                                      return !self->closed_
                                             && self->on_frame(t, p);
                                    });
+        self->feeding_ = false;
+        if (self->closed_)
+          self->dec_.reset();
         if (err != decode_error::none) {
           auto why = std::string{to_string(err)};
           if (err == decode_error::too_large)
             why += ": " + std::to_string(self->dec_.announced())
                    + " bytes announced, limit "
                    + std::to_string(self->dec_.max_payload());
+          if (err == decode_error::unexpected_payload)
+            why += ": a ping or pong announcing "
+                   + std::to_string(self->dec_.announced()) + " bytes";
+          if (err == decode_error::over_budget)
+            why += self->budget_note();
           if (err == decode_error::bad_magic && !self->s_.tls()
               && static_cast<uint8_t>(self->rbuf_[0]) == 0x16)
             why += " (a TLS client on a plain-TCP port?)";
@@ -325,23 +382,40 @@ protected:
       });
   }
 
+  /// Runs `f` on the io thread: now if this is it, else posted.
+  template <class F>
+  static void on_io(F f) {
+    if (runtime().on_io_thread())
+      f();
+    else
+      post(std::move(f));
+  }
+
+  /// Writes the queue (io thread, wmtx_ held, writing_ set).
   void flush() {
+    if (closed_ || pending_.empty()) {
+      writing_ = false;
+      return;
+    }
     writing_ = true;
     writing_buf_.swap(pending_);
     pending_.clear();
     auto self = shared_from_this();
     s_.async_write(asio::buffer(writing_buf_),
                    [self](const error_code& ec, size_t) {
-                     self->writing_ = false;
+                     std::unique_lock<std::mutex> g{self->wmtx_};
                      self->writing_buf_.clear();
-                     if (self->closed_)
+                     if (self->closed_) {
+                       self->writing_ = false;
                        return;
+                     }
                      if (ec) {
+                       self->writing_ = false;
+                       g.unlock();
                        self->failed(ec.message(), false);
                        return;
                      }
-                     if (!self->pending_.empty())
-                       self->flush();
+                     self->flush();
                    });
   }
 
@@ -349,10 +423,17 @@ protected:
   const limits& lim_;
   frame_decoder dec_{handshake_max_payload};
   std::unique_ptr<char[]> rbuf_;
+  /// Guards the write side (pending_, writing_buf_, writing_, closed_ and
+  /// the descriptor's closing) between the io thread and senders.
+  std::mutex wmtx_;
   std::string pending_;
   std::string writing_buf_;
   bool writing_ = false;
   bool closed_ = false;
+  /// Inside dec_.feed (the decoder's buffer is in use).
+  bool feeding_ = false;
+  /// Any byte received (see silent()).
+  bool bytes_seen_ = false;
   steady_clock::time_point opened_;
   steady_clock::time_point last_rx_;
 };
@@ -368,7 +449,7 @@ public:
                                        uint16_t port) = 0;
   /// Stops accepting and closes every session.
   virtual void close() = 0;
-  /// Queues a frame for a session (dropped if it is gone).
+  /// Queues a frame for a session (dropped if it is gone); any thread.
   virtual void reply(uint64_t session, std::string frame) = 0;
   /// Deadlines and idle sessions.
   virtual void sweep(steady_clock::time_point now) = 0;

@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -31,7 +33,9 @@ class listener;
 
 // -- listener sessions ------------------------------------------------------------------------
 
-class session final : public connection {
+/// A listener session; also the account through which its decoder draws
+/// on the listener's budget for incomplete frames.
+class session final : public connection, public buffer_budget {
 public:
   session(std::shared_ptr<listener> lst, uint64_t id, tcp::socket sock,
           const limits& lim, std::string address)
@@ -39,7 +43,30 @@ public:
       lst_(std::move(lst)),
       id_(id),
       address_(std::move(address)) {
-    // nop
+    dec_.set_budget(this);
+  }
+
+  ~session() override {
+    // The decoder outlives this part of the object: settle the account now.
+    dec_.reset();
+    dec_.set_budget(nullptr);
+  }
+
+  bool take(size_t n) override;
+  void give_back(size_t n) override;
+
+  /// Bytes its incomplete frame holds.
+  size_t held() const {
+    return dec_.held();
+  }
+
+  /// An authenticated member session: the last to give up memory.
+  bool member_session() const {
+    return authenticated_ && kind_ == peer_kind::member;
+  }
+
+  const std::string& identity() const {
+    return identity_;
   }
 
   void start(ssl::context* tls);
@@ -66,6 +93,7 @@ public:
 protected:
   bool on_frame(frame_type type, std::string_view payload) override;
   void failed(const std::string& why, bool refused) override;
+  std::string budget_note() override;
 
 private:
   bool on_hello(std::string_view payload);
@@ -94,6 +122,9 @@ public:
       retry_timer_(runtime().io),
       log_(policy_.self_id, lim.log_lines_per_second) {
     rlimit rl{};
+    // A member session must always fit one frame of the session limit.
+    budget_ = std::max<size_t>(lim.max_incomplete_frame_bytes,
+                               size_t{lim.max_payload} + header_size);
     max_connections_ = lim.max_connections;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
       // Leave descriptors for the log, snapshots and outgoing links.
@@ -139,14 +170,26 @@ public:
     retry_timer_.cancel();
     auto all = std::move(sessions_);
     sessions_.clear();
+    {
+      std::lock_guard<std::mutex> guard{live_mtx_};
+      live_.clear();
+    }
     for (auto& kvp : all)
       kvp.second->shut();
   }
 
+  /// Any thread (the bridge's): the frame goes to the socket from there
+  /// when it can (connection::write).
   void reply(uint64_t id, std::string frame) override {
-    auto i = sessions_.find(id);
-    if (i != sessions_.end())
-      i->second->write(std::move(frame));
+    std::shared_ptr<session> s;
+    {
+      std::lock_guard<std::mutex> guard{live_mtx_};
+      auto i = live_.find(id);
+      if (i != live_.end())
+        s = i->second.lock();
+    }
+    if (s)
+      s->write(std::move(frame));
   }
 
   void sweep(steady_clock::time_point now) override {
@@ -162,6 +205,35 @@ public:
 
   void remove(uint64_t id) {
     sessions_.erase(id);
+    std::lock_guard<std::mutex> guard{live_mtx_};
+    live_.erase(id);
+  }
+
+  // -- the budget for incomplete frames (docs/wire.md, "Limits") ------------
+
+  /// Session `s` wants its incomplete frame to grow by `n` bytes. Within the
+  /// budget: granted. Beyond it, a member session makes room by closing the
+  /// other sessions (clients, strangers) that hold the most, largest
+  /// first; anyone else is refused (its caller closes it).
+  bool take(session& s, size_t n) {
+    if (held_ + n > budget_ && s.member_session())
+      make_room_for(s, n);
+    if (held_ + n > budget_)
+      return false;
+    held_ += n;
+    return true;
+  }
+
+  void give_back(size_t n) {
+    held_ -= std::min(n, held_);
+  }
+
+  size_t held() const {
+    return held_;
+  }
+
+  size_t budget() const {
+    return budget_;
   }
 
   const listener_policy& policy() const {
@@ -235,18 +307,53 @@ private:
     auto s = std::make_shared<session>(shared_from_this(), id, std::move(sock),
                                        lim_, std::move(address));
     sessions_.emplace(id, s);
+    {
+      std::lock_guard<std::mutex> guard{live_mtx_};
+      live_.emplace(id, s);
+    }
     s->start(tls_);
   }
 
   void close_oldest_unauthenticated(const std::string& why) {
-    // Session ids grow with time: the first unauthenticated one is oldest.
+    // A flood is made of connections that send nothing; a real client
+    // sends its hello (or TLS ClientHello) at once and may be in the middle
+    // of its handshake. So the oldest silent connection goes first, and
+    // only without one the oldest of the rest. Session ids grow with time.
+    std::shared_ptr<session> oldest;
     for (auto& kvp : sessions_) {
-      if (!kvp.second->authenticated()) {
-        auto s = kvp.second;
-        s->refuse(refuse_code::overloaded, why + ": closed the oldest",
-                  false);
+      auto s = kvp.second; // a copy: refuse() erases the map's
+      if (s->authenticated())
+        continue;
+      if (s->silent()) {
+        s->refuse(refuse_code::overloaded,
+                  why + ": closed the oldest that sent nothing", false);
         return;
       }
+      if (!oldest)
+        oldest = s;
+    }
+    if (oldest)
+      oldest->refuse(refuse_code::overloaded, why + ": closed the oldest",
+                     false);
+  }
+
+  void make_room_for(session& s, size_t n) {
+    while (held_ + n > budget_) {
+      std::shared_ptr<session> victim;
+      for (auto& kvp : sessions_) {
+        auto& v = kvp.second;
+        if (v.get() != &s && !v->member_session() && v->held() > 0
+            && (!victim || v->held() > victim->held()))
+          victim = v;
+      }
+      if (!victim)
+        return;
+      victim->refuse(refuse_code::overloaded,
+                     "incomplete frame of " + std::to_string(victim->held())
+                       + " bytes closed to make room for member '"
+                       + s.identity() + "' (budget "
+                       + std::to_string(budget_) + " bytes)",
+                     false);
     }
   }
 
@@ -258,10 +365,31 @@ private:
   asio::steady_timer retry_timer_;
   refusal_log log_;
   size_t max_connections_;
+  /// The budget for incomplete frames and what the sessions hold of it.
+  size_t budget_ = 0;
+  size_t held_ = 0;
   std::map<uint64_t, std::shared_ptr<session>> sessions_;
+  /// The sessions again, for reply() from other threads.
+  std::mutex live_mtx_;
+  std::unordered_map<uint64_t, std::weak_ptr<session>> live_;
   uint64_t next_id_ = 1;
   bool closed_ = false;
 };
+
+bool session::take(size_t n) {
+  return lst_->take(*this, n);
+}
+
+void session::give_back(size_t n) {
+  lst_->give_back(n);
+}
+
+std::string session::budget_note() {
+  return ": this session holds " + std::to_string(held())
+         + " bytes, all sessions " + std::to_string(lst_->held())
+         + " of the member's budget of " + std::to_string(lst_->budget())
+         + " bytes";
+}
 
 void session::start(ssl::context* tls) {
   if (!tls) {
@@ -291,16 +419,27 @@ void session::refuse(refuse_code code, const std::string& why,
   if (closed_)
     return;
   lst_->log().refused(address_, identity_, why);
-  if (send_frame && !writing_) {
+  bool frame_now = false;
+  if (send_frame) {
+    // Only when nothing else is being written (then senders see closed_).
+    std::lock_guard<std::mutex> guard{wmtx_};
+    if (!writing_) {
+      closed_ = true;
+      frame_now = true;
+    }
+  }
+  if (frame_now) {
     // Best effort: the frame goes out, then the socket closes.
     std::string frame;
     encode(frame, wire::refuse{code, why});
     auto self = std::static_pointer_cast<session>(shared_from_this());
     auto buf = std::make_shared<std::string>(std::move(frame));
-    closed_ = true;
+    if (!feeding_)
+      dec_.reset();
     lst_->remove(id_);
     s_.async_write(asio::buffer(*buf),
                    [self, buf](const error_code&, size_t) {
+                     std::lock_guard<std::mutex> guard{self->wmtx_};
                      self->s_.close();
                    });
     return;
@@ -424,12 +563,25 @@ bool session::on_frame(frame_type type, std::string_view payload) {
   }
   switch (type) {
     case frame_type::ping: {
+      // The decoder refuses a ping announcing a payload; checked here too,
+      // whatever the decoder does (docs/wire.md: bytes left over make a
+      // payload malformed).
+      if (!payload.empty()) {
+        refuse(refuse_code::malformed, "malformed ping: it carries a payload",
+               true);
+        return false;
+      }
       std::string frame;
       encode_pong(frame);
       write(std::move(frame));
       return true;
     }
     case frame_type::pong:
+      if (!payload.empty()) {
+        refuse(refuse_code::malformed, "malformed pong: it carries a payload",
+               true);
+        return false;
+      }
       return true;
     case frame_type::request_vote_request:
       return deliver_rpc(payload, &request_vote_request::candidate_id);
