@@ -285,10 +285,13 @@ public:
       pending_.append(frame, sent, std::string::npos);
     if (!writing_) {
       writing_ = true;
-      on_io([self = shared_from_this()] {
-        std::lock_guard<std::mutex> g{self->wmtx_};
-        self->flush();
-      });
+      if (runtime().on_io_thread())
+        flush(); // wmtx_ is held
+      else
+        post([self = shared_from_this()] {
+          std::lock_guard<std::mutex> g{self->wmtx_};
+          self->flush();
+        });
     }
   }
 
