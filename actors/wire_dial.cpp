@@ -6,8 +6,6 @@
 
 #include "wire_io.hpp"
 
-#include <atomic>
-
 #include <boost/asio/connect.hpp>
 
 #include "caf/send.hpp"
@@ -40,10 +38,11 @@ public:
   }
 
   void send(std::string frame) override {
-    // From the owner's thread: write() sends at once when it can (no hop
-    // to the io thread), else queues for the io thread.
-    if (established_.load(std::memory_order_acquire))
-      write(std::move(frame));
+    auto self = std::static_pointer_cast<dial_conn>(shared_from_this());
+    post([self, f = std::move(frame)]() mutable {
+      if (self->established_)
+        self->write(std::move(f));
+    });
   }
 
   void close() override {
@@ -117,8 +116,7 @@ private:
   caf::actor owner_;
   uint64_t tag_;
   tcp::resolver resolver_;
-  /// Set on the io thread, read by senders.
-  std::atomic<bool> established_{false};
+  bool established_ = false;
   steady_clock::time_point last_ping_;
 };
 
@@ -143,7 +141,7 @@ bool dial_conn::on_frame(frame_type type, std::string_view payload) {
       failed(target_ + " answered as '" + w.identity + "'", true);
       return false;
     }
-    established_.store(true, std::memory_order_release);
+    established_ = true;
     dec_.set_max_payload(lim_.max_payload);
     if (owner_)
       caf::anon_send(owner_, wire_up_atom::value, tag_);

@@ -40,8 +40,8 @@ public:
     if (!self || self->stopped_)
       return;
     auto now = steady_clock::now();
-    if (auto l = std::atomic_load(&self->listener_))
-      l->sweep(now);
+    if (self->listener_)
+      self->listener_->sweep(now);
     auto& dials = self->dials_;
     for (size_t i = 0; i < dials.size();) {
       auto d = dials[i].lock();
@@ -69,16 +69,17 @@ public:
                              tls_.get());
       result = l->open(host, port);
       if (result)
-        std::atomic_store(&listener_, std::move(l));
+        listener_ = std::move(l);
     });
     return result;
   }
 
   void reply(uint64_t session, std::string frame) override {
-    // From the caller's thread (no hop to the io thread when the socket
-    // takes the frame at once; see connection::write).
-    if (auto l = std::atomic_load(&listener_))
-      l->reply(session, std::move(frame));
+    auto self = shared_from_this();
+    post([self, session, f = std::move(frame)]() mutable {
+      if (self->listener_)
+        self->listener_->reply(session, std::move(f));
+    });
   }
 
   dial_handle_ptr dial(const member_id& target, peer_kind kind,
@@ -97,9 +98,9 @@ public:
     auto self = shared_from_this();
     run_on_io([self] {
       self->stopped_ = true;
-      if (auto l = std::atomic_load(&self->listener_)) {
-        l->close();
-        std::atomic_store(&self->listener_, std::shared_ptr<listener_base>{});
+      if (self->listener_) {
+        self->listener_->close();
+        self->listener_ = nullptr;
       }
       for (auto& w : self->dials_)
         if (auto d = w.lock())
@@ -116,7 +117,6 @@ private:
   std::string identity_;
   limits lim_;
   std::unique_ptr<ssl::context> tls_;
-  /// Set and reset on the io thread; reply() reads it from any thread.
   std::shared_ptr<listener_base> listener_;
   std::vector<std::weak_ptr<dialed>> dials_;
   bool stopped_ = false;

@@ -2,8 +2,7 @@
 // and wire_engine.cpp (docs/wire.md): the process's io thread, the
 // rate-limited refusal log, plain/TLS streams, and the connection base class
 // (incremental framing, reading, queued and coalesced writes). Everything
-// here runs on the io thread except post(), run_on_io() and
-// connection::write() (any thread: see there).
+// here runs on the io thread except post() and run_on_io().
 #pragma once
 
 #include <chrono>
@@ -18,8 +17,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
-
-#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -253,46 +250,24 @@ public:
 
   virtual ~connection() = default;
 
-  /// Queues an encoded frame; closes a peer that stopped reading. Any
-  /// thread: when nothing is queued on a plain-TCP connection the frame
-  /// goes to the socket at once from the caller's thread (a non-blocking
-  /// send), which saves the hand-off to the io thread on the request path;
-  /// whatever does not fit is queued and written by the io thread.
+  /// Queues an encoded frame; closes a peer that stopped reading (io
+  /// thread). Frames queued while a write is in flight go out together in
+  /// the next one.
   void write(std::string frame) {
-    std::unique_lock<std::mutex> guard{wmtx_};
     if (closed_)
       return;
     if (pending_.size() + frame.size() > lim_.max_queued_bytes) {
-      guard.unlock();
-      auto why = "more than " + std::to_string(lim_.max_queued_bytes)
-                 + " bytes queued: the peer does not read";
-      on_io([self = shared_from_this(), why] { self->failed(why, false); });
+      failed("more than " + std::to_string(lim_.max_queued_bytes)
+               + " bytes queued: the peer does not read",
+             false);
       return;
     }
-    size_t sent = 0;
-    if (!writing_ && pending_.empty() && s_.tls() == nullptr) {
-      auto n = ::send(s_.socket().native_handle(), frame.data(), frame.size(),
-                      MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0)
-        sent = static_cast<size_t>(n);
-      // An error shows again on the io thread's write or read.
-      if (sent == frame.size())
-        return;
-    }
     if (pending_.empty())
-      pending_.assign(frame, sent, std::string::npos);
+      pending_ = std::move(frame);
     else
-      pending_.append(frame, sent, std::string::npos);
-    if (!writing_) {
-      writing_ = true;
-      if (runtime().on_io_thread())
-        flush(); // wmtx_ is held
-      else
-        post([self = shared_from_this()] {
-          std::lock_guard<std::mutex> g{self->wmtx_};
-          self->flush();
-        });
-    }
+      pending_ += frame;
+    if (!writing_)
+      flush();
   }
 
   bool closed() const {
@@ -303,15 +278,10 @@ public:
   /// frees an incomplete frame's buffer (at once, so that a budget it was
   /// charged to has the room back; after feed when called from inside it).
   void shut() {
-    {
-      // Under the write lock: no other thread is inside ::send on this
-      // descriptor when it closes (and so never on a reused one).
-      std::lock_guard<std::mutex> guard{wmtx_};
-      if (closed_)
-        return;
-      closed_ = true;
-      s_.close();
-    }
+    if (closed_)
+      return;
+    closed_ = true;
+    s_.close();
     if (!feeding_)
       dec_.reset();
   }
@@ -385,40 +355,23 @@ protected:
       });
   }
 
-  /// Runs `f` on the io thread: now if this is it, else posted.
-  template <class F>
-  static void on_io(F f) {
-    if (runtime().on_io_thread())
-      f();
-    else
-      post(std::move(f));
-  }
-
-  /// Writes the queue (io thread, wmtx_ held, writing_ set).
   void flush() {
-    if (closed_ || pending_.empty()) {
-      writing_ = false;
-      return;
-    }
     writing_ = true;
     writing_buf_.swap(pending_);
     pending_.clear();
     auto self = shared_from_this();
     s_.async_write(asio::buffer(writing_buf_),
                    [self](const error_code& ec, size_t) {
-                     std::unique_lock<std::mutex> g{self->wmtx_};
+                     self->writing_ = false;
                      self->writing_buf_.clear();
-                     if (self->closed_) {
-                       self->writing_ = false;
+                     if (self->closed_)
                        return;
-                     }
                      if (ec) {
-                       self->writing_ = false;
-                       g.unlock();
                        self->failed(ec.message(), false);
                        return;
                      }
-                     self->flush();
+                     if (!self->pending_.empty())
+                       self->flush();
                    });
   }
 
@@ -426,9 +379,6 @@ protected:
   const limits& lim_;
   frame_decoder dec_{handshake_max_payload};
   std::unique_ptr<char[]> rbuf_;
-  /// Guards the write side (pending_, writing_buf_, writing_, closed_ and
-  /// the descriptor's closing) between the io thread and senders.
-  std::mutex wmtx_;
   std::string pending_;
   std::string writing_buf_;
   bool writing_ = false;
@@ -452,7 +402,7 @@ public:
                                        uint16_t port) = 0;
   /// Stops accepting and closes every session.
   virtual void close() = 0;
-  /// Queues a frame for a session (dropped if it is gone); any thread.
+  /// Queues a frame for a session (dropped if it is gone).
   virtual void reply(uint64_t session, std::string frame) = 0;
   /// Deadlines and idle sessions.
   virtual void sweep(steady_clock::time_point now) = 0;

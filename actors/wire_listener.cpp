@@ -12,8 +12,6 @@
 #include <sys/resource.h>
 
 #include <map>
-#include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -170,26 +168,14 @@ public:
     retry_timer_.cancel();
     auto all = std::move(sessions_);
     sessions_.clear();
-    {
-      std::lock_guard<std::mutex> guard{live_mtx_};
-      live_.clear();
-    }
     for (auto& kvp : all)
       kvp.second->shut();
   }
 
-  /// Any thread (the bridge's): the frame goes to the socket from there
-  /// when it can (connection::write).
   void reply(uint64_t id, std::string frame) override {
-    std::shared_ptr<session> s;
-    {
-      std::lock_guard<std::mutex> guard{live_mtx_};
-      auto i = live_.find(id);
-      if (i != live_.end())
-        s = i->second.lock();
-    }
-    if (s)
-      s->write(std::move(frame));
+    auto i = sessions_.find(id);
+    if (i != sessions_.end())
+      i->second->write(std::move(frame));
   }
 
   void sweep(steady_clock::time_point now) override {
@@ -205,8 +191,6 @@ public:
 
   void remove(uint64_t id) {
     sessions_.erase(id);
-    std::lock_guard<std::mutex> guard{live_mtx_};
-    live_.erase(id);
   }
 
   // -- the budget for incomplete frames (docs/wire.md, "Limits") ------------
@@ -307,10 +291,6 @@ private:
     auto s = std::make_shared<session>(shared_from_this(), id, std::move(sock),
                                        lim_, std::move(address));
     sessions_.emplace(id, s);
-    {
-      std::lock_guard<std::mutex> guard{live_mtx_};
-      live_.emplace(id, s);
-    }
     s->start(tls_);
   }
 
@@ -369,9 +349,6 @@ private:
   size_t budget_ = 0;
   size_t held_ = 0;
   std::map<uint64_t, std::shared_ptr<session>> sessions_;
-  /// The sessions again, for reply() from other threads.
-  std::mutex live_mtx_;
-  std::unordered_map<uint64_t, std::weak_ptr<session>> live_;
   uint64_t next_id_ = 1;
   bool closed_ = false;
 };
@@ -419,27 +396,18 @@ void session::refuse(refuse_code code, const std::string& why,
   if (closed_)
     return;
   lst_->log().refused(address_, identity_, why);
-  bool frame_now = false;
-  if (send_frame) {
-    // Only when nothing else is being written (then senders see closed_).
-    std::lock_guard<std::mutex> guard{wmtx_};
-    if (!writing_) {
-      closed_ = true;
-      frame_now = true;
-    }
-  }
-  if (frame_now) {
+  if (send_frame && !writing_) {
     // Best effort: the frame goes out, then the socket closes.
     std::string frame;
     encode(frame, wire::refuse{code, why});
     auto self = std::static_pointer_cast<session>(shared_from_this());
     auto buf = std::make_shared<std::string>(std::move(frame));
+    closed_ = true;
     if (!feeding_)
       dec_.reset();
     lst_->remove(id_);
     s_.async_write(asio::buffer(*buf),
                    [self, buf](const error_code&, size_t) {
-                     std::lock_guard<std::mutex> guard{self->wmtx_};
                      self->s_.close();
                    });
     return;
