@@ -250,7 +250,9 @@ public:
 
   virtual ~connection() = default;
 
-  /// Queues an encoded frame; closes a peer that stopped reading.
+  /// Queues an encoded frame; closes a peer that stopped reading (io
+  /// thread). Frames queued while a write is in flight go out together in
+  /// the next one.
   void write(std::string frame) {
     if (closed_)
       return;
@@ -272,12 +274,25 @@ public:
     return closed_;
   }
 
-  /// Closes the socket (no more callbacks act on this connection).
+  /// Closes the socket (no more callbacks act on this connection) and
+  /// frees an incomplete frame's buffer (at once, so that a budget it was
+  /// charged to has the room back; after feed when called from inside it).
   void shut() {
     if (closed_)
       return;
     closed_ = true;
     s_.close();
+    if (!feeding_)
+      dec_.reset();
+  }
+
+  /// True while the peer has sent nothing yet: no byte of a frame and, with
+  /// TLS, no ClientHello. Connection floods are made of such connections;
+  /// a real client sends its first bytes right after connecting.
+  bool silent() {
+    if (!bytes_seen_ && s_.tls() != nullptr)
+      return SSL_get_state(s_.tls()->native_handle()) == TLS_ST_BEFORE;
+    return !bytes_seen_;
   }
 
 protected:
@@ -286,6 +301,11 @@ protected:
 
   /// Reading or writing failed, or the decoder refused the input.
   virtual void failed(const std::string& why, bool refused) = 0;
+
+  /// Details for a refusal over the memory budget (listener sessions).
+  virtual std::string budget_note() {
+    return {};
+  }
 
   void read() {
     auto self = shared_from_this();
@@ -303,17 +323,27 @@ protected:
           return;
         }
         self->last_rx_ = steady_clock::now();
+        self->bytes_seen_ = true;
+        self->feeding_ = true;
         auto err = self->dec_.feed(self->rbuf_.get(), n,
                                    [&](frame_type t, std::string_view p) {
                                      return !self->closed_
                                             && self->on_frame(t, p);
                                    });
+        self->feeding_ = false;
+        if (self->closed_)
+          self->dec_.reset();
         if (err != decode_error::none) {
           auto why = std::string{to_string(err)};
           if (err == decode_error::too_large)
             why += ": " + std::to_string(self->dec_.announced())
                    + " bytes announced, limit "
                    + std::to_string(self->dec_.max_payload());
+          if (err == decode_error::unexpected_payload)
+            why += ": a ping or pong announcing "
+                   + std::to_string(self->dec_.announced()) + " bytes";
+          if (err == decode_error::over_budget)
+            why += self->budget_note();
           if (err == decode_error::bad_magic && !self->s_.tls()
               && static_cast<uint8_t>(self->rbuf_[0]) == 0x16)
             why += " (a TLS client on a plain-TCP port?)";
@@ -353,6 +383,10 @@ protected:
   std::string writing_buf_;
   bool writing_ = false;
   bool closed_ = false;
+  /// Inside dec_.feed (the decoder's buffer is in use).
+  bool feeding_ = false;
+  /// Any byte received (see silent()).
+  bool bytes_seen_ = false;
   steady_clock::time_point opened_;
   steady_clock::time_point last_rx_;
 };

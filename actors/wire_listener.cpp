@@ -31,7 +31,9 @@ class listener;
 
 // -- listener sessions ------------------------------------------------------------------------
 
-class session final : public connection {
+/// A listener session; also the account through which its decoder draws
+/// on the listener's budget for incomplete frames.
+class session final : public connection, public buffer_budget {
 public:
   session(std::shared_ptr<listener> lst, uint64_t id, tcp::socket sock,
           const limits& lim, std::string address)
@@ -39,7 +41,30 @@ public:
       lst_(std::move(lst)),
       id_(id),
       address_(std::move(address)) {
-    // nop
+    dec_.set_budget(this);
+  }
+
+  ~session() override {
+    // The decoder outlives this part of the object: settle the account now.
+    dec_.reset();
+    dec_.set_budget(nullptr);
+  }
+
+  bool take(size_t n) override;
+  void give_back(size_t n) override;
+
+  /// Bytes its incomplete frame holds.
+  size_t held() const {
+    return dec_.held();
+  }
+
+  /// An authenticated member session: the last to give up memory.
+  bool member_session() const {
+    return authenticated_ && kind_ == peer_kind::member;
+  }
+
+  const std::string& identity() const {
+    return identity_;
   }
 
   void start(ssl::context* tls);
@@ -66,6 +91,7 @@ public:
 protected:
   bool on_frame(frame_type type, std::string_view payload) override;
   void failed(const std::string& why, bool refused) override;
+  std::string budget_note() override;
 
 private:
   bool on_hello(std::string_view payload);
@@ -94,6 +120,9 @@ public:
       retry_timer_(runtime().io),
       log_(policy_.self_id, lim.log_lines_per_second) {
     rlimit rl{};
+    // A member session must always fit one frame of the session limit.
+    budget_ = std::max<size_t>(lim.max_incomplete_frame_bytes,
+                               size_t{lim.max_payload} + header_size);
     max_connections_ = lim.max_connections;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
       // Leave descriptors for the log, snapshots and outgoing links.
@@ -162,6 +191,33 @@ public:
 
   void remove(uint64_t id) {
     sessions_.erase(id);
+  }
+
+  // -- the budget for incomplete frames (docs/wire.md, "Limits") ------------
+
+  /// Session `s` wants its incomplete frame to grow by `n` bytes. Within the
+  /// budget: granted. Beyond it, a member session makes room by closing the
+  /// other sessions (clients, strangers) that hold the most, largest
+  /// first; anyone else is refused (its caller closes it).
+  bool take(session& s, size_t n) {
+    if (held_ + n > budget_ && s.member_session())
+      make_room_for(s, n);
+    if (held_ + n > budget_)
+      return false;
+    held_ += n;
+    return true;
+  }
+
+  void give_back(size_t n) {
+    held_ -= std::min(n, held_);
+  }
+
+  size_t held() const {
+    return held_;
+  }
+
+  size_t budget() const {
+    return budget_;
   }
 
   const listener_policy& policy() const {
@@ -239,14 +295,45 @@ private:
   }
 
   void close_oldest_unauthenticated(const std::string& why) {
-    // Session ids grow with time: the first unauthenticated one is oldest.
+    // A flood is made of connections that send nothing; a real client
+    // sends its hello (or TLS ClientHello) at once and may be in the middle
+    // of its handshake. So the oldest silent connection goes first, and
+    // only without one the oldest of the rest. Session ids grow with time.
+    std::shared_ptr<session> oldest;
     for (auto& kvp : sessions_) {
-      if (!kvp.second->authenticated()) {
-        auto s = kvp.second;
-        s->refuse(refuse_code::overloaded, why + ": closed the oldest",
-                  false);
+      auto s = kvp.second; // a copy: refuse() erases the map's
+      if (s->authenticated())
+        continue;
+      if (s->silent()) {
+        s->refuse(refuse_code::overloaded,
+                  why + ": closed the oldest that sent nothing", false);
         return;
       }
+      if (!oldest)
+        oldest = s;
+    }
+    if (oldest)
+      oldest->refuse(refuse_code::overloaded, why + ": closed the oldest",
+                     false);
+  }
+
+  void make_room_for(session& s, size_t n) {
+    while (held_ + n > budget_) {
+      std::shared_ptr<session> victim;
+      for (auto& kvp : sessions_) {
+        auto& v = kvp.second;
+        if (v.get() != &s && !v->member_session() && v->held() > 0
+            && (!victim || v->held() > victim->held()))
+          victim = v;
+      }
+      if (!victim)
+        return;
+      victim->refuse(refuse_code::overloaded,
+                     "incomplete frame of " + std::to_string(victim->held())
+                       + " bytes closed to make room for member '"
+                       + s.identity() + "' (budget "
+                       + std::to_string(budget_) + " bytes)",
+                     false);
     }
   }
 
@@ -258,10 +345,28 @@ private:
   asio::steady_timer retry_timer_;
   refusal_log log_;
   size_t max_connections_;
+  /// The budget for incomplete frames and what the sessions hold of it.
+  size_t budget_ = 0;
+  size_t held_ = 0;
   std::map<uint64_t, std::shared_ptr<session>> sessions_;
   uint64_t next_id_ = 1;
   bool closed_ = false;
 };
+
+bool session::take(size_t n) {
+  return lst_->take(*this, n);
+}
+
+void session::give_back(size_t n) {
+  lst_->give_back(n);
+}
+
+std::string session::budget_note() {
+  return ": this session holds " + std::to_string(held())
+         + " bytes, all sessions " + std::to_string(lst_->held())
+         + " of the member's budget of " + std::to_string(lst_->budget())
+         + " bytes";
+}
 
 void session::start(ssl::context* tls) {
   if (!tls) {
@@ -298,6 +403,8 @@ void session::refuse(refuse_code code, const std::string& why,
     auto self = std::static_pointer_cast<session>(shared_from_this());
     auto buf = std::make_shared<std::string>(std::move(frame));
     closed_ = true;
+    if (!feeding_)
+      dec_.reset();
     lst_->remove(id_);
     s_.async_write(asio::buffer(*buf),
                    [self, buf](const error_code&, size_t) {
@@ -424,12 +531,25 @@ bool session::on_frame(frame_type type, std::string_view payload) {
   }
   switch (type) {
     case frame_type::ping: {
+      // The decoder refuses a ping announcing a payload; checked here too,
+      // whatever the decoder does (docs/wire.md: bytes left over make a
+      // payload malformed).
+      if (!payload.empty()) {
+        refuse(refuse_code::malformed, "malformed ping: it carries a payload",
+               true);
+        return false;
+      }
       std::string frame;
       encode_pong(frame);
       write(std::move(frame));
       return true;
     }
     case frame_type::pong:
+      if (!payload.empty()) {
+        refuse(refuse_code::malformed, "malformed pong: it carries a payload",
+               true);
+        return false;
+      }
       return true;
     case frame_type::request_vote_request:
       return deliver_rpc(payload, &request_vote_request::candidate_id);

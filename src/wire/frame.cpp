@@ -2,6 +2,8 @@
 
 #include "raft/wire/frame.hpp"
 
+#include <algorithm>
+
 #include "../storage/byte_order.hpp"
 
 namespace raft::wire {
@@ -48,6 +50,10 @@ const char* to_string(decode_error x) {
     case decode_error::unknown_type: return "unknown frame type";
     case decode_error::bad_flags: return "non-zero frame flags";
     case decode_error::too_large: return "frame larger than the limit";
+    case decode_error::unexpected_payload:
+      return "payload in a frame that carries none";
+    case decode_error::over_budget:
+      return "incomplete frames over the memory budget";
   }
   return "unknown";
 }
@@ -68,9 +74,49 @@ void append_frame(std::string& out, frame_type type,
   out.append(payload.data(), payload.size());
 }
 
+bool empty_payload_type(frame_type t) {
+  return t == frame_type::ping || t == frame_type::pong;
+}
+
 frame_decoder::frame_decoder(uint32_t max_payload)
   : max_payload_(max_payload) {
   // nop
+}
+
+frame_decoder::~frame_decoder() {
+  release();
+}
+
+void frame_decoder::reset() {
+  release();
+  have_header_ = false;
+  header_fill_ = 0;
+}
+
+void frame_decoder::release() {
+  auto n = payload_.capacity();
+  std::vector<char>{}.swap(payload_);
+  if (budget_ != nullptr && n > 0)
+    budget_->give_back(n);
+}
+
+bool frame_decoder::grow(size_t n) {
+  auto need = payload_.size() + n;
+  auto cap = payload_.capacity();
+  if (need <= cap)
+    return true;
+  // Doubling (at least 64 KiB) keeps the copies linear; never beyond the
+  // announced length, which the limit already bounds. std::vector's
+  // reserve allocates exactly this much, so held() is the truth.
+  constexpr size_t min_step = 64 * 1024;
+  auto next = std::max(need, std::min<size_t>(length_, std::max(2 * cap,
+                                                                min_step)));
+  if (budget_ != nullptr && !budget_->take(next - cap)) {
+    error_ = decode_error::over_budget;
+    return false;
+  }
+  payload_.reserve(next);
+  return true;
 }
 
 bool frame_decoder::parse_header() {
@@ -85,7 +131,10 @@ bool frame_decoder::parse_header() {
     error_ = decode_error::bad_flags;
   else {
     uint32_t length = detail::get_le32(header_ + 4);
-    if (length > max_payload_) {
+    if (length > 0 && empty_payload_type(static_cast<frame_type>(byte(2)))) {
+      announced_ = length;
+      error_ = decode_error::unexpected_payload;
+    } else if (length > max_payload_) {
       // Refused before any buffer of that size exists.
       announced_ = length;
       error_ = decode_error::too_large;
@@ -97,11 +146,6 @@ bool frame_decoder::parse_header() {
     }
   }
   return false;
-}
-
-void frame_decoder::shrink() {
-  if (payload_.empty())
-    std::string{}.swap(payload_);
 }
 
 } // namespace raft::wire

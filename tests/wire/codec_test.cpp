@@ -273,3 +273,92 @@ BOOST_AUTO_TEST_CASE(claimed_sizes_are_bounded_by_the_payload) {
   request_vote_response r;
   BOOST_TEST(!decode(vp, r));
 }
+
+// docs/wire.md: a ping or pong carries nothing; a header that announces a
+// payload is refused before any of it is read.
+BOOST_AUTO_TEST_CASE(a_ping_with_a_payload_is_refused_at_its_header) {
+  for (uint8_t type : {uint8_t{0x04}, uint8_t{0x05}}) {
+    frame_decoder dec{default_max_payload};
+    auto h = header(frame_magic, frame_version, type, 0, 1 << 20);
+    bool called = false;
+    auto err = dec.feed(h.data(), h.size(), [&](frame_type, std::string_view) {
+      called = true;
+      return true;
+    });
+    BOOST_TEST(err == decode_error::unexpected_payload);
+    BOOST_TEST(!called);
+    BOOST_TEST(dec.held() == 0u);
+  }
+  // An empty one is a frame like any other.
+  auto [frames, err] = decode_all(header(frame_magic, frame_version, 0x04, 0, 0), 3);
+  BOOST_TEST(err == decode_error::none);
+  BOOST_TEST(frames.size() == 1u);
+}
+
+namespace {
+
+/// A budget of `limit` bytes shared by decoders.
+struct test_budget : buffer_budget {
+  size_t limit;
+  size_t used = 0;
+  explicit test_budget(size_t n) : limit(n) {
+  }
+  bool take(size_t n) override {
+    if (used + n > limit)
+      return false;
+    used += n;
+    return true;
+  }
+  void give_back(size_t n) override {
+    used -= n;
+  }
+};
+
+} // namespace
+
+// docs/wire.md, "Limits": every growth of an incomplete frame's buffer is
+// charged to the member's budget before it is allocated, given back when the
+// frame completes or the decoder goes; a decoder the budget refuses fails
+// with over_budget.
+BOOST_AUTO_TEST_CASE(incomplete_frames_are_charged_to_a_shared_budget) {
+  test_budget budget{300 * 1024};
+  std::string body(200 * 1024, 'b');
+  auto frame = header(frame_magic, frame_version, 0x20, 0,
+                      static_cast<uint32_t>(body.size()))
+               + body;
+  auto feed_part = [](frame_decoder& d, const std::string& bytes, size_t from,
+                      size_t to, size_t* frames) {
+    decode_error err = decode_error::none;
+    for (size_t i = from; i < to && err == decode_error::none; i += 16 * 1024) {
+      auto n = std::min<size_t>(16 * 1024, to - i);
+      err = d.feed(bytes.data() + i, n, [&](frame_type, std::string_view p) {
+        BOOST_TEST(p.size() == 200u * 1024);
+        ++*frames;
+        return true;
+      });
+    }
+    return err;
+  };
+  size_t frames = 0;
+  {
+    frame_decoder a{default_max_payload};
+    frame_decoder b{default_max_payload};
+    a.set_budget(&budget);
+    b.set_budget(&budget);
+    // a holds all but the last byte: its buffer (256 KiB) is charged.
+    BOOST_TEST(feed_part(a, frame, 0, frame.size() - 1, &frames) == decode_error::none);
+    BOOST_TEST(budget.used == a.held());
+    BOOST_TEST(a.held() >= body.size() - 1);
+    BOOST_TEST(a.held() <= 256u * 1024);
+    // b cannot grow beyond what is left.
+    BOOST_TEST(feed_part(b, frame, 0, frame.size(), &frames) == decode_error::over_budget);
+    BOOST_TEST(budget.used == a.held() + b.held());
+    BOOST_TEST(budget.used <= budget.limit);
+    // a completes: its buffer is freed and given back.
+    BOOST_TEST(feed_part(a, frame, frame.size() - 1, frame.size(), &frames) == decode_error::none);
+    BOOST_TEST(frames == 1u);
+    BOOST_TEST(a.held() == 0u);
+  }
+  // Gone decoders give back what they held.
+  BOOST_TEST(budget.used == 0u);
+}

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace raft::wire {
 
@@ -104,16 +105,64 @@ enum class decode_error : uint8_t {
   bad_flags,
   /// The header announces a payload above the current limit.
   too_large,
+  /// A frame whose payload must be empty (ping, pong) announces bytes.
+  unexpected_payload,
+  /// Growing the buffer of an incomplete frame would exceed the memory
+  /// budget shared with other decoders (buffer_budget).
+  over_budget,
 };
 
 const char* to_string(decode_error x);
 
+/// Memory shared by the decoders of several connections (a member's
+/// budget for incomplete frames, docs/wire.md "Limits"): a decoder asks
+/// before its payload buffer grows and gives back what it frees.
+class buffer_budget {
+public:
+  virtual ~buffer_budget() = default;
+  /// May a buffer grow by `n` bytes? True: they are taken (give them back
+  /// with give_back); false: the decoder fails with over_budget.
+  virtual bool take(size_t n) = 0;
+  virtual void give_back(size_t n) = 0;
+};
+
+/// True if frames of type `t` carry no payload (ping, pong).
+bool empty_payload_type(frame_type t);
+
 /// Incremental frame decoder. Memory: at most header_size + the current
-/// limit, and only as many bytes as have arrived.
+/// limit, only as many bytes as have arrived (rounded up to the growth
+/// step), and only while the budget (if any) allows it.
 class frame_decoder {
 public:
   /// `max_payload`: the largest payload accepted (see set_max_payload).
   explicit frame_decoder(uint32_t max_payload = handshake_max_payload);
+
+  ~frame_decoder();
+
+  frame_decoder(const frame_decoder&) = delete;
+  frame_decoder& operator=(const frame_decoder&) = delete;
+
+  /// Charges the payload buffer's growth to `b` (which must outlive the
+  /// decoder, or be detached with set_budget(nullptr) after reset()).
+  void set_budget(buffer_budget* b) {
+    budget_ = b;
+  }
+
+  /// Bytes of payload buffer held now (what the budget was charged).
+  size_t held() const {
+    return payload_.capacity();
+  }
+
+  /// Drops an incomplete frame and frees its buffer (the connection
+  /// closed); never call it from inside feed's callback.
+  void reset();
+
+  /// Frees the payload buffer if no frame is incomplete (it is freed after
+  /// every frame anyway).
+  void shrink() {
+    if (payload_.empty())
+      release();
+  }
 
   /// Changes the limit for the frames whose header is not complete yet
   /// (e.g. from handshake_max_payload to the session limit after the
@@ -149,12 +198,16 @@ public:
     return announced_;
   }
 
-  /// Releases the payload buffer's memory (e.g. after a large frame).
-  void shrink();
-
 private:
   /// Parses the complete header in header_; sets error_ on failure.
   bool parse_header();
+
+  /// Makes room for `n` more payload bytes; false (error_ set) when the
+  /// budget refuses.
+  bool grow(size_t n);
+
+  /// Frees the payload buffer and gives it back to the budget.
+  void release();
 
   uint32_t max_payload_;
   char header_[header_size];
@@ -162,7 +215,8 @@ private:
   bool have_header_ = false;
   frame_type type_ = frame_type::hello;
   uint32_t length_ = 0;
-  std::string payload_;
+  std::vector<char> payload_;
+  buffer_budget* budget_ = nullptr;
   decode_error error_ = decode_error::none;
   uint64_t announced_ = 0;
 };
@@ -195,15 +249,20 @@ decode_error frame_decoder::feed(const char* data, size_t n, F&& on_frame) {
     // Grows with the bytes received, never beyond length_.
     size_t want = length_ - payload_.size();
     size_t take = want < n ? want : n;
-    payload_.append(data, take);
+    if (!grow(take))
+      return error_;
+    payload_.insert(payload_.end(), data, data + take);
     data += take;
     n -= take;
     if (payload_.size() < length_)
       return decode_error::none;
     have_header_ = false;
     header_fill_ = 0;
-    bool go_on = on_frame(type_, std::string_view{payload_});
-    payload_.clear();
+    bool go_on = on_frame(type_,
+                          std::string_view{payload_.data(), payload_.size()});
+    // An incomplete frame's buffer is not kept between frames: what a
+    // session holds is what its peer is sending now.
+    release();
     if (!go_on)
       return decode_error::none;
   }

@@ -36,6 +36,11 @@ struct limits {
   size_t max_queued_bytes = 64u * 1024 * 1024;
   /// Refusal lines per second in the log (then "suppressed k").
   size_t log_lines_per_second = 20;
+  /// Bytes a listener's sessions hold in incomplete frames, all together
+  /// (authenticated or not; never less than one frame of max_payload).
+  /// Beyond it the session whose frame grows is closed; a member session
+  /// first closes the other sessions holding the most.
+  size_t max_incomplete_frame_bytes = 32u * 1024 * 1024;
 };
 
 } // namespace raft::wire
