@@ -29,10 +29,11 @@ void persist_state(member_self* self) {
   schedule_flush(self);
 }
 
-void send_after_persist(member_self* self, const caf::actor& dest,
-                        caf::message msg) {
-  if (auto now = self->state.writes.send_after_persist(dest, std::move(msg)))
-    send_to_peer(self, now->dest, std::move(now->content));
+void send_held(member_self* self, const peer_actor& dest, caf::message msg) {
+  auto& writes = self->state.writes;
+  if (auto now = writes.send_after_persist(caf::actor_cast<caf::actor>(dest),
+                                           std::move(msg)))
+    send_released(self, std::move(*now));
 }
 
 void schedule_flush(member_self* self) {
@@ -72,7 +73,7 @@ void on_write_done(member_self* self) {
   auto& st = self->state;
   // Release what waited for this write, in order.
   for (auto& msg : st.writes.on_durable())
-    send_to_peer(self, msg.dest, std::move(msg.content));
+    send_released(self, std::move(msg));
   if (st.role == role::leader)
     advance_commit(self);
   start_write(self);

@@ -175,7 +175,7 @@ void check_transfers(member_self* self) {
 namespace {
 
 void finish_install(member_self* self, const snapshot_info& info,
-                    caf::actor leader, install_snapshot_response resp) {
+                    peer_actor leader, install_snapshot_response resp) {
   auto& st = self->state;
   auto meta = info.meta;
   resp.done = true;
@@ -195,7 +195,7 @@ void finish_install(member_self* self, const snapshot_info& info,
       st.snapshot = meta;
       schedule_flush(self);
     }
-    send_after_persist(self, leader, caf::make_message(resp));
+    send_after_persist(self, leader, resp);
     return;
   }
   st.restoring = true;
@@ -221,7 +221,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         release_apply_waiters(self);
         schedule_flush(self);
         // Acknowledged once the log's reset or compaction is durable.
-        send_after_persist(self, leader, caf::make_message(resp));
+        send_after_persist(self, leader, resp);
         apply_committed(self);
       },
       [=](caf::error& err) {
@@ -236,7 +236,7 @@ void finish_install(member_self* self, const snapshot_info& info,
 } // namespace
 
 void receive_snapshot(member_self* self, install_snapshot_request& req,
-                      const caf::actor& leader) {
+                      const peer_actor& leader) {
   auto& st = self->state;
   install_snapshot_response resp;
   resp.from = st.id();
@@ -246,7 +246,7 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
     // Everything it covers is committed here already: nothing to install.
     resp.done = true;
     resp.last_included_index = st.commit_index;
-    send_after_persist(self, leader, caf::make_message(resp));
+    send_after_persist(self, leader, resp);
     return;
   }
   if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
@@ -258,7 +258,7 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
         if (info.none()) {
           self->state.installing = false;
           resp.next_offset = held;
-          send_after_persist(self, leader, caf::make_message(resp));
+          send_after_persist(self, leader, resp);
           return;
         }
         finish_install(self, info, leader, resp);
