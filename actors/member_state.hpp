@@ -18,6 +18,7 @@
 #include "caf/response_type.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
+#include "caf/detail/type_list.hpp"
 
 #include "raft/core/log.hpp"
 #include "raft/core/progress.hpp"
@@ -233,23 +234,22 @@ struct member_state {
 /// peers and the transport send (member_peer_actor), and the timers and
 /// flush it sends itself. The compiler checks that every role's behaviour
 /// (member.cpp) handles each of these messages, and every send to it.
-/// (peer_actor's forwarded append and query are member_actor's own.)
-using member_node_actor = member_actor::extend<
-  caf::reacts_to<append_entries_request>,
-  caf::reacts_to<append_entries_response>,
-  caf::reacts_to<request_vote_request>,
-  caf::reacts_to<request_vote_response>,
-  caf::reacts_to<install_snapshot_request>,
-  caf::reacts_to<install_snapshot_response>,
-  caf::reacts_to<peer_atom, member_id, peer_actor>,
-  // The election timer (§5.2), set in the term it names.
-  caf::reacts_to<election_atom, term_t>,
-  // The leader's heartbeat timer, set in the term it names.
-  caf::reacts_to<heartbeat_atom, term_t>,
-  // A parked append's deadline, by its id.
-  caf::reacts_to<deadline_atom, uint64_t>,
-  // Send and write what accumulated while handling the mailbox.
-  caf::reacts_to<flush_atom>>;
+/// (peer_actor's forwarded append and query are member_actor's own: the
+/// union keeps each message once, as a typed behaviour must.)
+using member_node_actor = caf::detail::tl_apply_t<
+  caf::detail::tl_distinct_t<caf::detail::tl_concat_t<
+    caf::signatures_of_t<member_actor>,
+    caf::signatures_of_t<member_peer_actor>,
+    caf::detail::type_list<
+      // The election timer (§5.2), set in the term it names.
+      caf::reacts_to<election_atom, term_t>,
+      // The leader's heartbeat timer, set in the term it names.
+      caf::reacts_to<heartbeat_atom, term_t>,
+      // A parked append's deadline, by its id.
+      caf::reacts_to<deadline_atom, uint64_t>,
+      // Send and write what accumulated while handling the mailbox.
+      caf::reacts_to<flush_atom>>>>,
+  caf::typed_actor>;
 
 /// A member's behaviour in one role.
 using member_behavior = member_node_actor::behavior_type;
