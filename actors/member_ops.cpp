@@ -109,7 +109,7 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
 
 void apply_committed(member_self* self) {
   auto& st = self->state;
-  // Seed: no Apply while a snapshot is saved or restored.
+  // Vanadium's raft interface: no Apply while a snapshot is saved or restored.
   if (st.snapshotting || st.restoring)
     return;
   while (!st.applying && st.last_applied < st.commit_index) {

@@ -45,7 +45,7 @@ void maybe_snapshot(member_self* self) {
         apply_committed(self);
       },
       [=](caf::error& err) {
-        // Seed: an error discards the snapshot; the log keeps everything.
+        // Vanadium's raft interface: an error discards the snapshot; the log keeps everything.
         auto& st = self->state;
         st.snapshotting = false;
         st.next_snapshot_at = st.last_applied + threshold;
@@ -63,7 +63,7 @@ void restore_at_start(member_self* self, const snapshot_info& newest) {
   st.commit_index = std::max(st.commit_index, meta.last_index);
   st.last_applied = meta.last_index;
   st.restoring = true;
-  // Seed: RestoreFromSnapshot, then a replay of every later entry.
+  // Vanadium's raft interface: RestoreFromSnapshot, then a replay of every later entry.
   self->request(st.sm, caf::infinite, restore_atom::value, meta.last_index,
                 newest.path)
     .then(
