@@ -19,6 +19,7 @@
 #include "member_state.hpp"
 
 #include <functional>
+#include <tuple>
 
 #include "caf/actor_cast.hpp"
 #include "caf/actor_system.hpp"
@@ -38,10 +39,9 @@ namespace raft {
 
 namespace {
 
-caf::message_handler common(member_self* self);
-caf::message_handler following(member_self* self);
-caf::message_handler candidating(member_self* self);
-caf::message_handler leading(member_self* self);
+member_behavior following(member_self* self);
+member_behavior candidating(member_self* self);
+member_behavior leading(member_self* self);
 
 } // namespace
 
@@ -72,7 +72,7 @@ namespace {
 
 /// The transport found (or lost) the way to a peer.
 void on_peer_handle(member_self* self, const member_id& id,
-                    const caf::actor& handle) {
+                    const peer_actor& handle) {
   auto& st = self->state;
   auto i = st.peers.find(id);
   if (i == st.peers.end()) {
@@ -266,35 +266,31 @@ void on_vote_response(member_self* self, request_vote_response& resp) {
 namespace {
 
 // -- behaviours -----------------------------------------------------------------------
+//
+// A role's behaviour is a member_behavior: the compiler checks that it
+// handles every message of member_node_actor, once. The handlers every role
+// shares are grouped below (a std::tuple each) and joined with the role's
+// own by `behavior_of`.
 
-caf::message_handler common(member_self* self) {
-  return {
+/// Joins groups of handlers (tuples) into one behaviour.
+template <class... Groups>
+member_behavior behavior_of(Groups... groups) {
+  return std::apply(
+    [](auto&&... fs) { return member_behavior{std::move(fs)...}; },
+    std::tuple_cat(std::move(groups)...));
+}
+
+/// In every role, idle included.
+auto always(member_self* self) {
+  return std::make_tuple(
     [=](status_atom) { return make_status(self); },
     [=](metrics_atom) { return make_metrics(self); },
     [=](stop_atom) {
       shut_down(self, caf::none);
       return caf::ok_atom::value;
     },
-    [=](caf::add_atom, const member_id&,
-        const caf::actor&) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started,
-                        "members are added before start");
-    },
-    [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started,
-                        "members are added before start");
-    },
-    [=](peer_atom, const member_id& id, const caf::actor& handle) {
+    [=](peer_atom, const member_id& id, const peer_actor& handle) {
       on_peer_handle(self, id, handle);
-    },
-    [=](start_atom) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started);
-    },
-    [=](election_atom) -> caf::result<caf::ok_atom> {
-      // StartElection (seed): force an election now.
-      if (self->state.role != role::leader)
-        become_candidate(self);
-      return caf::ok_atom::value;
     },
     [=](election_atom, term_t) {
       // The election timer (§5.2).
@@ -331,9 +327,29 @@ caf::message_handler common(member_self* self) {
         broadcast_read_round(self);
       }
       start_write(self);
+    });
+}
+
+/// In every role after start (following, candidating, leading).
+auto running(member_self* self) {
+  return std::make_tuple(
+    [=](caf::add_atom, const member_id&,
+        const caf::actor&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started,
+                        "members are added before start");
     },
-    [=](heartbeat_atom, term_t) {
-      // A timer from an earlier leadership: nothing to do.
+    [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started,
+                        "members are added before start");
+    },
+    [=](start_atom) -> caf::result<caf::ok_atom> {
+      return make_error(errc::already_started);
+    },
+    [=](election_atom) -> caf::result<caf::ok_atom> {
+      // StartElection (Vanadium's raft interface): force an election now.
+      if (self->state.role != role::leader)
+        become_candidate(self);
+      return caf::ok_atom::value;
     },
     // Every Raft message enters through step (member_step.cpp), which
     // handles its term and leader and hands it to the role.
@@ -342,19 +358,23 @@ caf::message_handler common(member_self* self) {
     [=](append_entries_request& m) { step(self, m); },
     [=](append_entries_response& m) { step(self, m); },
     [=](install_snapshot_request& m) { step(self, m); },
-    [=](install_snapshot_response& m) { step(self, m); },
-  };
+    [=](install_snapshot_response& m) { step(self, m); });
 }
 
-caf::behavior idle(member_self* self) {
-  return {
+/// A heartbeat timer outside leadership (or from an earlier one).
+auto no_heartbeat() {
+  return std::make_tuple([](heartbeat_atom, term_t) {});
+}
+
+member_behavior idle(member_self* self) {
+  auto before_start = std::make_tuple(
     [=](caf::add_atom, const member_id& id,
         const caf::actor& handle) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       if (id.empty() || id == st.id() || !handle)
         return make_error(errc::unknown_member,
                           "cannot add member '" + id + "'");
-      st.peers[id] = handle;
+      st.peers[id] = caf::actor_cast<peer_actor>(handle);
       return caf::ok_atom::value;
     },
     [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
@@ -365,23 +385,14 @@ caf::behavior idle(member_self* self) {
       if (!st.transport)
         return make_error(errc::unknown_member,
                           "no transport to reach '" + id + "'");
-      st.peers.emplace(id, caf::actor{});
+      st.peers.emplace(id, peer_actor{});
       self->send(st.transport, caf::connect_atom::value, id);
       return caf::ok_atom::value;
-    },
-    [=](peer_atom, const member_id& id, const caf::actor& handle) {
-      on_peer_handle(self, id, handle);
     },
     [=](start_atom) {
       become_follower(self, member_id{});
       return caf::ok_atom::value;
     },
-    [=](stop_atom) {
-      shut_down(self, caf::none);
-      return caf::ok_atom::value;
-    },
-    [=](status_atom) { return make_status(self); },
-    [=](metrics_atom) { return make_metrics(self); },
     [=](append_atom, payload&) -> caf::result<append_reply> {
       return make_error(errc::not_started);
     },
@@ -398,14 +409,14 @@ caf::behavior idle(member_self* self) {
     [=](const append_entries_request&) {},
     [=](const append_entries_response&) {},
     [=](const install_snapshot_request&) {},
-    [=](const install_snapshot_response&) {},
-  };
+    [=](const install_snapshot_response&) {});
+  return behavior_of(std::move(before_start), always(self), no_heartbeat());
 }
 
-caf::message_handler following(member_self* self) {
-  return {
+member_behavior following(member_self* self) {
+  auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
-      // Append anywhere (seed): a follower forwards to the leader.
+      // Append anywhere (Vanadium's raft interface): a follower forwards to the leader.
       auto rp = self->make_response_promise();
       forward_append(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
@@ -414,12 +425,13 @@ caf::message_handler following(member_self* self) {
       auto rp = self->make_response_promise();
       forward_query(self, std::move(query), rp);
       return caf::delegated<append_reply>{};
-    },
-  };
+    });
+  return behavior_of(std::move(role), running(self), always(self),
+                     no_heartbeat());
 }
 
-caf::message_handler candidating(member_self* self) {
-  return {
+member_behavior candidating(member_self* self) {
+  auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
       // No leader during an election: wait for one (or the timeout).
       auto rp = self->make_response_promise();
@@ -430,12 +442,13 @@ caf::message_handler candidating(member_self* self) {
       auto rp = self->make_response_promise();
       park_append(self, std::move(query), rp, true);
       return caf::delegated<append_reply>{};
-    },
-  };
+    });
+  return behavior_of(std::move(role), running(self), always(self),
+                     no_heartbeat());
 }
 
-caf::message_handler leading(member_self* self) {
-  return {
+member_behavior leading(member_self* self) {
+  auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
       auto rp = self->make_response_promise();
       propose(self, std::move(cmd), rp);
@@ -449,13 +462,14 @@ caf::message_handler leading(member_self* self) {
     [=](heartbeat_atom, term_t term) {
       if (term == self->state.persistent.current_term)
         on_heartbeat(self);
-    },
-  };
+    });
+  return behavior_of(std::move(role), running(self), always(self));
 }
 
-caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
-                          log_writer_actor writer, state_machine_actor sm,
-                          bool owns_sm, caf::actor transport,
+member_behavior member_impl(member_self* self, config cfg,
+                            recovered_state rec, log_writer_actor writer,
+                            state_machine_actor sm, bool owns_sm,
+                            transport_actor transport,
                           snapshot_actor snapshots, snapshot_info newest) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
@@ -519,7 +533,7 @@ void become_follower(member_self* self, const member_id& leader) {
   st.metrics.on_leader(leader);
   reset_election_timer(self);
   if (was != role::follower)
-    self->become(following(self).or_else(common(self)));
+    self->become(following(self));
   drain_parked(self);
 }
 
@@ -536,7 +550,7 @@ void become_candidate(member_self* self) {
   st.role_data = candidate_state{{st.id()}};
   st.leader.clear();
   reset_election_timer(self);
-  self->become(candidating(self).or_else(common(self)));
+  self->become(candidating(self));
   request_vote_request req;
   req.term = st.persistent.current_term;
   req.candidate_id = st.id();
@@ -544,7 +558,7 @@ void become_candidate(member_self* self) {
   req.last_log_term = st.log.last_term();
   // The vote for ourselves must be durable before we ask for others'.
   for (auto& kvp : st.peers)
-    send_after_persist(self, kvp.second, caf::make_message(req));
+    send_after_persist(self, kvp.second, req);
   if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
     become_leader(self);
 }
@@ -567,7 +581,7 @@ void become_leader(member_self* self) {
   ld.term_start = noop.index;
   st.writes.append(noop);
   st.log.append(std::move(noop));
-  self->become(leading(self).or_else(common(self)));
+  self->become(leading(self));
   schedule_flush(self);
   self->delayed_send(self, st.cfg.heartbeat, heartbeat_atom::value,
                      st.persistent.current_term);
@@ -604,7 +618,7 @@ void advance_commit(member_self* self) {
 }
 
 void receive_entries(member_self* self, append_entries_request& req,
-                     const caf::actor& leader) {
+                     const peer_actor& leader) {
   auto& st = self->state;
   append_entries_response resp;
   resp.from = st.id();
@@ -622,7 +636,7 @@ void receive_entries(member_self* self, append_entries_request& req,
     resp.rejected_index = req.prev_log_index;
     resp.conflict_index = out.conflict_index;
     resp.conflict_term = out.conflict_term;
-    send_after_persist(self, leader, caf::make_message(resp));
+    send_after_persist(self, leader, resp);
     return;
   }
   if (out.truncated_from != 0)
@@ -640,14 +654,15 @@ void receive_entries(member_self* self, append_entries_request& req,
     return;
   }
   // One acknowledgement per durable batch, covering every request in it.
-  if (auto now = st.writes.acknowledge(leader, std::move(resp)))
-    send_to_peer(self, now->dest, std::move(now->content));
+  if (auto now = st.writes.acknowledge(caf::actor_cast<caf::actor>(leader),
+                                       std::move(resp)))
+    send_released(self, std::move(*now));
   else
     schedule_flush(self);
 }
 
 void receive_vote_request(member_self* self, request_vote_request& req,
-                          const caf::actor& candidate) {
+                          const peer_actor& candidate) {
   auto& st = self->state;
   request_vote_response resp;
   resp.from = st.id();
@@ -659,7 +674,7 @@ void receive_vote_request(member_self* self, request_vote_request& req,
     reset_election_timer(self);
   }
   resp.term = st.persistent.current_term;
-  send_after_persist(self, candidate, caf::make_message(resp));
+  send_after_persist(self, candidate, resp);
 }
 
 // -- spawning -------------------------------------------------------------------------
@@ -669,7 +684,7 @@ namespace {
 caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        state_machine_actor sm, bool owns_sm,
                                        storage_ptr store,
-                                       caf::actor transport) {
+                                       transport_actor transport) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -706,7 +721,7 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
                      std::move(rec->snapshot));
-  return caf::actor_cast<member_actor>(m);
+  return member_actor{m};
 }
 
 } // namespace
@@ -714,7 +729,7 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          state_machine_actor sm,
                                          storage_ptr store,
-                                         caf::actor transport) {
+                                         transport_actor transport) {
   return spawn_impl(sys, std::move(cfg), std::move(sm), false,
                     std::move(store), std::move(transport));
 }
@@ -722,7 +737,7 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          std::shared_ptr<state_machine> sm,
                                          storage_ptr store,
-                                         caf::actor transport) {
+                                         transport_actor transport) {
   if (!sm)
     return make_error(errc::invalid_config, "no state machine");
   // Validate first: an adapter spawned for a member that never runs would

@@ -30,10 +30,11 @@ void persist_state(member_self* self) {
   schedule_flush(self);
 }
 
-void send_after_persist(member_self* self, const caf::actor& dest,
-                        caf::message msg) {
-  if (auto now = self->state.writes.send_after_persist(dest, std::move(msg)))
-    send_to_peer(self, now->dest, std::move(now->content));
+void send_held(member_self* self, const peer_actor& dest, caf::message msg) {
+  auto& writes = self->state.writes;
+  if (auto now = writes.send_after_persist(caf::actor_cast<caf::actor>(dest),
+                                           std::move(msg)))
+    send_released(self, std::move(*now));
 }
 
 void schedule_flush(member_self* self) {
@@ -75,7 +76,7 @@ void on_write_done(member_self* self) {
   st.metrics.on_write_done(self->clock().now());
   // Release what waited for this write, in order.
   for (auto& msg : st.writes.on_durable())
-    send_to_peer(self, msg.dest, std::move(msg.content));
+    send_released(self, std::move(msg));
   if (st.role == role::leader)
     advance_commit(self);
   start_write(self);
@@ -111,7 +112,7 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
 
 void apply_committed(member_self* self) {
   auto& st = self->state;
-  // Seed: no Apply while a snapshot is saved or restored.
+  // Vanadium's raft interface: no Apply while a snapshot is saved or restored.
   if (st.snapshotting || st.restoring)
     return;
   while (!st.applying && st.last_applied < st.commit_index) {

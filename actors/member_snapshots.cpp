@@ -47,7 +47,7 @@ void maybe_snapshot(member_self* self) {
         apply_committed(self);
       },
       [=](caf::error& err) {
-        // Seed: an error discards the snapshot; the log keeps everything.
+        // Vanadium's raft interface: an error discards the snapshot; the log keeps everything.
         auto& st = self->state;
         st.snapshotting = false;
         st.next_snapshot_at = st.last_applied + threshold;
@@ -65,7 +65,7 @@ void restore_at_start(member_self* self, const snapshot_info& newest) {
   st.commit_index = std::max(st.commit_index, meta.last_index);
   st.last_applied = meta.last_index;
   st.restoring = true;
-  // Seed: RestoreFromSnapshot, then a replay of every later entry.
+  // Vanadium's raft interface: RestoreFromSnapshot, then a replay of every later entry.
   self->request(st.sm, caf::infinite, restore_atom::value, meta.last_index,
                 newest.path)
     .then(
@@ -177,7 +177,7 @@ void check_transfers(member_self* self) {
 namespace {
 
 void finish_install(member_self* self, const snapshot_info& info,
-                    caf::actor leader, install_snapshot_response resp) {
+                    peer_actor leader, install_snapshot_response resp) {
   auto& st = self->state;
   auto meta = info.meta;
   resp.done = true;
@@ -198,7 +198,7 @@ void finish_install(member_self* self, const snapshot_info& info,
       st.snapshot = meta;
       schedule_flush(self);
     }
-    send_after_persist(self, leader, caf::make_message(resp));
+    send_after_persist(self, leader, resp);
     return;
   }
   st.restoring = true;
@@ -225,7 +225,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         release_apply_waiters(self);
         schedule_flush(self);
         // Acknowledged once the log's reset or compaction is durable.
-        send_after_persist(self, leader, caf::make_message(resp));
+        send_after_persist(self, leader, resp);
         apply_committed(self);
       },
       [=](caf::error& err) {
@@ -240,7 +240,7 @@ void finish_install(member_self* self, const snapshot_info& info,
 } // namespace
 
 void receive_snapshot(member_self* self, install_snapshot_request& req,
-                      const caf::actor& leader) {
+                      const peer_actor& leader) {
   auto& st = self->state;
   install_snapshot_response resp;
   resp.from = st.id();
@@ -250,7 +250,7 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
     // Everything it covers is committed here already: nothing to install.
     resp.done = true;
     resp.last_included_index = st.commit_index;
-    send_after_persist(self, leader, caf::make_message(resp));
+    send_after_persist(self, leader, resp);
     return;
   }
   if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
@@ -264,7 +264,7 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
         if (info.none()) {
           self->state.installing = false;
           resp.next_offset = held;
-          send_after_persist(self, leader, caf::make_message(resp));
+          send_after_persist(self, leader, resp);
           return;
         }
         finish_install(self, info, leader, resp);

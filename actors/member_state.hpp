@@ -11,9 +11,14 @@
 #include "caf/actor.hpp"
 #include "caf/actor_clock.hpp"
 #include "caf/event_based_actor.hpp"
+#include "caf/mailbox_element.hpp"
 #include "caf/message.hpp"
+#include "caf/message_id.hpp"
 #include "caf/response_promise.hpp"
+#include "caf/response_type.hpp"
 #include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+#include "caf/detail/type_list.hpp"
 
 #include "raft/core/log.hpp"
 #include "raft/core/progress.hpp"
@@ -130,9 +135,9 @@ struct member_state {
   member_id leader;
   /// Every other voting member and the handle that reaches it (invalid
   /// while the transport has no connection to it).
-  std::map<member_id, caf::actor> peers;
+  std::map<member_id, peer_actor> peers;
   /// Resolves members added by id alone (remote members); may be invalid.
-  caf::actor transport;
+  transport_actor transport;
 
   // -- role data: exists only in its role ---------------------------------------
 
@@ -196,7 +201,7 @@ struct member_state {
   /// The newest durable snapshot.
   /// Invariant: snapshot.last_index <= last_applied.
   snapshot_meta snapshot;
-  /// The state machine is saving a snapshot: no apply runs (seed).
+  /// The state machine is saving a snapshot: no apply runs (Vanadium's raft interface).
   bool snapshotting = false;
   /// The state machine is being restored from a snapshot: no apply runs.
   bool restoring = false;
@@ -230,7 +235,31 @@ struct member_state {
   }
 };
 
-using member_self = caf::stateful_actor<member_state>;
+/// Everything a member handles: what applications ask (member_actor), what
+/// peers and the transport send (member_peer_actor), and the timers and
+/// flush it sends itself. The compiler checks that every role's behaviour
+/// (member.cpp) handles each of these messages, and every send to it.
+/// (peer_actor's forwarded append and query are member_actor's own: the
+/// union keeps each message once, as a typed behaviour must.)
+using member_node_actor = caf::detail::tl_apply_t<
+  caf::detail::tl_distinct_t<caf::detail::tl_concat_t<
+    caf::signatures_of_t<member_actor>,
+    caf::signatures_of_t<member_peer_actor>,
+    caf::detail::type_list<
+      // The election timer (§5.2), set in the term it names.
+      caf::reacts_to<election_atom, term_t>,
+      // The leader's heartbeat timer, set in the term it names.
+      caf::reacts_to<heartbeat_atom, term_t>,
+      // A parked append's deadline, by its id.
+      caf::reacts_to<deadline_atom, uint64_t>,
+      // Send and write what accumulated while handling the mailbox.
+      caf::reacts_to<flush_atom>>>>,
+  caf::typed_actor>;
+
+/// A member's behaviour in one role.
+using member_behavior = member_node_actor::behavior_type;
+
+using member_self = member_node_actor::stateful_base<member_state>;
 
 // -- operations shared by the role behaviours (member_ops.cpp) ------------------
 
@@ -251,9 +280,30 @@ void refuse(member_self* self, const std::string& what,
 /// Queues the current term and vote for the next durable write.
 void persist_state(member_self* self);
 
-/// Sends `msg` to `dest` once every write issued so far is durable.
-void send_after_persist(member_self* self, const caf::actor& dest,
-                        caf::message msg);
+/// Sends `msg` to `dest` once every write issued so far is durable (the
+/// write queue holds it as an untyped message: checked here).
+void send_held(member_self* self, const peer_actor& dest, caf::message msg);
+
+template <class T>
+void send_after_persist(member_self* self, const peer_actor& dest, T msg) {
+  static_assert(caf::response_type<caf::signatures_of_t<peer_actor>,
+                                   T>::valid,
+                "peers do not accept this message (peer_actor)");
+  send_held(self, dest, caf::make_message(std::move(msg)));
+}
+
+/// Sends what the write queue released: its content was checked against
+/// peer_actor when it was held (send_after_persist, receive_entries).
+/// (A typed actor's send() refuses an untyped destination: enqueued as
+/// send() would, with this member as the sender.)
+inline void send_released(member_self* self, write_queue::outgoing msg) {
+  ++self->state.counters.messages_sent;
+  if (msg.dest)
+    msg.dest->enqueue(caf::make_mailbox_element(self->ctrl(),
+                                                caf::make_message_id(), {},
+                                                std::move(msg.content)),
+                      self->context());
+}
 
 /// Arranges for a flush after the messages already in the mailbox.
 void schedule_flush(member_self* self);
@@ -283,7 +333,7 @@ void log_line(member_self* self, log_level level, const std::string& what);
 
 /// Sends a Raft message to a peer, counted in member_status::counters.
 template <class T>
-void send_to_peer(member_self* self, const caf::actor& dest, T&& msg) {
+void send_to_peer(member_self* self, const peer_actor& dest, T&& msg) {
   ++self->state.counters.messages_sent;
   self->state.metrics.on_sent(self->state.peers, dest, payload_bytes(msg));
   self->send(dest, std::forward<T>(msg));
@@ -330,7 +380,7 @@ void on_install_response(member_self* self, install_snapshot_response& resp);
 /// Follower: InstallSnapshot receiver (Figure 13), from receiver 2 on; step
 /// did receiver 1 (the term) and accepted the sender as leader.
 void receive_snapshot(member_self* self, install_snapshot_request& req,
-                      const caf::actor& leader);
+                      const peer_actor& leader);
 
 /// Leader, each heartbeat: restarts transfers whose answers went missing.
 void check_transfers(member_self* self);
@@ -352,11 +402,11 @@ void advance_commit(member_self* self);
 /// Follower: the AppendEntries receiver (Figure 2) from receiver 2 on; step
 /// did receiver 1 (the term) and accepted the sender as leader.
 void receive_entries(member_self* self, append_entries_request& req,
-                     const caf::actor& leader);
+                     const peer_actor& leader);
 
 /// Everyone: the RequestVote receiver (Figure 2); step adopted a newer term.
 void receive_vote_request(member_self* self, request_vote_request& req,
-                          const caf::actor& candidate);
+                          const peer_actor& candidate);
 
 /// Leader: a follower's answer to AppendEntries (Figure 2, Rules for
 /// Servers, Leaders: update nextIndex and matchIndex, advance commitIndex).

@@ -153,35 +153,35 @@ std::string replaces_committed(const member_state&, const Message&) {
 // Figure 2 and Figure 13, receiver 1: "Reply false if term < currentTerm",
 // with our term, so the sender learns it is stale.
 
-void reply_stale(member_self* self, const caf::actor& to,
+void reply_stale(member_self* self, const peer_actor& to,
                  const append_entries_request& req) {
   append_entries_response resp;
   resp.from = self->state.id();
   resp.term = self->state.persistent.current_term;
   resp.rejected_index = req.prev_log_index;
-  send_after_persist(self, to, caf::make_message(resp));
+  send_after_persist(self, to, resp);
 }
 
-void reply_stale(member_self* self, const caf::actor& to,
+void reply_stale(member_self* self, const peer_actor& to,
                  const install_snapshot_request& req) {
   install_snapshot_response resp;
   resp.from = self->state.id();
   resp.term = self->state.persistent.current_term;
   resp.last_included_index = req.last_included_index;
-  send_after_persist(self, to, caf::make_message(resp));
+  send_after_persist(self, to, resp);
 }
 
-void reply_stale(member_self* self, const caf::actor& to,
+void reply_stale(member_self* self, const peer_actor& to,
                  const request_vote_request&) {
   request_vote_response resp;
   resp.from = self->state.id();
   resp.term = self->state.persistent.current_term;
-  send_after_persist(self, to, caf::make_message(resp));
+  send_after_persist(self, to, resp);
 }
 
 /// A stale response answers a request of an earlier term: dropped.
 template <class Response>
-void reply_stale(member_self*, const caf::actor&, const Response&) {
+void reply_stale(member_self*, const peer_actor&, const Response&) {
   // nop
 }
 
@@ -206,30 +206,30 @@ bool accept_leader(member_self* self, const member_id& id, term_t term) {
 
 // -- then the role -----------------------------------------------------------------
 
-void act(member_self* self, append_entries_request& m, const caf::actor& from) {
+void act(member_self* self, append_entries_request& m, const peer_actor& from) {
   receive_entries(self, m, from);
 }
 
 void act(member_self* self, install_snapshot_request& m,
-         const caf::actor& from) {
+         const peer_actor& from) {
   receive_snapshot(self, m, from);
 }
 
-void act(member_self* self, request_vote_request& m, const caf::actor& from) {
+void act(member_self* self, request_vote_request& m, const peer_actor& from) {
   receive_vote_request(self, m, from);
 }
 
-void act(member_self* self, append_entries_response& m, const caf::actor&) {
+void act(member_self* self, append_entries_response& m, const peer_actor&) {
   if (self->state.role == role::leader)
     on_append_response(self, m);
 }
 
-void act(member_self* self, install_snapshot_response& m, const caf::actor&) {
+void act(member_self* self, install_snapshot_response& m, const peer_actor&) {
   if (self->state.role == role::leader)
     on_install_response(self, m);
 }
 
-void act(member_self* self, request_vote_response& m, const caf::actor&) {
+void act(member_self* self, request_vote_response& m, const peer_actor&) {
   if (self->state.role == role::candidate)
     on_vote_response(self, m);
 }

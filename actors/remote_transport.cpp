@@ -27,6 +27,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
 
 #include "raft/errc.hpp"
 #include "raft/remote.hpp"
@@ -55,12 +56,19 @@ struct transport_state {
   wire::engine_ptr eng;
   remote_options opts;
   caf::timespan request_timeout;
-  caf::actor member;
+  /// The member this transport serves (the sender of the first connect).
+  member_peer_actor member;
   std::map<member_id, peer> peers;
   std::minstd_rand rng;
 };
 
-using transport_self = caf::stateful_actor<transport_state>;
+/// What the transport handles: the member's requests (transport_actor),
+/// its links' `ready` and its own retry timers.
+using transport_impl_actor = transport_actor::extend<
+  caf::reacts_to<ready_atom, member_id>,
+  caf::reacts_to<retry_atom, member_id, uint64_t>>;
+
+using transport_self = transport_impl_actor::stateful_base<transport_state>;
 
 void dial(transport_self* self, const member_id& id) {
   auto& st = self->state;
@@ -84,7 +92,8 @@ void retry_later(transport_self* self, const member_id& id) {
   self->delayed_send(self, delay, retry_atom::value, id, p.attempt);
 }
 
-caf::behavior transport_impl(transport_self* self, member_id self_id,
+transport_impl_actor::behavior_type
+transport_impl(transport_self* self, member_id self_id,
                              wire::engine_ptr eng, remote_options opts,
                              caf::timespan request_timeout) {
   auto& st = self->state;
@@ -115,7 +124,7 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
         p.connected = false;
         p.backoff = caf::timespan{0};
         p.failures = 0;
-        self->send(st.member, peer_atom::value, kvp.first, caf::actor{});
+        self->send(st.member, peer_atom::value, kvp.first, peer_actor{});
         what = "lost the connection: " + what;
       }
       if (p.failures++ == 0)
@@ -129,7 +138,7 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
     [=](caf::connect_atom, const member_id& id) {
       auto& st = self->state;
       if (!st.member) {
-        st.member = caf::actor_cast<caf::actor>(self->current_sender());
+        st.member = caf::actor_cast<member_peer_actor>(self->current_sender());
         self->monitor(st.member);
       }
       if (st.peers.count(id) > 0)
@@ -146,7 +155,8 @@ caf::behavior transport_impl(transport_self* self, member_id self_id,
       p.backoff = caf::timespan{0};
       p.failures = 0;
       log_line(st.self_id, "connected to " + id);
-      self->send(st.member, peer_atom::value, id, p.link);
+      self->send(st.member, peer_atom::value, id,
+                 caf::actor_cast<peer_actor>(p.link));
     },
     [=](retry_atom, const member_id& id, uint64_t attempt) {
       auto& p = self->state.peers[id];
@@ -261,8 +271,8 @@ spawn_remote_impl(caf::actor_system& sys, config cfg,
   auto eng = wire::engine::make(cfg.host_port, opts.tls, opts.limits);
   if (!eng)
     return eng.error();
-  auto transport = sys.spawn(remote::transport_impl, cfg.host_port, *eng,
-                             opts, cfg.append_timeout);
+  transport_actor transport = sys.spawn(remote::transport_impl, cfg.host_port,
+                                        *eng, opts, cfg.append_timeout);
   auto stop_transport = [&] {
     caf::anon_send_exit(transport, caf::exit_reason::user_shutdown);
   };

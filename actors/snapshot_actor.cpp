@@ -37,7 +37,7 @@ snapshot_impl(snapshot_self self, std::shared_ptr<snapshot_store> store,
       if (!path)
         return path.error();
       auto rp = self->make_response_promise<snapshot_info>();
-      // SaveToSnapshot (seed): the application writes into the file; its
+      // SaveToSnapshot (Vanadium's raft interface): the application writes into the file; its
       // error discards the snapshot.
       self->request(st.sm, caf::infinite, save_atom::value, *path)
         .then(
@@ -99,7 +99,6 @@ snapshot_impl(snapshot_self self, std::shared_ptr<snapshot_store> store,
       st.newest = *info;
       return {info->size, *info};
     },
-    [=](newest_atom) { return self->state.newest; },
   };
 }
 

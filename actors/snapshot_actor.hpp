@@ -38,16 +38,15 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_info& x) {
 }
 
 /// - save: the state machine writes a snapshot covering `meta`; it is made
-///   durable and becomes the newest (an error discards it: seed semantics).
+///   durable and becomes the newest (an error discards it, as Vanadium's
+///   raft interface says).
 /// - chunk: up to max bytes of the newest snapshot from an offset.
 /// - install_snapshot_request: stores a received chunk; answers the bytes
 ///   held so far, and the snapshot once the last chunk made it complete.
-/// - newest: the newest snapshot on disk.
 using snapshot_actor = caf::typed_actor<
   caf::replies_to<save_atom, snapshot_meta>::with<snapshot_info>,
   caf::replies_to<chunk_atom, uint64_t, uint64_t>::with<snapshot_chunk>,
-  caf::replies_to<install_snapshot_request>::with<uint64_t, snapshot_info>,
-  caf::replies_to<newest_atom>::with<snapshot_info>>;
+  caf::replies_to<install_snapshot_request>::with<uint64_t, snapshot_info>>;
 
 /// Spawns the snapshot actor owning `store`, whose newest snapshot the
 /// caller already read and verified, saving through `sm`.

@@ -4,7 +4,7 @@
 //   put KEY VALUE   sets KEY (VALUE may contain spaces); returns VALUE
 //   get KEY         returns the value; "no such key" is an apply error
 //   del KEY         removes KEY; returns the old value
-// Anything else is an apply error. Errors are the application's (the seed's
+// Anything else is an apply error. Errors are the application's (Vanadium's
 // applyError): the command is still committed and applied on every member.
 #pragma once
 

@@ -29,8 +29,6 @@ using query_atom = caf::atom_constant<caf::atom("query")>;
 using save_atom = caf::atom_constant<caf::atom("save")>;
 /// Member to snapshot actor: a chunk of the newest snapshot.
 using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
-/// Member to snapshot actor: the newest snapshot on disk.
-using newest_atom = caf::atom_constant<caf::atom("newest")>;
 /// Member to state machine: restore from a snapshot.
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
 /// Transport to member: the handle that now reaches a peer (or none).

@@ -1,4 +1,4 @@
-// Configuration of one member: the seed's RaftConfig plus the knobs a user
+// Configuration of one member: Vanadium's RaftConfig plus the knobs a user
 // tunes in practice. Zero durations mean "derive from the heartbeat".
 #pragma once
 
@@ -17,7 +17,7 @@
 namespace raft {
 
 struct config {
-  // -- the seed's RaftConfig ----------------------------------------------------
+  // -- Vanadium's RaftConfig ----------------------------------------------------
 
   /// Directory for log and snapshot files (the durable backend).
   std::string log_dir;
@@ -28,7 +28,7 @@ struct config {
   /// Time between heartbeats (leader to followers).
   caf::timespan heartbeat = std::chrono::milliseconds(50);
   /// Approximate number of applied entries between snapshots (0: never).
-  /// No command is applied while the state machine saves one (seed), so
+  /// No command is applied while the state machine saves one (Vanadium's raft interface), so
   /// each snapshot stalls the commit path for as long as the save takes;
   /// 100,000 (etcd's --snapshot-count) keeps that rare: with 10,000, p99
   /// at 64 clients was 3 x higher (docs/benchmarks.md). The log in memory

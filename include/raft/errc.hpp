@@ -1,5 +1,5 @@
 // Raft's own errors, kept apart from the application's apply errors (the
-// seed's raftError vs applyError). Registered with CAF as the "raft" error
+// Vanadium's raftError vs applyError). Registered with CAF as the "raft" error
 // category, so caf::error values render as "raft: not_leader (...)".
 #pragma once
 

@@ -14,6 +14,7 @@
 
 #include "raft/atoms.hpp"
 #include "raft/config.hpp"
+#include "raft/messages.hpp"
 #include "raft/metrics.hpp"
 #include "raft/state_machine.hpp"
 #include "raft/storage/storage.hpp"
@@ -27,7 +28,7 @@ struct append_reply {
   index_t index = 0;
   /// What apply returned.
   std::string result;
-  /// The application's error from apply (the seed's applyError); empty if
+  /// The application's error from apply (Vanadium's applyError); empty if
   /// none. Raft's own failures are caf::error replies instead.
   std::string apply_error;
 };
@@ -38,7 +39,7 @@ typename Inspector::result_type inspect(Inspector& f, append_reply& x) {
            x.apply_error);
 }
 
-/// A member's view of itself (the seed's Status, and more).
+/// A member's view of itself (Vanadium's Status, and more).
 /// What a member did since it started: the figures behind batching.
 struct member_counters {
   /// Writes to the log (each one fdatasync on a durable log).
@@ -80,21 +81,22 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 }
 
 /// The handle an application holds.
-/// - add:      (add_atom, id, handle) adds a member before start (seed:
-///             AddMember); the handle reaches it (local actor or proxy).
+/// - add:      (add_atom, id, handle) adds a member before start (Vanadium:
+///             AddMember); the handle reaches it (local actor or proxy) and
+///             must accept `peer_actor`'s messages (it is stored as one).
 ///             (add_atom, id) adds a member the member's transport reaches
 ///             by its `host:port` id (remote members).
-/// - start:    joins the cluster as a follower (seed: Start).
-/// - stop:     stops for good (seed: Stop).
+/// - start:    joins the cluster as a follower (Vanadium: Start).
+/// - stop:     stops for good (Vanadium: Stop).
 /// - append:   appends a command; the reply comes once a quorum has logged
-///             it and this member has applied it (seed: Append). Any member
+///             it and this member has applied it (Vanadium: Append). Any member
 ///             accepts it and forwards it to the leader.
 /// - query:    a linearizable read-only query, answered by the leader's
 ///             state machine after it confirmed its leadership with a
 ///             majority (ReadIndex, thesis §6.4); never written to the log.
 ///             `index` in the reply is the read index.
-/// - status:   id, role, term, leader, ... (seed: Status).
-/// - election: starts an election now (seed: StartElection).
+/// - status:   id, role, term, leader, ... (Vanadium: Status).
+/// - election: starts an election now (Vanadium: StartElection).
 /// - metrics:  counters, gauges and histograms (raft/metrics.hpp).
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
@@ -107,23 +109,50 @@ using member_actor = caf::typed_actor<
   caf::replies_to<election_atom>::with<caf::ok_atom>,
   caf::replies_to<metrics_atom>::with<member_metrics>>;
 
+/// What a member sends another member, and so what a handle that reaches a
+/// peer (the member itself, a test's relay, or the link of a transport)
+/// must accept: the RPCs of Figure 2 (AppendEntries, RequestVote) and
+/// Figure 13 (InstallSnapshot), one-way with their responses sent back the
+/// same way, and a client's append or query that a follower forwards to
+/// its leader (answered like member_actor's).
+using peer_actor = caf::typed_actor<
+  caf::reacts_to<append_entries_request>,
+  caf::reacts_to<append_entries_response>,
+  caf::reacts_to<request_vote_request>,
+  caf::reacts_to<request_vote_response>,
+  caf::reacts_to<install_snapshot_request>,
+  caf::reacts_to<install_snapshot_response>,
+  caf::replies_to<append_atom, payload>::with<append_reply>,
+  caf::replies_to<query_atom, payload>::with<append_reply>>;
+
+/// A member's transport (raft/remote.hpp builds one): asked
+/// `(connect_atom, id)` for each member added by `host:port` alone, it
+/// answers the member with `(peer_atom, id, handle)` (member_peer_actor)
+/// whenever the handle that reaches that peer changes, an invalid handle
+/// while the peer is unreachable.
+using transport_actor =
+  caf::typed_actor<caf::reacts_to<caf::connect_atom, member_id>>;
+
+/// The member as its peers and its transport see it: the Raft RPCs and the
+/// transport's reports.
+using member_peer_actor = peer_actor::extend<
+  caf::reacts_to<peer_atom, member_id, peer_actor>>;
+
 /// Spawns a member that applies commands through the actor `sm`.
 /// `store` defaults to a file_storage in `cfg.log_dir`, or to memory_storage
-/// when log_dir is empty. `transport`, if given, resolves
-/// members added by id alone: the member sends it `(connect_atom, id)` and
-/// expects `(peer_atom, id, handle)` whenever the handle that reaches that
-/// peer changes (an invalid handle while it is unreachable). Fails on an
-/// invalid config or when the stored state cannot be loaded.
+/// when log_dir is empty. `transport`, if given, resolves members added by
+/// id alone (see transport_actor). Fails on an invalid config or when the
+/// stored state cannot be loaded.
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          state_machine_actor sm,
                                          storage_ptr store = nullptr,
-                                         caf::actor transport = {});
+                                         transport_actor transport = {});
 
 /// Spawns a member that applies commands through the C++ interface `sm`.
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          std::shared_ptr<state_machine> sm,
                                          storage_ptr store = nullptr,
-                                         caf::actor transport = {});
+                                         transport_actor transport = {});
 
 /// Registers caf-raft's message types and its error category. Call it on the
 /// actor_system_config of every process that runs members or talks to them.

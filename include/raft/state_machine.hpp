@@ -1,4 +1,4 @@
-// The application's side of the contract (the seed's RaftClient), two ways:
+// The application's side of the contract (Vanadium's RaftClient), two ways:
 // a C++ interface, or a typed actor that answers the same three requests.
 #pragma once
 
@@ -16,7 +16,7 @@
 
 namespace raft {
 
-/// What applying one command produced. `error` non-empty is the seed's
+/// What applying one command produced. `error` non-empty is Vanadium's
 /// applyError: the command is still committed and applied on every member
 /// (the state machine must be deterministic), only the proposer learns of it.
 struct apply_result {

@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(four_members_split_two_two_elect_nobody) {
   BOOST_TEST(c.violation() == "");
 }
 
-// Seed: StartElection forces an election; the caller wins when its log is
+// Vanadium's raft interface: StartElection forces an election; the caller wins when its log is
 // up to date.
 BOOST_AUTO_TEST_CASE(start_election_on_request) {
   test_cluster c{3, 5};

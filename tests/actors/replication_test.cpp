@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(identical_apply_order_on_all_members) {
   }
 }
 
-// Seed semantics: Append on a follower is forwarded to the leader, and the
+// Vanadium's raft interface: Append on a follower is forwarded to the leader, and the
 // reply comes once the receiving member has applied the entry itself.
 BOOST_AUTO_TEST_CASE(append_on_a_follower_is_forwarded_and_applied_there) {
   test_cluster c{3, 2};
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(the_leaders_noop_is_not_applied) {
   }
 }
 
-// Seed: Append returns once a quorum has logged it. On the minority side of a
+// Vanadium's raft interface: Append returns once a quorum has logged it. On the minority side of a
 // partition nothing can commit: the append fails with a clear error, and the
 // command is never applied anywhere, even after the partition heals.
 BOOST_AUTO_TEST_CASE(append_on_a_minority_side_fails_and_is_never_applied) {

@@ -1,5 +1,5 @@
 // Snapshots (§7) on CAF's test scheduler: taken every snapshot_threshold
-// applied entries, restored on restart (seed: RestoreFromSnapshot, then a
+// applied entries, restored on restart (Vanadium: RestoreFromSnapshot, then a
 // replay), and sent in chunks to followers that need compacted entries
 // (InstallSnapshot). Figure 3 is checked after every message throughout.
 #define BOOST_TEST_MODULE actors_snapshot
@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(snapshots_under_load) {
 
 namespace {
 
-/// Seed: "A client that wishes to may return empty snapshots ... and worry
+/// Vanadium's raft interface: "A client that wishes to may return empty snapshots ... and worry
 /// about reliably storing its database itself. It that case it must
 /// remember the highest index it has seen if it wishes to avoid replays."
 class own_database : public state_machine {
@@ -360,7 +360,7 @@ public:
 
 } // namespace
 
-// Seed: "the library will discard the snapshot if any error is returned":
+// Vanadium's raft interface: "the library will discard the snapshot if any error is returned":
 // the log keeps everything and applying goes on.
 BOOST_AUTO_TEST_CASE(a_failed_save_discards_the_snapshot) {
   caf::actor_system_config cfg;

@@ -534,7 +534,7 @@ BOOST_AUTO_TEST_CASE(quorum_match_index_is_the_majority_replicated_index) {
   }
   BOOST_TEST(quorum_match_index({}) == 0u);
   BOOST_TEST(quorum_match_index({7}) == 7u);
-  // Two members need both (the Go seed took one of two as a majority).
+  // Two members need both (Vanadium's Go raft took one of two as a majority).
   BOOST_TEST(quorum_match_index({5, 3}) == 3u);
   // Four members need three.
   BOOST_TEST(quorum_match_index({9, 9, 1, 1}) == 1u);

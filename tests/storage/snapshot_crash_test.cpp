@@ -72,9 +72,6 @@ public:
   caf::error write(const write_batch& b) override {
     return io_->survive_change() ? mem_->write(b) : stopped();
   }
-  caf::expected<entry_vector> read(index_t from, index_t to) override {
-    return mem_->read(from, to);
-  }
   caf::error compact(snapshot_meta meta) override {
     return io_->survive_change() ? mem_->compact(meta) : stopped();
   }

@@ -97,10 +97,6 @@ public:
     return inner_->write(batch);
   }
 
-  caf::expected<entry_vector> read(index_t from, index_t to) override {
-    return inner_->read(from, to);
-  }
-
   caf::error compact(snapshot_meta meta) override {
     if (*crashed_)
       return make_error(errc::storage_failure, "the member crashed");

@@ -20,7 +20,8 @@ using index_t = uint64_t;
 /// Election term (§5.1). Terms start at 0 and only grow.
 using term_t = uint64_t;
 
-/// A member is identified by its `host:port`, as in the seed interface.
+/// A member is identified by its `host:port`, as in Vanadium's raft interface
+/// (docs/api.md).
 using member_id = std::string;
 
 // -- payload -------------------------------------------------------------------
@@ -162,14 +163,38 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_meta& x) {
   return f(caf::meta::type_name("snapshot_meta"), x.last_index, x.last_term);
 }
 
-/// The role a member plays (§5.1, Figure 4).
+/// The role a member plays (§5.1, Figure 4). Each role is a behaviour of the
+/// member actor (actors/member.cpp, installed by `become_*`); its data lives
+/// in `member_state::role_data` only while the role lasts
+/// (actors/member_state.hpp). Every role handles a Raft message's term and
+/// leader the same way, in `step()` (actors/member_step.cpp): a higher term
+/// makes any member a follower (§5.1).
 enum class role : uint8_t {
-  /// Spawned but not started yet.
+  /// Spawned, not started: takes `add_atom` (its peers), ignores peers'
+  /// messages, refuses client requests with `not_started`. Behaviour
+  /// `idle()`; leaves on `start_atom` (to follower) or `stop_atom`.
   idle,
+  /// Answers RequestVote and AppendEntries (Figure 2, receivers), forwards
+  /// clients' appends and queries to the leader it knows (or parks them).
+  /// Behaviour `following()`, entered by `become_follower()`; leaves when
+  /// its election timeout passes without hearing from a leader or granting
+  /// a vote (§5.2, to candidate).
   follower,
+  /// Has voted for itself in a new term and asks the others for votes
+  /// (§5.2); parks clients' requests. Behaviour `candidating()`, entered by
+  /// `become_candidate()`; leaves with votes from a majority (to leader),
+  /// on AppendEntries of its term or a higher term (to follower), or starts
+  /// a new election when its timeout passes again.
   candidate,
+  /// Appends clients' commands, replicates them (§5.3), commits by majority
+  /// (§5.4.2), serves ReadIndex queries (thesis §6.4) and sends snapshots
+  /// (§7). Behaviour `leading()`, entered by `become_leader()`; leaves on a
+  /// higher term, or when it no longer hears from a majority (check
+  /// quorum, thesis §6.2), to follower.
   leader,
-  /// Stopped for good (seed: "It cannot be Start'ed again").
+  /// Stopped for good (Vanadium's raft interface: "It cannot be Start'ed
+  /// again"): set by `shut_down()` (actors/member_ops.cpp) on a stop
+  /// request, a storage or state machine failure; the actor then quits.
   stopped,
 };
 

@@ -99,6 +99,13 @@ public:
   file_storage(const file_storage&) = delete;
   file_storage& operator=(const file_storage&) = delete;
 
+  // -- reading back (not part of the storage interface) -------------------------
+
+  /// The stored entries with indexes in [from, to]. A member keeps its log
+  /// since the last snapshot in memory and never reads entries back; tests
+  /// and tools use this to check what is on disk.
+  caf::expected<entry_vector> read(index_t from, index_t to);
+
   // -- storage interface -------------------------------------------------------
 
   caf::expected<recovered_state> load() override;
@@ -111,8 +118,6 @@ public:
   load_after(const snapshot_meta& snap) override;
 
   caf::error write(const write_batch& batch) override;
-
-  caf::expected<entry_vector> read(index_t from, index_t to) override;
 
   caf::error compact(snapshot_meta meta) override;
 

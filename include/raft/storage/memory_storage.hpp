@@ -20,7 +20,9 @@ public:
 
   caf::error write(const write_batch& batch) override;
 
-  caf::expected<entry_vector> read(index_t from, index_t to) override;
+  /// The stored entries with indexes in [from, to] (tests compare it with
+  /// file_storage::read; not part of the storage interface).
+  caf::expected<entry_vector> read(index_t from, index_t to);
 
   caf::error compact(snapshot_meta meta) override;
 

@@ -77,10 +77,6 @@ public:
   /// the member (fail-stop): it must not acknowledge anything afterwards.
   virtual caf::error write(const write_batch& batch) = 0;
 
-  /// Reads back the stored entries with indexes in [from, to] (for
-  /// replication and apply once the member no longer holds them in memory).
-  virtual caf::expected<entry_vector> read(index_t from, index_t to) = 0;
-
   /// A snapshot covering `meta` is durable: remember it as the log's new
   /// base and free the entries it covers (whole segments, for files).
   virtual caf::error compact(snapshot_meta meta) = 0;
