@@ -14,7 +14,7 @@ test_cluster::test_cluster(std::vector<recovered_state> initial,
   // nop
 }
 
-sim_cluster::machine_factory test_cluster::kv_factory(kv_machines& self) {
+testing::sim_cluster::machine_factory test_cluster::kv_factory(kv_machines& self) {
   auto* machines = &self.machines;
   return [machines](size_t i) {
     if (machines->size() <= i)

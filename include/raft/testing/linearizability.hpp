@@ -53,6 +53,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -175,6 +176,30 @@ struct check_result {
     return status == verdict::linearizable;
   }
 };
+
+inline std::ostream& operator<<(std::ostream& out, outcome x) {
+  switch (x) {
+    case outcome::ok:
+      return out << "ok";
+    case outcome::failed:
+      return out << "failed";
+    case outcome::unknown:
+      return out << "unknown";
+  }
+  return out << "outcome(" << static_cast<int>(x) << ")";
+}
+
+inline std::ostream& operator<<(std::ostream& out, verdict x) {
+  switch (x) {
+    case verdict::linearizable:
+      return out << "linearizable";
+    case verdict::violation:
+      return out << "violation";
+    case verdict::unknown:
+      return out << "unknown";
+  }
+  return out << "verdict(" << static_cast<int>(x) << ")";
+}
 
 namespace detail {
 
