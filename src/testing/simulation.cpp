@@ -1123,7 +1123,7 @@ workload::~workload() {
 }
 
 std::string workload::setup(std::mt19937_64&) {
-  return "workload";
+  return "the application's clients";
 }
 
 void workload::unknown(size_t, uint64_t) {

@@ -1,9 +1,11 @@
-// A linearizability checker for histories of key-value operations, for the
-// fault-injection tests: record every client operation of a run (invocation,
-// completion, outcome), then check() that some total order of them respects
-// real time and the sequential key-value model below.
+// The testing kit's key-value linearizability checker, for the project's
+// fault-injection tests (the simulation and the chaos test): record every
+// client operation of a run (invocation, completion, outcome), then check()
+// that some total order of them respects real time and the sequential
+// key-value model below. It is the general checker of linearizability.hpp
+// specialised to this model, with pruning rules only this model allows.
 //
-// Plain C++17, no CAF: the simulation and the chaos test both include it.
+// Plain C++17, no CAF.
 //
 // The model (one register per key; a key starts with no value):
 //

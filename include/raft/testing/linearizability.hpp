@@ -230,12 +230,25 @@ template <class M, class T>
 struct has_describe<M, T, std::void_t<decltype(std::declval<const M&>().describe(
                             std::declval<const T&>()))>> : std::true_type {};
 
+template <class T, class = void>
+struct printable : std::false_type {};
+template <class T>
+struct printable<T, std::void_t<decltype(std::declval<std::ostream&>()
+                                         << std::declval<const T&>())>>
+  : std::true_type {};
+
+/// The model's describe(x), else operator<<, else "?".
 template <class M, class T>
 std::string describe(const M& model, const T& x) {
-  if constexpr (has_describe<M, T>::value)
+  if constexpr (has_describe<M, T>::value) {
     return model.describe(x);
-  else
+  } else if constexpr (printable<T>::value) {
+    std::ostringstream out;
+    out << x;
+    return out.str();
+  } else {
     return "?";
+  }
 }
 
 template <class M>
