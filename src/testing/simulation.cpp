@@ -1,3 +1,6 @@
+// The kit's simulation (raft/testing/simulation.hpp): one seed draws the
+// cluster, its tuning, the fault schedule and when clients act; the
+// application's workload draws what they do and checks the history.
 #include "raft/testing/simulation.hpp"
 
 #include <algorithm>
