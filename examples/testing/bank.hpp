@@ -247,6 +247,11 @@ struct bank_model {
 // -- the clients ------------------------------------------------------------------
 
 struct bank_spec : bank_model {
+  /// Once per run: what the setup line says (nothing to draw here).
+  std::string setup(std::mt19937_64&) {
+    return std::to_string(accounts) + " accounts";
+  }
+
   /// deposit 35%, withdraw 20%, transfer 20%, balance 25%; amounts 1-10.
   command generate(std::mt19937_64& rng, uint64_t) {
     auto draw = [&](int64_t lo, int64_t hi) {

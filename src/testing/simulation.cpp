@@ -388,7 +388,8 @@ void simulation::draw_setup() {
   }
   std::ostringstream setup;
   setup << n_ << " members, " << nclients << " clients, "
-        << load_setup << ", max_entries_per_message " << max_entries
+        << (load_setup.empty() ? "" : load_setup + ", ")
+        << "max_entries_per_message " << max_entries
         << ", max_in_flight " << in_flight << ", link latency "
         << latency.first << "-" << latency.second << " ms, disk latency 0-"
         << disk_latency_max_ << " ms, check_quorum "
@@ -1126,7 +1127,7 @@ workload::~workload() {
 }
 
 std::string workload::setup(std::mt19937_64&) {
-  return "the application's clients";
+  return {};
 }
 
 void workload::unknown(size_t, uint64_t) {

@@ -86,7 +86,8 @@ public:
   virtual ~workload();
 
   /// Draws whatever the run's setup needs (e.g. how many keys) from `rng`,
-  /// once, before the run; returns a description for the setup line.
+  /// once, before the run; returns a description for the setup line (the
+  /// default draws nothing and says nothing).
   virtual std::string setup(std::mt19937_64& rng);
 
   /// The next operation of an idle client, invoked at `call.time`; `id`
