@@ -1,101 +1,32 @@
-// A whole cluster in one actor system on CAF's deterministic test scheduler:
-// simulated time, one seeded random source, a simulated network between the
-// members that can partition and drop, and Figure 3's safety properties
-// checked after every delivered message.
+// The project's test rig: the testing kit's simulated cluster
+// (src/testing/sim_cluster.hpp) running the key-value machine of
+// kv_machine.hpp on every member. docs/testing.md describes the rig.
 #pragma once
 
-#include <functional>
-#include <map>
 #include <memory>
-#include <optional>
-#include <random>
-#include <set>
-#include <string>
 #include <vector>
 
-#include "caf/actor_system.hpp"
-#include "caf/actor_system_config.hpp"
-#include "caf/scheduler/test_coordinator.hpp"
-
-#include "raft/errc.hpp"
-#include "raft/member.hpp"
-#include "raft/storage/memory_storage.hpp"
-
 #include "kv_machine.hpp"
-#include "member_state.hpp"
-#include "safety_checker.hpp"
+#include "sim_cluster.hpp"
 
 namespace raft::test {
 
-/// Faults on one directed link between members.
-struct link_faults {
-  /// Probability that a message is lost.
-  double drop = 0;
-  /// Probability that a one-way message (a Raft RPC) arrives twice. Requests
-  /// (a forwarded client append) are never duplicated: TCP does not
-  /// duplicate, and Raft without client sessions (§8) would apply them twice.
-  double duplicate = 0;
-  /// Each copy arrives after a delay drawn uniformly from [min, max]; with
-  /// max > min later messages can overtake earlier ones (reordering).
-  caf::timespan delay_min{0};
-  caf::timespan delay_max{0};
+using testing::link_faults;
+using testing::member_view;
+using testing::pending_reply;
+using testing::recording_machine;
+using testing::safety_checker;
+using testing::sim_network;
+
+/// The key-value machines of a test_cluster's members: a base class, so that
+/// it exists before the cluster spawns the members.
+struct kv_machines {
+  /// The current incarnation's machine of each member.
+  std::vector<std::shared_ptr<kv_machine>> machines;
 };
 
-/// The links between members. Every member-to-member message passes a relay
-/// actor that asks this object whether, when and how often to deliver it.
-struct sim_network {
-  /// Directed links that drop everything (from, to).
-  std::set<std::pair<member_id, member_id>> cut;
-  /// Drop, duplicate and delay per directed link (from, to).
-  std::map<std::pair<member_id, member_id>, link_faults> faults;
-  /// Every link's normal behaviour (e.g. a latency of 1-3 ms), on top of
-  /// which `faults` add; heal() keeps it.
-  link_faults base;
-  /// Extra test-specific filter: return true to drop.
-  std::function<bool(const member_id& from, const member_id& to,
-                     const caf::message& msg)>
-    drop_if;
-  /// Current incarnation of each member (relays route by id).
-  std::map<member_id, caf::actor> actors;
-  /// The network's own random source (seeded from the cluster's seed).
-  std::mt19937_64 rng{1};
-  size_t delivered = 0;
-  size_t dropped = 0;
-  size_t duplicated = 0;
-  size_t delayed = 0;
-
-  bool allows(const member_id& from, const member_id& to,
-              const caf::message& msg) const;
-
-  /// Decides the fate of one message: the delay of each copy to deliver
-  /// (empty: dropped). `one_way`: not a request (may be duplicated).
-  std::vector<caf::timespan> plan(const member_id& from, const member_id& to,
-                                  const caf::message& msg, bool one_way);
-
-  /// Cuts every link between `group` and the rest, both ways.
-  void partition(const std::vector<member_id>& group,
-                 const std::vector<member_id>& all);
-
-  /// Removes every fault (messages already delayed still arrive late).
-  void heal() {
-    cut.clear();
-    faults.clear();
-    drop_if = nullptr;
-  }
-};
-
-/// Result slot of an asynchronous client request.
-template <class T>
-struct pending_reply {
-  bool done = false;
-  std::optional<T> value;
-  caf::error error;
-};
-
-class test_cluster {
+class test_cluster : public kv_machines, public testing::sim_cluster {
 public:
-  using tweak_fn = std::function<void(size_t member, config&)>;
-
   /// `n` empty members.
   explicit test_cluster(size_t n, uint64_t seed = 1, tweak_fn tweak = {});
 
@@ -103,178 +34,8 @@ public:
   test_cluster(std::vector<recovered_state> initial, uint64_t seed,
                tweak_fn tweak = {});
 
-  ~test_cluster();
-
-  test_cluster(const test_cluster&) = delete;
-  test_cluster& operator=(const test_cluster&) = delete;
-
-  // -- members ------------------------------------------------------------------
-
-  size_t size() const {
-    return ids.size();
-  }
-
-  bool alive(size_t i) const {
-    return alive_[i] && *alive_[i];
-  }
-
-  /// Why member i's last incarnation ended (empty while it runs, "killed"
-  /// after crash()).
-  std::string exit_reason(size_t i) const {
-    return exit_reasons_[i] ? *exit_reasons_[i] : std::string{};
-  }
-
-  /// The live member's state (precondition: alive(i)).
-  member_state& state(size_t i);
-
-  /// Starts every member (runs until the start replies arrived).
-  void start_all();
-
-  /// Kills member i at once, as a crash: it handles no further message, the
-  /// batches its log writer has not written yet are lost (the page cache),
-  /// everything written survives in its storage.
-  void crash(size_t i);
-
-  /// Spawns a new incarnation of member i from its storage and starts it.
-  /// Peers' messages reach it at once, before it has started, as over a
-  /// real network, unless `route_before_start` is cleared.
-  void restart(size_t i);
-
-  /// Whether restart() lets peers' messages reach a member before it has
-  /// started. It was off while a member that had not started killed the
-  /// peers that talked to it (docs/testing.md, finding 1; fixed).
-  bool route_before_start = true;
-
-  /// Freezes member i with its log writer and state machine, like SIGSTOP:
-  /// messages and timers pile up in their mailboxes and run on resume(), when
-  /// the member sees all its timers due at once (a clock jump for it).
-  void pause(size_t i);
-
-  /// Lets a paused member run again.
-  void resume(size_t i);
-
-  bool paused(size_t i) const;
-
-  /// Simulated disk latency: each batch waits this long at member i's log
-  /// writer before it is written (and a crash meanwhile loses it). Unset or
-  /// zero: written at once.
-  std::function<caf::timespan(size_t member)> disk_latency;
-
-  /// Index of the leader with the highest term, if any live one.
-  std::optional<size_t> leader();
-
-  // -- driving ---------------------------------------------------------------------
-
-  /// Runs every queued message, checking safety after each. Returns the
-  /// number of messages run. More than `livelock_limit` messages in one
-  /// call (no simulated time passes meanwhile) are a livelock: run() stops
-  /// and reports it as a violation.
-  size_t run();
-
-  /// Called after every message run (after the safety check): reactive
-  /// faults, e.g. isolating a member the moment it becomes leader. It may
-  /// change `net`, not run messages.
-  std::function<void()> after_message;
-
-  /// See run(); 0: no limit.
-  size_t livelock_limit = 50'000;
-
-  /// The simulated clock.
-  caf::actor_clock::time_point now() const;
-
-  /// Jumps the simulated clock by `d` at once: every timer due in between
-  /// fires together (a stalled machine, or a clock jump), then runs.
-  void jump_clock(caf::timespan d);
-
-  /// Advances simulated time by `d` in steps of `tick`, running all messages
-  /// after each step.
-  void advance(caf::timespan d,
-               caf::timespan tick = std::chrono::milliseconds(1));
-
-  /// Advances time until `pred` holds or `limit` passes. Returns pred().
-  bool run_until(const std::function<bool()>& pred,
-                 caf::timespan limit = std::chrono::seconds(10),
-                 caf::timespan tick = std::chrono::milliseconds(1));
-
-  /// Waits for a leader (see run_until); returns its index.
-  std::optional<size_t> await_leader(
-    caf::timespan limit = std::chrono::seconds(10));
-
-  /// Runs until there is a leader and every live member applied everything
-  /// it committed (see run_until). Returns whether that happened in time.
-  bool converge(caf::timespan limit = std::chrono::seconds(10));
-
-  /// Sends an append to member i from a client actor; the reply lands in
-  /// the returned slot as the cluster runs.
-  std::shared_ptr<pending_reply<append_reply>> append_async(size_t i,
-                                                            payload cmd);
-
-  /// Appends and runs until the reply arrives (or `limit` passes).
-  std::shared_ptr<pending_reply<append_reply>>
-  append(size_t i, payload cmd, caf::timespan limit = std::chrono::seconds(10));
-
-  /// Sends `msg` (e.g. an append or a query) to member i from a new client
-  /// actor with a client-side timeout; `done` gets the reply or the error
-  /// (sec::request_timeout when the member did not answer in time).
-  using reply_fn = std::function<void(caf::expected<append_reply>)>;
-  void request_async(size_t i, caf::message msg, caf::timespan timeout,
-                     reply_fn done);
-
-  /// Calls a request that answers ok (start, stop, election) and runs it.
-  caf::error call_ok(size_t i, caf::message msg);
-
-  /// Messages run so far (Figure 3 was checked after each).
-  size_t messages_run() const {
-    return messages_run_;
-  }
-
-  /// The first safety violation seen (empty if none).
-  const std::string& violation() const {
-    return violation_;
-  }
-
-  // -- state ------------------------------------------------------------------------
-
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
-  std::vector<member_id> ids;
-  std::vector<config> configs;
-  std::vector<member_actor> members;
-  std::vector<std::shared_ptr<memory_storage>> storages;
-  std::vector<std::shared_ptr<kv_machine>> machines;
-  std::shared_ptr<sim_network> net;
-  std::mt19937_64 rng;
-
 private:
-  void init(std::vector<recovered_state> initial, uint64_t seed,
-            tweak_fn tweak);
-  /// Spawns member i; `route`: peers' messages reach it from now on.
-  void spawn_member_at(size_t i, bool route = true);
-  void check_safety();
-  /// Picks the next job that may run now (not paused, not waiting for the
-  /// disk) and puts it in front; false if there is none.
-  bool next_runnable();
-  /// The actors of member i's current incarnation (member, writer, state
-  /// machine) as the scheduler's jobs.
-  std::vector<caf::resumable*> jobs_of(size_t i);
-  /// Remembers a client actor (killed by the destructor if still waiting).
-  void track(const caf::actor& client);
-
-  std::vector<std::shared_ptr<bool>> alive_;
-  std::vector<std::shared_ptr<std::string>> exit_reasons_;
-  std::vector<caf::actor_addr> clients_;
-  size_t messages_run_ = 0;
-  /// Per incarnation: set by crash(); its storage then refuses every write.
-  std::vector<std::shared_ptr<bool>> crashed_;
-  std::vector<bool> paused_;
-  std::set<caf::resumable*> frozen_;
-  /// Log writers (job -> member) and when their current batch is written.
-  std::map<caf::resumable*, size_t> writers_;
-  std::map<caf::resumable*, caf::actor_clock::time_point> disk_ready_;
-  std::vector<std::vector<caf::actor>> relays_; // relays_[to][from]
-  safety_checker checker_;
-  std::string violation_;
+  static machine_factory kv_factory(kv_machines& self);
 };
 
 } // namespace raft::test

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace raft::test {
+namespace raft::testing {
 
 namespace {
 
@@ -164,4 +164,4 @@ std::string safety_checker::check_state_machine_safety(
   return {};
 }
 
-} // namespace raft::test
+} // namespace raft::testing

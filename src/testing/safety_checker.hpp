@@ -11,7 +11,7 @@
 
 #include "raft/core/log.hpp"
 
-namespace raft::test {
+namespace raft::testing {
 
 /// What the checker needs to see of one live member.
 struct member_view {
@@ -62,4 +62,4 @@ private:
   std::map<const void*, size_t> applied_checked_;
 };
 
-} // namespace raft::test
+} // namespace raft::testing

@@ -61,7 +61,7 @@
 //     invoked first is used first. So the search only tries the first one
 //     left of each such class.
 //
-#include "linearizability.hpp"
+#include "raft/testing/kv_linearizability.hpp"
 
 #include <algorithm>
 #include <map>
@@ -72,7 +72,7 @@
 #include <unordered_map>
 #include <utility>
 
-namespace raft::test::lin {
+namespace raft::testing::kv {
 
 // -- operations ---------------------------------------------------------------
 
@@ -978,4 +978,4 @@ std::ostream& operator<<(std::ostream& out, const check_result& x) {
   return out << x.explanation;
 }
 
-} // namespace raft::test::lin
+} // namespace raft::testing::kv
