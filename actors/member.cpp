@@ -16,6 +16,7 @@
 // the same way (votes, status, timers, flushing) and is joined with
 // or_else(). `state.role` always names the current role.
 
+#include "member_spawn.hpp"
 #include "member_state.hpp"
 
 #include <functional>
@@ -467,12 +468,14 @@ member_behavior leading(member_self* self) {
 }
 
 member_behavior member_impl(member_self* self, config cfg,
+                            broken_rules broken,
                             recovered_state rec, log_writer_actor writer,
                             state_machine_actor sm, bool owns_sm,
                             transport_actor transport,
                           snapshot_actor snapshots, snapshot_info newest) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.broken = broken;
   st.persistent = rec.state;
   st.log = raft::log{rec.snapshot, std::move(rec.entries)};
   st.writes = write_queue{st.log.last_index()};
@@ -606,7 +609,7 @@ void advance_commit(member_self* self) {
   for (auto& kvp : st.leading().followers)
     matches.push_back(kvp.second.match_index());
   auto commit = leader_commit(st.log, st.persistent.current_term, st.commit_index,
-                              std::move(matches), st.cfg.broken);
+                              std::move(matches), st.broken);
   if (commit > st.commit_index) {
     observe_commits(self, st.commit_index, commit);
     st.commit_index = commit;
@@ -623,7 +626,7 @@ void receive_entries(member_self* self, append_entries_request& req,
   append_entries_response resp;
   resp.from = st.id();
   resp.term = st.persistent.current_term;
-  auto out = apply_append(st.log, req, st.commit_index, st.cfg.broken);
+  auto out = apply_append(st.log, req, st.commit_index, st.broken);
   if (out.refused_committed != 0) {
     refuse(self, "append_entries_request from " + req.leader_id
                    + " replaces committed entry "
@@ -648,7 +651,7 @@ void receive_entries(member_self* self, append_entries_request& req,
   apply_committed(self);
   resp.success = true;
   resp.match_index = out.last_new_index;
-  if (st.cfg.broken_ack_before_durable) {
+  if (st.broken.ack_before_durable) {
     send_to_peer(self, leader, resp);
     schedule_flush(self);
     return;
@@ -666,7 +669,7 @@ void receive_vote_request(member_self* self, request_vote_request& req,
   auto& st = self->state;
   request_vote_response resp;
   resp.from = st.id();
-  resp.vote_granted = should_grant_vote(st.persistent, st.log, req, st.cfg.broken);
+  resp.vote_granted = should_grant_vote(st.persistent, st.log, req, st.broken);
   if (resp.vote_granted) {
     // Figure 2: votedFor is persistent; the grant leaves only once durable.
     st.persistent.voted_for = req.candidate_id;
@@ -684,7 +687,8 @@ namespace {
 caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        state_machine_actor sm, bool owns_sm,
                                        storage_ptr store,
-                                       transport_actor transport) {
+                                       transport_actor transport,
+                                       broken_rules broken = {}) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -717,7 +721,7 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   if (files)
     snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
   auto writer = spawn_log_writer(sys, store);
-  auto m = sys.spawn(member_impl, std::move(cfg), std::move(rec->log),
+  auto m = sys.spawn(member_impl, std::move(cfg), broken, std::move(rec->log),
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
                      std::move(rec->snapshot));
@@ -747,6 +751,21 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
   return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
                     std::move(store), std::move(transport));
 }
+
+namespace detail {
+
+caf::expected<member_actor>
+spawn_breaking_member(caf::actor_system& sys, config cfg, broken_rules broken,
+                      std::shared_ptr<state_machine> sm, storage_ptr store) {
+  if (!sm)
+    return make_error(errc::invalid_config, "no state machine");
+  if (auto err = validate(cfg))
+    return err;
+  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
+                    std::move(store), transport_actor{}, broken);
+}
+
+} // namespace detail
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<payload>("raft::payload");

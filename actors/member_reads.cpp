@@ -47,7 +47,7 @@ uint64_t confirmed_round(const member_state& st) {
 
 void start_read(member_self* self, payload query, caf::response_promise rp) {
   auto& st = self->state;
-  if (st.cfg.broken.serve_reads_without_quorum_check) {
+  if (st.broken.serve_reads_without_quorum_check) {
     query_state_machine(self, st.last_applied, query, std::move(rp));
     return;
   }

@@ -118,6 +118,8 @@ struct member_state {
   static inline const char* name = "raft.member";
 
   config cfg;
+  /// Rules broken on purpose (tests only: actors/member_spawn.hpp).
+  broken_rules broken;
   raft::role role = role::idle;
 
   // -- persistent state (Figure 2), in memory; may run ahead of the disk ------

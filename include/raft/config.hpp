@@ -75,13 +75,6 @@ struct config {
   /// info and above, to stderr).
   log_sink log;
 
-  // -- test-only ----------------------------------------------------------------------
-
-  /// Deliberately broken rules, for showing that the tests catch them.
-  broken_rules broken;
-  /// Acknowledge appends before the log writer confirms them (broken).
-  bool broken_ack_before_durable = false;
-
   /// This member's id (`host_port`).
   const std::string& id() const {
     return host_port;

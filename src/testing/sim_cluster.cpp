@@ -232,7 +232,7 @@ void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
     storages.push_back(std::make_shared<memory_storage>(initial[i]));
   }
   for (size_t i = 0; i < n; ++i) {
-    config c;
+    testing::member_setup c;
     c.host_port = ids[i];
     c.heartbeat = std::chrono::milliseconds(10);
     c.election_timeout_min = std::chrono::milliseconds(100);
@@ -293,7 +293,8 @@ void sim_cluster::spawn_member_at(size_t i, bool route) {
   paused_[i] = false;
   crashed_[i] = std::make_shared<bool>(false);
   auto store = std::make_shared<incarnation_storage>(storages[i], crashed_[i]);
-  auto m = spawn_member(*sys, configs[i], recorders[i], std::move(store));
+  auto m = raft::detail::spawn_breaking_member(*sys, configs[i], configs[i].broken,
+                                         recorders[i], std::move(store));
   if (!m)
     throw std::runtime_error("spawn_member failed: " + sys->render(m.error()));
   members[i] = *m;

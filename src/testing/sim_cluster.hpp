@@ -27,7 +27,9 @@
 #include "raft/storage/memory_storage.hpp"
 
 #include "raft/state_machine.hpp"
+#include "raft/testing/member_setup.hpp"
 
+#include "member_spawn.hpp"
 #include "member_state.hpp"
 #include "safety_checker.hpp"
 
@@ -126,7 +128,8 @@ public:
 
 class sim_cluster {
 public:
-  using tweak_fn = std::function<void(size_t member, config&)>;
+  /// Adjusts member i's configuration; may break rules (member_setup).
+  using tweak_fn = std::function<void(size_t member, testing::member_setup&)>;
 
   /// A new state machine for each incarnation of member i (called again
   /// on every restart: the old one is gone with the crash).
@@ -276,7 +279,7 @@ public:
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   std::vector<member_id> ids;
-  std::vector<config> configs;
+  std::vector<testing::member_setup> configs;
   std::vector<member_actor> members;
   std::vector<std::shared_ptr<memory_storage>> storages;
   /// The current incarnation's state machine of each member, recorded.

@@ -358,7 +358,7 @@ void simulation::draw_setup() {
   auto root = snapshot_root_;
   c_ = std::make_unique<sim_cluster>(
     n_, rng_(),
-    [=](size_t i, config& cfg) {
+    [=](size_t i, member_setup& cfg) {
       if (snapshot_threshold > 0) {
         cfg.snapshot_dir = root + "/m" + std::to_string(i);
         cfg.snapshot_threshold = snapshot_threshold;

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(figure_7_follower_logs_are_brought_in_line) {
     stored_log({1, 1, 1, 4, 4, 4, 4}, 7),                // (e)
     stored_log({1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3}, 7),    // (f)
   };
-  test_cluster c{logs, 1, [](size_t i, config& cfg) {
+  test_cluster c{logs, 1, [](size_t i, raft::testing::member_setup& cfg) {
     if (i != 0) { // Only the top log campaigns.
       cfg.election_timeout_min = 10s;
       cfg.election_timeout_max = 20s;
@@ -102,8 +102,8 @@ std::unique_ptr<test_cluster> figure_8(bool broken) {
     stored_log({1}, 3),    // S4
     stored_log({1, 3}, 3), // S5
   };
-  auto ptr = std::make_unique<test_cluster>(logs, 1, [broken](size_t i,
-                                                              config& cfg) {
+  auto ptr = std::make_unique<test_cluster>(
+    logs, 1, [broken](size_t i, raft::testing::member_setup& cfg) {
     cfg.max_entries_per_message = 1;
     cfg.check_quorum = false;
     if (i == 0) {
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(figure_8_counting_old_entries_is_caught) {
 BOOST_AUTO_TEST_CASE(voting_without_the_log_check_is_caught) {
   bool caught = false;
   for (uint64_t seed = 1; seed <= 20 && !caught; ++seed) {
-    test_cluster c{3, seed, [](size_t, config& cfg) {
+    test_cluster c{3, seed, [](size_t, raft::testing::member_setup& cfg) {
       cfg.broken.skip_vote_log_check = true;
     }};
     c.start_all();
@@ -213,7 +213,7 @@ std::string conflicting_suffix_run(bool broken) {
     stored_log({1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3}, 7), // Figure 7 (f)
     stored_log({1, 1, 1, 4}, 7),                      // Figure 7 (b)
   };
-  test_cluster c{logs, 1, [broken](size_t i, config& cfg) {
+  test_cluster c{logs, 1, [broken](size_t i, raft::testing::member_setup& cfg) {
     cfg.broken.keep_conflicting_suffix = broken;
     if (i == 1) {
       cfg.election_timeout_min = 10s;

@@ -93,7 +93,7 @@ namespace {
 /// queries the deposed leader before it notices. Returns the answer (or
 /// error) it gave.
 std::shared_ptr<pending_reply<append_reply>> stale_read_run(bool broken) {
-  test_cluster c{5, 3, [broken](size_t, config& cfg) {
+  test_cluster c{5, 3, [broken](size_t, raft::testing::member_setup& cfg) {
     cfg.broken.serve_reads_without_quorum_check = broken;
     cfg.check_quorum = false; // the old leader never notices by itself
     cfg.append_timeout = 2s;

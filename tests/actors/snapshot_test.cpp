@@ -44,7 +44,7 @@ struct temp_dirs {
 
 test_cluster::tweak_fn with_snapshots(const temp_dirs& t, int64_t threshold,
                                       test_cluster::tweak_fn more = {}) {
-  return [&t, threshold, more](size_t i, config& cfg) {
+  return [&t, threshold, more](size_t i, raft::testing::member_setup& cfg) {
     cfg.snapshot_dir = t.dirs[i];
     cfg.snapshot_threshold = threshold;
     if (more)

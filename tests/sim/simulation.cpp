@@ -38,7 +38,7 @@ testing::options kit_options(const options& opts) {
   if (!opts.queries)
     k.replay_args += (k.replay_args.empty() ? "" : " ") + std::string{"--no-queries"};
   auto broken = opts.broken;
-  k.tweak = [broken](size_t, config& cfg) {
+  k.tweak = [broken](size_t, testing::member_setup& cfg) {
     switch (broken) {
       case variant::none:
         break;
@@ -52,7 +52,7 @@ testing::options kit_options(const options& opts) {
         cfg.broken.keep_conflicting_suffix = true;
         break;
       case variant::ack_before_durable:
-        cfg.broken_ack_before_durable = true;
+        cfg.broken.ack_before_durable = true;
         break;
       case variant::serve_reads_without_quorum_check:
         cfg.broken.serve_reads_without_quorum_check = true;

@@ -34,6 +34,10 @@ struct broken_rules {
   /// Answer queries from the local state machine without confirming
   /// leadership first (thesis §6.4), so a deposed leader serves stale reads.
   bool serve_reads_without_quorum_check = false;
+  /// Acknowledge appends before the log writer confirms them durable
+  /// (Figure 2: "before responding to RPCs", persistent state is on stable
+  /// storage).
+  bool ack_before_durable = false;
 };
 
 /// Figure 2, RequestVote receiver: decides whether to grant a vote. The

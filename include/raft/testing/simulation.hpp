@@ -23,6 +23,7 @@
 #include "raft/config.hpp"
 #include "raft/core/types.hpp"
 #include "raft/state_machine.hpp"
+#include "raft/testing/member_setup.hpp"
 
 namespace raft::testing {
 
@@ -143,8 +144,11 @@ struct options {
   bool strict_liveness = false;
   /// Search budget of the linearizability checker (steps; 0: unlimited).
   uint64_t check_budget = 50'000'000;
-  /// Adjusts each member's configuration after the simulation drew it.
-  std::function<void(size_t member, config&)> tweak;
+  /// Adjusts each member's configuration after the simulation drew it. A
+  /// function of `(size_t, raft::config&)` fits too; member_setup adds the
+  /// rules a member may break on purpose, to show that a check catches the
+  /// bug (docs/testing-kit.md).
+  std::function<void(size_t member, member_setup&)> tweak;
   /// Appended to the setup line (e.g. which variant of the code runs).
   std::string label;
   /// How report() tells to replay a seed: the program, and the arguments
