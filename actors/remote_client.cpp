@@ -111,7 +111,6 @@ using client_self = caf::stateful_actor<client_state>;
 bool certainly_not_applied(const caf::error& err) {
   if (err.category() == errc_category) {
     switch (static_cast<errc>(err.code())) {
-      case errc::not_leader:
       case errc::no_leader:
       case errc::not_started:
       case errc::unknown_member:
@@ -234,19 +233,8 @@ void on_op_error(client_self* self, op x, caf::error err) {
   auto& st = self->state;
   auto now = steady_clock::now();
   if (retryable(x.kind, err) && now < x.deadline) {
-    if (err.category() == errc_category
-        && static_cast<errc>(err.code()) == errc::not_leader) {
-      // The context names the leader, if known.
-      auto& ctx = err.context();
-      if (ctx.match_elements<std::string>()) {
-        auto hint = ctx.get_as<std::string>(0);
-        for (auto& id : st.opts.cluster)
-          if (hint.find(id) != std::string::npos)
-            st.leader = id;
-      }
-    } else {
-      st.leader.clear();
-    }
+    // Ask again who leads (learn_leader) rather than trust a member's word.
+    st.leader.clear();
     x.not_before = now + retry_delay;
     st.retries.push_back(std::move(x));
     arm_tick(self);

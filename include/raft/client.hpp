@@ -39,9 +39,9 @@ struct client_options {
 
 /// The client's handle. Replies and errors mean what they mean for a
 /// member (raft/member.hpp), and:
-/// - append: retried at another member (or the leader a `not_leader` names)
+/// - append: retried at another member (the leader, once known)
 ///   only while the command is certainly not applied (never sent, refused
-///   before appending: no_leader, not_leader, not_started); once sent and
+///   before appending: no_leader, not_started); once sent and
 ///   then lost (connection lost, timeout, leadership lost) the error says
 ///   so: `outcome_unknown(err)` is true.
 /// - query: a linearizable read (ReadIndex at the leader); any failure

@@ -1,6 +1,6 @@
 // Raft's own errors, kept apart from the application's apply errors (the
 // Vanadium's raftError vs applyError). Registered with CAF as the "raft" error
-// category, so caf::error values render as "raft: not_leader (...)".
+// category, so caf::error values render as "raft: no_leader (...)".
 #pragma once
 
 #include <cstdint>
@@ -14,11 +14,11 @@ namespace raft {
 enum class errc : uint8_t {
   /// Not an error.
   none = 0,
-  /// This member is not the leader; the context names the leader if known.
-  /// The command was not appended.
-  not_leader,
+  // 1 was not_leader, never raised (every member forwards appends and
+  // queries to its leader); the number stays unused, since codes travel on
+  // the wire (docs/wire.md).
   /// No leader was known within the request's timeout. Not appended.
-  no_leader,
+  no_leader = 2,
   /// The leader lost its leadership (a higher term appeared), or the member
   /// stopped, after the command was appended: it may or may not be committed
   /// later. Outcome unknown.

@@ -8,7 +8,6 @@ namespace raft {
 std::string to_string(errc x) {
   switch (x) {
     case errc::none: return "none";
-    case errc::not_leader: return "not_leader";
     case errc::no_leader: return "no_leader";
     case errc::leadership_lost: return "leadership_lost";
     case errc::no_quorum: return "no_quorum";

@@ -726,8 +726,7 @@ void simulation::issue(client& cl) {
         // nop
       } else if (err.category() == errc_category) {
         auto code = static_cast<errc>(err.code());
-        definite = code == errc::not_leader || code == errc::no_leader
-                   || code == errc::not_started;
+        definite = code == errc::no_leader || code == errc::not_started;
       } else if (err == caf::sec::request_receiver_down) {
         definite = true;
       }

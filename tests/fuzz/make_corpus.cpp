@@ -423,7 +423,7 @@ void wire_corpus() {
   ok.reply.index = 5;
   ok.reply.result = "v";
   wire::client_outcome bad;
-  bad.error = make_error(errc::not_leader, b);
+  bad.error = make_error(errc::no_leader, b);
   rep.outcomes = {ok, bad};
   add("client_reply", rep);
   wire::status_reply st;

@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(every_frame_type_round_trips) {
     client_outcome ok;
     ok.reply = append_reply{5, "r", ""};
     client_outcome bad;
-    bad.error = make_error(errc::not_leader, "127.0.0.1:4002");
+    bad.error = make_error(errc::no_leader, "127.0.0.1:4002");
     x.outcomes = {ok, bad};
     encode(bytes, x);
     client_reply back;
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(every_frame_type_round_trips) {
     BOOST_REQUIRE_EQUAL(back.outcomes.size(), 2u);
     BOOST_TEST(back.outcomes[0].reply.index == 5u);
     BOOST_TEST(!back.outcomes[0].error);
-    BOOST_TEST((back.outcomes[1].error == make_error(errc::not_leader)));
+    BOOST_TEST((back.outcomes[1].error == make_error(errc::no_leader)));
   }
   {
     std::string bytes;
