@@ -280,7 +280,7 @@ void member_corpus() {
   c.append(*l, test::put_cmd("b", "2"), 1s);
   auto& sys = *c.sys;
   auto& st = c.state(*l);
-  auto term = st.state.current_term;
+  auto term = st.persistent.current_term;
   auto last = st.log.last_index();
   auto last_term = st.log.last_term();
   auto leader = c.ids[*l];
