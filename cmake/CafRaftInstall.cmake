@@ -23,8 +23,7 @@ macro(_caf_raft_install_targets export)
   install(TARGETS ${ARGN} EXPORT ${export}
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT devel
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT devel
-          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT devel
-          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT devel)
   install(EXPORT ${export} NAMESPACE caf_raft:: DESTINATION ${CAF_RAFT_CMAKE_DIR}
           COMPONENT devel)
 endmacro()
@@ -113,5 +112,10 @@ if(CAF_RAFT_TESTING_NEEDS_BOOST_TEST)
 endif()
 list(JOIN CAF_RAFT_DEB_DEPENDS ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.16), pkg-config")
+# The package's archives without debug information (see the script).
+if(CMAKE_STRIP)
+  set(CPACK_CAF_RAFT_STRIP ${CMAKE_STRIP})
+  set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/cmake/CafRaftDebStrip.cmake)
+endif()
 set(CPACK_GENERATOR DEB)
 include(CPack)
