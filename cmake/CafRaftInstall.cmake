@@ -5,6 +5,10 @@
 # CMakeLists.txt after every target exists.
 include(CMakePackageConfigHelpers)
 
+# Installing (and cpack) needs the libraries only, not the tests and
+# examples that `all` builds: build the targets first (docs/install.md).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
+
 set(CAF_RAFT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/caf_raft)
 set(CAF_RAFT_PKGCONFIG_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
