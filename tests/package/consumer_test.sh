@@ -61,9 +61,14 @@ PKG_CONFIG_PATH=$(dirname "$pc")
 pkgconf_flags=$(pkg-config --cflags --libs caf_raft)
 case "$pkgconf_flags" in *ssl*) fail "caf_raft.pc names OpenSSL: $pkgconf_flags" ;; esac
 pkg-config --exists --print-errors caf_raft_remote || fail "caf_raft_remote.pc unusable"
+# Compiled and linked in two steps: a compiler cache skips compile-and-link.
 # shellcheck disable=SC2086 # the flags are words
-step "build with pkg-config" \
-  $launcher "$cxx" -std=c++17 -O2 -o "$tmp/consumer_pc" "$consumer/consumer.cpp" $pkgconf_flags
+step "compile with pkg-config" \
+  $launcher "$cxx" -std=c++17 -O2 $(pkg-config --cflags caf_raft) \
+    -c "$consumer/consumer.cpp" -o "$tmp/consumer_pc.o"
+# shellcheck disable=SC2086
+step "link with pkg-config" \
+  "$cxx" -o "$tmp/consumer_pc" "$tmp/consumer_pc.o" $(pkg-config --libs caf_raft)
 step "run (pkg-config)" "$tmp/consumer_pc"
 
 # (b) add_subdirectory of the source tree: no tests, examples or Boost.Test,

@@ -119,6 +119,7 @@ say "etcd $(etcd --version | awk '/etcd Version/ { print $3 }'): $members member
 for c in "${clients[@]}"; do
   conns=$(( c >= 8 ? c / 8 : 1 ))
   out=$("$gen" --endpoints="$leader" --clients="$c" --conns="$conns" --members="$members" \
+          --metrics="http://$leader/metrics" \
           --seconds="$seconds" --warmup="$warmup" --size="$size" --format="$format")
   if [ "$format" = line ]; then
     echo "etcd $members $c $out"

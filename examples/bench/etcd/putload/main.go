@@ -9,13 +9,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand"
+	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +38,7 @@ type options struct {
 	timeout   time.Duration
 	format    string
 	members   int
+	metrics   string
 }
 
 // What one worker saw inside the measured window.
@@ -56,6 +60,7 @@ func parse() options {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-put timeout (a timed-out put is an error)")
 	flag.StringVar(&o.format, "format", "text", "text (raft-bench's summary), json (raft-bench's JSON keys) or line (key=value, one line)")
 	flag.IntVar(&o.members, "members", 3, "members in the cluster (reported only)")
+	flag.StringVar(&o.metrics, "metrics", "", "the leader's Prometheus URL (http://host:port/metrics): report its WAL fdatasyncs during the run")
 	flag.Parse()
 	o.endpoints = strings.Split(*endpoints, ",")
 	if o.clients < 1 || o.conns < 1 || o.seconds <= 0 || o.warmup < 0 || o.size < 0 || o.keySize < 1 || o.keys < 1 {
@@ -83,6 +88,41 @@ func percentile(sorted []time.Duration, p float64) int64 {
 	return sorted[i].Microseconds()
 }
 
+// The leader's counters that show its batching: WAL fdatasyncs (count and
+// seconds) and committed proposals, from etcd's Prometheus text endpoint.
+type walCounters struct {
+	fsyncs, fsyncSeconds, committed float64
+}
+
+func scrape(url string) (walCounters, error) {
+	var w walCounters
+	resp, err := http.Get(url)
+	if err != nil {
+		return w, err
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		f := strings.Fields(lines.Text())
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case "etcd_disk_wal_fsync_duration_seconds_count":
+			w.fsyncs = v
+		case "etcd_disk_wal_fsync_duration_seconds_sum":
+			w.fsyncSeconds = v
+		case "etcd_server_proposals_committed_total":
+			w.committed = v
+		}
+	}
+	return w, lines.Err()
+}
+
 func main() {
 	o := parse()
 	conns := make([]*clientv3.Client, o.conns)
@@ -105,6 +145,13 @@ func main() {
 		os.Exit(1)
 	}
 
+	var before walCounters
+	if o.metrics != "" {
+		if before, err = scrape(o.metrics); err != nil {
+			fmt.Fprintln(os.Stderr, "putload: metrics:", err)
+			os.Exit(1)
+		}
+	}
 	begin := time.Now()
 	from := begin.Add(time.Duration(o.warmup * float64(time.Second)))
 	until := from.Add(time.Duration(o.seconds * float64(time.Second)))
@@ -140,6 +187,23 @@ func main() {
 	}
 	wg.Wait()
 
+	// Over the whole run, warm-up included.
+	var wal walCounters
+	if o.metrics != "" {
+		after, err := scrape(o.metrics)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "putload: metrics:", err)
+			os.Exit(1)
+		}
+		wal = walCounters{after.fsyncs - before.fsyncs, after.fsyncSeconds - before.fsyncSeconds,
+			after.committed - before.committed}
+	}
+	fsyncMeanUs, perFsync := 0.0, 0.0
+	if wal.fsyncs > 0 {
+		fsyncMeanUs = 1e6 * wal.fsyncSeconds / wal.fsyncs
+		perFsync = wal.committed / wal.fsyncs
+	}
+
 	var all []time.Duration
 	errors := 0
 	for _, t := range tallies {
@@ -157,6 +221,8 @@ func main() {
 			"clients": o.clients, "conns": o.conns, "size": o.size, "seconds": o.seconds,
 			"warmup": o.warmup, "ops": len(all), "errors": errors, "ops_per_sec": int64(ops + 0.5),
 			"p50_us": p50, "p90_us": p90, "p99_us": p99, "p999_us": p999,
+			"leader_wal_fsyncs": int64(wal.fsyncs), "leader_wal_fsync_mean_us": int64(fsyncMeanUs + 0.5),
+			"leader_entries_per_fsync": perFsync,
 		})
 		fmt.Println(string(out))
 	case "line":
@@ -168,5 +234,9 @@ func main() {
 			o.members, o.clients, o.conns, o.size, o.seconds, o.warmup)
 		fmt.Printf("  throughput  %.0f ops/s (%d ops, %d errors)\n", ops, len(all), errors)
 		fmt.Printf("  latency     p50 %d us, p90 %d us, p99 %d us, p99.9 %d us\n", p50, p90, p99, p999)
+		if wal.fsyncs > 0 {
+			fmt.Printf("  leader      %.0f WAL fdatasyncs, mean %.0f us, %.1f entries committed per fdatasync (warm-up included)\n",
+				wal.fsyncs, fsyncMeanUs, perFsync)
+		}
 	}
 }
