@@ -27,6 +27,7 @@ RAFT_PACKAGES=(
   libclang-rt-14-dev           # libFuzzer and sanitizer runtimes for clang-14
   iproute2                     # ip netns: the chaos test's network namespaces (tests/chaos, as root)
   nftables                     # nft: the chaos test's network partitions (tests/chaos, as root)
+  pkgconf                      # pkg-config: the package test builds an application with caf_raft.pc (tests/package)
 )
 
 raft_step() {
