@@ -17,7 +17,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/caf_raft_package.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-cmake_args=(-DCMAKE_CXX_COMPILER="$cxx")
+# The application's own build type and flags: Debug without debug info, -O0
+# (the quickest to compile); add_subdirectory must hand them to the library.
+cmake_args=(-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0)
 if [ -n "$launcher" ]; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher")
   # The temporary directory changes every run: paths under it are hashed
@@ -43,8 +45,8 @@ fail() {
 step "install into a temporary prefix" \
   cmake --install "$build" --prefix "$tmp/prefix"
 step "configure against the installed package (find_package)" \
-  cmake -S "$consumer" -B "$tmp/installed" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_PREFIX_PATH="$tmp/prefix" "${cmake_args[@]}"
+  cmake -S "$consumer" -B "$tmp/installed" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+        "${cmake_args[@]}"
 step "build" cmake --build "$tmp/installed" -j"$jobs"
 step "run (installed)" "$tmp/installed/consumer"
 step "run remote (installed)" "$tmp/installed/consumer_remote"
@@ -64,7 +66,7 @@ pkg-config --exists --print-errors caf_raft_remote || fail "caf_raft_remote.pc u
 # Compiled and linked in two steps: a compiler cache skips compile-and-link.
 # shellcheck disable=SC2086 # the flags are words
 step "compile with pkg-config" \
-  $launcher "$cxx" -std=c++17 -O2 $(pkg-config --cflags caf_raft) \
+  $launcher "$cxx" -std=c++17 -O0 $(pkg-config --cflags caf_raft) \
     -c "$consumer/consumer.cpp" -o "$tmp/consumer_pc.o"
 # shellcheck disable=SC2086
 step "link with pkg-config" \
@@ -72,15 +74,16 @@ step "link with pkg-config" \
 step "run (pkg-config)" "$tmp/consumer_pc"
 
 # (b) add_subdirectory of the source tree: no tests, examples or Boost.Test,
-# and the application's build type applies to the library.
+# and the application's build type and flags apply to the library.
 step "configure with add_subdirectory" \
-  cmake -S "$consumer" -B "$tmp/subdir" -DCMAKE_BUILD_TYPE=Release \
-        -DCAF_RAFT_SOURCE_DIR="$src" "${cmake_args[@]}"
+  cmake -S "$consumer" -B "$tmp/subdir" -DCAF_RAFT_SOURCE_DIR="$src" "${cmake_args[@]}"
 if [ -e "$tmp/subdir/caf_raft/tests" ] || [ -e "$tmp/subdir/caf_raft/examples" ]; then
   fail "add_subdirectory configured tests or examples"
 fi
-grep -q -- '-O3' "$tmp/subdir/caf_raft/CMakeFiles/raft_core.dir/flags.make" \
-  || fail "the library ignores the application's build type (no -O3 in Release)"
+flags=$tmp/subdir/caf_raft/CMakeFiles/raft_core.dir/flags.make
+if ! grep -q -- '-O0' "$flags" || grep -q -- '-O2\|-O3\| -g' "$flags"; then
+  fail "the library ignores the application's build type and flags: $(grep CXX_FLAGS "$flags")"
+fi
 # Only the in-process application: the remote component's sources were
 # checked above and are the slowest to compile.
 step "build (add_subdirectory)" cmake --build "$tmp/subdir" -j"$jobs" --target consumer
