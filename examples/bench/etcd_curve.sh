@@ -7,7 +7,7 @@
 #
 #   bash examples/bench/etcd_curve.sh [members] [clients...]
 #
-# Env: SECS (measured seconds per run, default 5), ETCD_BENCH_DIR (keeps the
+# Env: SECS (measured seconds per run, default 5), PUTLOAD_DIR (keeps the
 # built load generator between runs; see etcd/run.sh). Everything else,
 # including which Debian packages it needs, is etcd/run.sh's.
 set -euo pipefail
@@ -16,5 +16,5 @@ N=${1:-3}
 shift || true
 CLIENTS=("$@")
 [ ${#CLIENTS[@]} -gt 0 ] || CLIENTS=(1 4 16 64 256)
-exec bash "$HERE/etcd/run.sh" --members "$N" --seconds "${SECS:-5}" --port 33379 \
+exec bash "$HERE/etcd/run.sh" --members "$N" --seconds "${SECS:-5}" --port 24379 \
   --format line "${CLIENTS[@]}"

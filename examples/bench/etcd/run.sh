@@ -11,7 +11,7 @@
 #   --seconds S      measured seconds per run (default 5), after
 #   --warmup S       seconds of warm-up load (default 1)
 #   --size B         value bytes (default 256; keys: 8 bytes over 100,000)
-#   --port P         first client port (default 34379): member i listens on
+#   --port P         first client port (default 23379, below Linux's ephemeral ports): member i listens on
 #                    P+100*i for clients, P+100*i+1 for peers
 #   --format F       text (raft-bench's summary, the default), json (one JSON
 #                    object per run, raft-bench's keys) or line ("etcd N C
@@ -19,13 +19,13 @@
 #   --install        install missing Debian packages (as root) instead of
 #                    naming them
 #
-# Env: ETCD_BENCH_DIR=DIR keeps the built load generator in DIR between runs
+# Env: PUTLOAD_DIR=DIR keeps the built load generator in DIR between runs
 # (default: rebuilt in the run's temporary directory). Workers share
 # max(1, clients/8) connections, as in the earlier runs.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-members=3 seconds=5 warmup=1 size=256 port=34379 format=text install=0
+members=3 seconds=5 warmup=1 size=256 port=23379 format=text install=0
 clients=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -72,7 +72,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-gen_dir=${ETCD_BENCH_DIR:-$work}
+gen_dir=${PUTLOAD_DIR:-$work}
 mkdir -p "$gen_dir"
 gen=$gen_dir/putload
 if [ ! -x "$gen" ] || [ "$HERE/putload/main.go" -nt "$gen" ]; then
@@ -96,16 +96,21 @@ for i in $(seq 1 "$members"); do
     --initial-cluster-token "caf-raft-bench-$$" > "$work/m$i.log" 2>&1 &
   pids+=($!)
 done
+# Until all members answer; a member that exits (a port in use, say) ends it.
 healthy=0
-for _ in $(seq 1 150); do
-  if etcdctl --endpoints="$endpoints" endpoint health >/dev/null 2>&1; then
+for _ in $(seq 1 100); do
+  for p in "${pids[@]}"; do
+    kill -0 "$p" 2>/dev/null || break 2
+  done
+  if etcdctl --endpoints="$endpoints" --dial-timeout=1s --command-timeout=2s \
+       endpoint health >/dev/null 2>&1; then
     healthy=1
     break
   fi
   sleep 0.2
 done
 if [ "$healthy" = 0 ]; then
-  echo "run.sh: the etcd cluster did not become healthy; its logs:" >&2
+  echo "run.sh: the etcd cluster did not become healthy (try another --port); its logs:" >&2
   tail -n 5 "$work"/m*.log >&2
   exit 1
 fi
