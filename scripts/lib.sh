@@ -28,6 +28,7 @@ RAFT_PACKAGES=(
   prometheus-cpp-dev           # raft-kv serve --metrics: the Prometheus endpoint (examples/kv/metrics_exporter.cpp)
   iproute2                     # ip netns: the chaos test's network namespaces (tests/chaos, as root)
   nftables                     # nft: the chaos test's network partitions (tests/chaos, as root)
+  pkgconf                      # pkg-config: the package test builds an application with caf_raft.pc (tests/package)
 )
 
 raft_step() {

@@ -4,7 +4,7 @@
 #   system members mode fsync clients ops_per_sec p50_us p90_us p99_us p999_us loadavg
 #
 #   RB=<raft-bench binary> OUT=docs/bench-results.tsv SECS=5 \
-#   BASE=<etcd_bench.sh work dir> bash run_matrix.sh [members] [clients...]
+#   bash run_matrix.sh [members] [clients...]     (etcd: etcd_curve.sh, etcd/run.sh)
 #
 # Env: RB_ARGS=extra raft-bench flags (e.g. "--scheduler sharing"), LABEL=the
 # system column for those rows (default caf-raft), SKIP_ETCD=1 skips etcd.
