@@ -54,8 +54,10 @@ struct metrics_recorder {
   /// Follower: when the first chunk of the snapshot being received arrived.
   caf::actor_clock::time_point install_started;
 
-  void on_sent(const std::map<member_id, caf::actor>& handles,
-               const caf::actor& dest, size_t bytes) {
+  /// `handles`: the member's peers (id -> peer_actor).
+  template <class Handle>
+  void on_sent(const std::map<member_id, Handle>& handles, const Handle& dest,
+               size_t bytes) {
     for (auto& kvp : handles) {
       if (kvp.second == dest && dest) {
         auto& p = peers[kvp.first];
