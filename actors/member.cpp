@@ -4,13 +4,18 @@
 //     idle ─────────────────► following ◄─────────────────────┐
 //                               │   ▲                          │
 //              election timeout │   │ AppendEntries from a     │ higher term,
-//              (§5.2)           ▼   │ current leader, or a     │ or no quorum
-//                            candidating  higher term (§5.2)   │ (thesis §6.2)
-//                               │  ▲ │                         │
-//                               │  └─┘ election timeout:       │
-//                  majority of  │      new election            │
+//              (§5.2)           ▼   │ current leader, or a     │ no quorum
+//                            candidating  higher term (§5.2)   │ (thesis §6.2),
+//                               │  ▲ │                         │ or a transfer's
+//                               │  └─┘ election timeout:       │ new leader
+//                  majority of  │      new election            │ (thesis §3.10)
 //                  votes (§5.2) ▼                              │
 //                            leading ──────────────────────────┘
+//
+// With config::pre_vote, candidating begins as a pre-candidate (thesis
+// §9.6): same role and per-role state, term unchanged, asking for pre-votes
+// at term + 1; a majority of them starts the real election. TimeoutNow
+// (thesis §3.10) and StartElection skip the pre-vote.
 //
 // Each role handles what it acts on; `common` handles what every role does
 // the same way (votes, status, timers, flushing) and is joined with
@@ -243,13 +248,17 @@ void on_append_response(member_self* self, append_entries_response& resp) {
       return;
   }
   replicate_to(self, resp.from, pr, false);
+  if (resp.from == st.leading().transfer_target)
+    maybe_send_timeout_now(self);
 }
 
 // -- candidates ----------------------------------------------------------------------
 
 void on_vote_response(member_self* self, request_vote_response& resp) {
   auto& st = self->state;
-  if (!resp.vote_granted)
+  // A pre-candidate counts pre-votes only (a late vote of our term's
+  // earlier election is not one).
+  if (!resp.vote_granted || st.candidacy().pre_vote)
     return;
   st.candidacy().votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
@@ -269,11 +278,21 @@ caf::message_handler common(member_self* self) {
       shut_down(self, caf::none);
       return caf::ok_atom::value;
     },
-    [=](caf::add_atom, const member_id&,
-        const caf::actor&) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started,
-                        "members are added before start");
+    [=](caf::add_atom, const member_id& id,
+        const caf::actor& handle) -> caf::result<caf::ok_atom> {
+      // After start: a new handle for a known member (a restart), never a
+      // new voter.
+      if (auto err = replace_peer(self, id, handle, false))
+        return err;
+      return caf::ok_atom::value;
     },
+    [=](rejoin_atom, const member_id& id, const caf::actor& handle) {
+      replace_peer(self, id, handle, true);
+    },
+    [=](transfer_atom, const member_id& target) {
+      return start_transfer(self, target);
+    },
+    [=](transfer_atom, uint64_t id) { on_transfer_timeout(self, id); },
     [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started,
                         "members are added before start");
@@ -285,9 +304,11 @@ caf::message_handler common(member_self* self) {
       return make_error(errc::already_started);
     },
     [=](election_atom) -> caf::result<caf::ok_atom> {
-      // StartElection (seed): force an election now.
+      // StartElection (seed): force an election now. An operator's request,
+      // like a transfer's TimeoutNow: no pre-vote, and it bypasses leader
+      // stickiness (thesis §3.10, §4.2.3).
       if (self->state.role != role::leader)
-        become_candidate(self);
+        start_election(self, true);
       return caf::ok_atom::value;
     },
     [=](election_atom, term_t) {
@@ -337,6 +358,7 @@ caf::message_handler common(member_self* self) {
     [=](append_entries_response& m) { step(self, m); },
     [=](install_snapshot_request& m) { step(self, m); },
     [=](install_snapshot_response& m) { step(self, m); },
+    [=](timeout_now_request& m) { step(self, m); },
   };
 }
 
@@ -349,6 +371,10 @@ caf::behavior idle(member_self* self) {
         return make_error(errc::unknown_member,
                           "cannot add member '" + id + "'");
       st.peers[id] = handle;
+      // Peers by id: a dead handle is forgotten, and at start we tell this
+      // peer our own handle (a restarted member rejoins by itself).
+      self->monitor(handle);
+      st.announce_to.insert(id);
       return caf::ok_atom::value;
     },
     [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
@@ -368,7 +394,14 @@ caf::behavior idle(member_self* self) {
     },
     [=](start_atom) {
       become_follower(self, member_id{});
+      announce_self(self);
       return caf::ok_atom::value;
+    },
+    [=](rejoin_atom, const member_id& id, const caf::actor& handle) {
+      replace_peer(self, id, handle, true);
+    },
+    [=](transfer_atom, const member_id&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::not_started);
     },
     [=](stop_atom) {
       shut_down(self, caf::none);
@@ -392,6 +425,7 @@ caf::behavior idle(member_self* self) {
     [=](const append_entries_response&) {},
     [=](const install_snapshot_request&) {},
     [=](const install_snapshot_response&) {},
+    [=](const timeout_now_request&) {},
   };
 }
 
@@ -430,6 +464,11 @@ caf::message_handler candidating(member_self* self) {
 caf::message_handler leading(member_self* self) {
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      // Thesis §3.10: no new proposals while handing over leadership.
+      if (!self->state.leading().transfer_target.empty())
+        return make_error(errc::transfer_in_progress,
+                          "leadership is being transferred to "
+                            + self->state.leading().transfer_target);
       auto rp = self->make_response_promise();
       propose(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
@@ -486,6 +525,9 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
     refuse(self, "unexpected message " + to_string(x.content()));
     return caf::sec::unexpected_message;
   });
+  self->set_down_handler([](caf::scheduled_actor* ptr, caf::down_msg& dm) {
+    on_peer_down(static_cast<member_self*>(ptr), dm.source);
+  });
   return idle(self);
 }
 
@@ -514,6 +556,32 @@ void become_follower(member_self* self, const member_id& leader) {
 
 void become_candidate(member_self* self) {
   auto& st = self->state;
+  if (!st.cfg.pre_vote) {
+    start_election(self, false);
+    return;
+  }
+  // Thesis §9.6: "a candidate would first ask other servers whether its log
+  // was up-to-date enough to get their vote": at term + 1, with our term and
+  // vote unchanged (nothing to persist).
+  st.role = role::candidate;
+  st.role_data = candidate_state{{st.id()}, true};
+  st.leader.clear();
+  reset_election_timer(self);
+  self->become(candidating(self).or_else(common(self)));
+  request_vote_request req;
+  req.term = st.persistent.current_term + 1;
+  req.candidate_id = st.id();
+  req.last_log_index = st.log.last_index();
+  req.last_log_term = st.log.last_term();
+  req.pre_vote = true;
+  for (auto& kvp : st.peers)
+    send_to_peer(self, kvp.second, req);
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+    start_election(self, false);
+}
+
+void start_election(member_self* self, bool transfer) {
+  auto& st = self->state;
   // §5.2: "To begin an election, a follower increments its current term and
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
@@ -530,6 +598,7 @@ void become_candidate(member_self* self) {
   req.candidate_id = st.id();
   req.last_log_index = st.log.last_index();
   req.last_log_term = st.log.last_term();
+  req.transfer = transfer;
   // The vote for ourselves must be durable before we ask for others'.
   for (auto& kvp : st.peers)
     send_after_persist(self, kvp.second, caf::make_message(req));
@@ -737,6 +806,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<install_snapshot_response>(
     "raft::install_snapshot_response");
   cfg.add_message_type<member_status>("raft::member_status");
+  cfg.add_message_type<timeout_now_request>("raft::timeout_now_request");
   cfg.add_message_type<apply_result>("raft::apply_result");
   cfg.add_message_type<std::vector<apply_result>>(
     "std::vector<raft::apply_result>");

@@ -82,6 +82,14 @@ struct config {
   /// Acknowledge appends before the log writer confirms them (broken).
   bool broken_ack_before_durable = false;
 
+  // -- elections without disruption (thesis §9.6, §4.2.3) -----------------------
+
+  /// PreVote (thesis §9.6): before raising its term, a member whose election
+  /// timer fired asks for pre-votes and becomes a candidate only with a
+  /// majority of them, so a member that was cut off and comes back does not
+  /// force an election.
+  bool pre_vote = true;
+
   /// This member's id (`host_port`).
   const std::string& id() const {
     return host_port;

@@ -52,6 +52,10 @@ enum class errc : uint8_t {
   /// A member could not be reached (connection refused or timed out, or
   /// nothing published at its address). Nothing was sent.
   unreachable,
+  /// The leader is handing over its leadership (thesis §3.10): it accepts no
+  /// new appends until the transfer completes or times out. Not appended;
+  /// retry with the new leader.
+  transfer_in_progress,
 };
 
 /// Name of the CAF error category for errc.

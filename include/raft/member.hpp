@@ -93,7 +93,15 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 ///             majority (ReadIndex, thesis §6.4); never written to the log.
 ///             `index` in the reply is the read index.
 /// - status:   id, role, term, leader, ... (seed: Status).
-/// - election: starts an election now (seed: StartElection).
+/// - election: starts an election now (seed: StartElection); like a
+///             leadership transfer's, it skips PreVote and leader stickiness.
+/// - transfer: (transfer_atom, id): the leader hands its leadership to
+///             member `id` (thesis §3.10); ok once `id` leads. Errors:
+///             not_leader, unknown_member, transfer_in_progress, timeout
+///             (not done within an election timeout).
+/// After start, (add_atom, id, handle) replaces the handle of a known member
+/// (never adds one): e.g. a member restarted in-process (a restarted member
+/// also tells the members it was given handles for by itself, at start).
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::add_atom, member_id>::with<caf::ok_atom>,
@@ -102,7 +110,8 @@ using member_actor = caf::typed_actor<
   caf::replies_to<append_atom, payload>::with<append_reply>,
   caf::replies_to<query_atom, payload>::with<append_reply>,
   caf::replies_to<status_atom>::with<member_status>,
-  caf::replies_to<election_atom>::with<caf::ok_atom>>;
+  caf::replies_to<election_atom>::with<caf::ok_atom>,
+  caf::replies_to<transfer_atom, member_id>::with<caf::ok_atom>>;
 
 /// Spawns a member that applies commands through the actor `sm`.
 /// `store` defaults to a file_storage in `cfg.log_dir`, or to memory_storage

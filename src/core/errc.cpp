@@ -24,6 +24,7 @@ std::string to_string(errc x) {
     case errc::protocol_violation: return "protocol_violation";
     case errc::access_denied: return "access_denied";
     case errc::unreachable: return "unreachable";
+    case errc::transfer_in_progress: return "transfer_in_progress";
   }
   return "unknown";
 }
