@@ -382,7 +382,8 @@ void become_leader(member_self* self);
 // -- PreVote, stickiness, transfer, peers (member_transfer.cpp) ---------------
 
 /// Thesis §4.2.3: this member heard from a current leader within the minimum
-/// election timeout (a leader with check quorum counts itself).
+/// election timeout (a leader counts itself). Always false without
+/// config::check_quorum (thesis §6.2), as in etcd-io/raft.
 bool leader_is_current(member_self* self);
 
 /// Everyone: a pre-vote request (thesis §9.6); never changes our term.

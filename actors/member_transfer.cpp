@@ -18,10 +18,15 @@ namespace raft {
 
 bool leader_is_current(member_self* self) {
   auto& st = self->state;
-  // A leader is its own current leader; without check quorum (thesis §6.2)
-  // it might lead a minority for ever, so it does not claim stickiness then.
+  // Stickiness relies on check quorum (thesis §6.2), as etcd-io/raft's
+  // leases do: only then does a leader cut off from a majority step down,
+  // so that a leader heard from is one that a majority still follows.
+  // Without it (e.g. the Figure 8 scenario of tests/actors, where the
+  // leader stays up but loses the election) no member is sticky.
+  if (!st.cfg.check_quorum)
+    return false;
   if (st.role == role::leader)
-    return st.cfg.check_quorum;
+    return true; // A leader is its own current leader.
   if (st.leader.empty())
     return false;
   // Thesis §4.2.3: "within the minimum election timeout of hearing from a
