@@ -291,24 +291,36 @@ BOOST_AUTO_TEST_CASE(a_member_restarted_in_process_rejoins_without_a_term_change
 namespace {
 
 /// Rolling restart: each member in turn crashes, is down for 300 ms,
-/// restarts on its storage and gets 1 s; returns how much the term rose.
-term_t rolling_restart_elections(uint64_t seed, bool pre_vote) {
+/// restarts on its storage and gets 1 s. Returns how much the term rose
+/// across the restarts of the leader and of followers, and how often the
+/// member restarted was the leader.
+struct rolling_rise {
+  term_t of_leader = 0;
+  term_t of_followers = 0;
+  term_t leader_restarts = 0;
+};
+
+rolling_rise rolling_restart_elections(uint64_t seed, bool pre_vote) {
   test_cluster c{3, seed, [=](size_t, config& cfg) { cfg.pre_vote = pre_vote; }};
   c.net->base.delay_min = 1ms;
   c.net->base.delay_max = 3ms;
   c.start_all();
   BOOST_REQUIRE(c.await_leader().has_value());
   BOOST_REQUIRE(c.converge());
-  auto before = max_term(c);
+  rolling_rise rise;
   for (size_t i = 0; i < 3; ++i) {
+    auto before = max_term(c);
+    auto was_leader = c.leader() == std::optional<size_t>{i};
     c.crash(i);
     c.advance(300ms);
     c.restart(i);
     c.advance(1s);
     BOOST_REQUIRE(c.converge());
+    (was_leader ? rise.of_leader : rise.of_followers) += max_term(c) - before;
+    rise.leader_restarts += was_leader ? 1 : 0;
   }
   BOOST_TEST(c.violation() == "");
-  return max_term(c) - before;
+  return rise;
 }
 
 template <class T>
@@ -322,9 +334,13 @@ T median(std::vector<T> xs) {
 BOOST_AUTO_TEST_CASE(figures_elections_and_transfer_time) {
   constexpr uint64_t seeds = 11;
   for (bool pre_vote : {true, false}) {
-    std::vector<term_t> rolling, rejoin;
+    std::vector<term_t> rolling, of_leader, of_followers, rejoin, restarts;
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
-      rolling.push_back(rolling_restart_elections(seed, pre_vote));
+      auto rise = rolling_restart_elections(seed, pre_vote);
+      of_leader.push_back(rise.of_leader);
+      of_followers.push_back(rise.of_followers);
+      restarts.push_back(rise.leader_restarts);
+      rolling.push_back(rise.of_leader + rise.of_followers);
       rejoin.push_back(term_rise_after_isolation(seed, pre_vote, false));
     }
     auto sum = [](const std::vector<term_t>& xs) {
@@ -336,7 +352,10 @@ BOOST_AUTO_TEST_CASE(figures_elections_and_transfer_time) {
     BOOST_TEST_MESSAGE("PreVote " << (pre_vote ? "on" : "off") << ", "
                        << seeds << " seeds: rolling restart of 3 members: "
                        << sum(rolling) << " term increments in total (median "
-                       << median(rolling) << "); a partitioned member "
+                       << median(rolling) << "; the "
+                       << sum(restarts) << " restarts of the leader "
+                       << sum(of_leader) << ", of followers "
+                       << sum(of_followers) << "); a partitioned member "
                        << "rejoining: " << sum(rejoin) << " (median "
                        << median(rejoin) << ")");
     if (pre_vote)
