@@ -4,17 +4,22 @@
 //     idle ─────────────────► following ◄─────────────────────┐
 //                               │   ▲                          │
 //              election timeout │   │ AppendEntries from a     │ higher term,
-//              (§5.2)           ▼   │ current leader, or a     │ or no quorum
-//                            candidating  higher term (§5.2)   │ (thesis §6.2)
-//                               │  ▲ │                         │
-//                               │  └─┘ election timeout:       │
-//                  majority of  │      new election            │
+//              (§5.2)           ▼   │ current leader, or a     │ no quorum
+//                            candidating  higher term (§5.2)   │ (thesis §6.2),
+//                               │  ▲ │                         │ or a transfer's
+//                               │  └─┘ election timeout:       │ new leader
+//                  majority of  │      new election            │ (thesis §3.10)
 //                  votes (§5.2) ▼                              │
 //                            leading ──────────────────────────┘
 //
-// Each role handles what it acts on; `common` handles what every role does
-// the same way (votes, status, timers, flushing) and is joined with
-// or_else(). `state.role` always names the current role.
+// With config::pre_vote, candidating begins as a pre-candidate (thesis
+// §9.6): same role and per-role state, term unchanged, asking for pre-votes
+// at term + 1; a majority of them starts the real election. TimeoutNow
+// (thesis §3.10) and StartElection skip the pre-vote.
+//
+// Each role's behaviour joins the handlers it acts on with the groups every
+// role shares (`always`, `running`: votes, status, timers, flushing; see
+// behavior_of below). `state.role` always names the current role.
 
 #include "member_spawn.hpp"
 #include "member_state.hpp"
@@ -249,13 +254,17 @@ void on_append_response(member_self* self, append_entries_response& resp) {
       return;
   }
   replicate_to(self, resp.from, pr, false);
+  if (resp.from == st.leading().transfer_target)
+    maybe_send_timeout_now(self);
 }
 
 // -- candidates ----------------------------------------------------------------------
 
 void on_vote_response(member_self* self, request_vote_response& resp) {
   auto& st = self->state;
-  if (!resp.vote_granted)
+  // A pre-candidate counts pre-votes only (a late vote of our term's
+  // earlier election is not one).
+  if (!resp.vote_granted || st.candidacy().pre_vote)
     return;
   st.candidacy().votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
@@ -293,6 +302,11 @@ auto always(member_self* self) {
     [=](peer_atom, const member_id& id, const peer_actor& handle) {
       on_peer_handle(self, id, handle);
     },
+    [=](rejoin_atom, const member_id& id, const caf::actor& handle) {
+      // A peer restarted in-process tells us its new handle (peers by id).
+      replace_peer(self, id, handle, true);
+    },
+    [=](transfer_atom, uint64_t id) { on_transfer_timeout(self, id); },
     [=](election_atom, term_t) {
       // The election timer (§5.2).
       auto& st = self->state;
@@ -334,10 +348,16 @@ auto always(member_self* self) {
 /// In every role after start (following, candidating, leading).
 auto running(member_self* self) {
   return std::make_tuple(
-    [=](caf::add_atom, const member_id&,
-        const caf::actor&) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started,
-                        "members are added before start");
+    [=](caf::add_atom, const member_id& id,
+        const caf::actor& handle) -> caf::result<caf::ok_atom> {
+      // After start: a new handle for a known member (a restart), never a
+      // new voter.
+      if (auto err = replace_peer(self, id, handle, false))
+        return err;
+      return caf::ok_atom::value;
+    },
+    [=](transfer_atom, const member_id& target) {
+      return start_transfer(self, target);
     },
     [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started,
@@ -347,9 +367,11 @@ auto running(member_self* self) {
       return make_error(errc::already_started);
     },
     [=](election_atom) -> caf::result<caf::ok_atom> {
-      // StartElection (Vanadium's raft interface): force an election now.
+      // StartElection (Vanadium's raft interface): force an election now. An
+      // operator's request, like a transfer's TimeoutNow: no pre-vote, and it
+      // bypasses leader stickiness (thesis §3.10, §4.2.3).
       if (self->state.role != role::leader)
-        become_candidate(self);
+        start_election(self, true);
       return caf::ok_atom::value;
     },
     // Every Raft message enters through step (member_step.cpp), which
@@ -359,7 +381,8 @@ auto running(member_self* self) {
     [=](append_entries_request& m) { step(self, m); },
     [=](append_entries_response& m) { step(self, m); },
     [=](install_snapshot_request& m) { step(self, m); },
-    [=](install_snapshot_response& m) { step(self, m); });
+    [=](install_snapshot_response& m) { step(self, m); },
+    [=](timeout_now_request& m) { step(self, m); });
 }
 
 /// A heartbeat timer outside leadership (or from an earlier one).
@@ -376,6 +399,10 @@ member_behavior idle(member_self* self) {
         return make_error(errc::unknown_member,
                           "cannot add member '" + id + "'");
       st.peers[id] = caf::actor_cast<peer_actor>(handle);
+      // Peers by id: a dead handle is forgotten, and at start we tell this
+      // peer our own handle (a restarted member rejoins by itself).
+      self->monitor(handle);
+      st.announce_to.insert(id);
       return caf::ok_atom::value;
     },
     [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
@@ -392,7 +419,11 @@ member_behavior idle(member_self* self) {
     },
     [=](start_atom) {
       become_follower(self, member_id{});
+      announce_self(self);
       return caf::ok_atom::value;
+    },
+    [=](transfer_atom, const member_id&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::not_started);
     },
     [=](append_atom, payload&) -> caf::result<append_reply> {
       return make_error(errc::not_started);
@@ -410,7 +441,8 @@ member_behavior idle(member_self* self) {
     [=](const append_entries_request&) {},
     [=](const append_entries_response&) {},
     [=](const install_snapshot_request&) {},
-    [=](const install_snapshot_response&) {});
+    [=](const install_snapshot_response&) {},
+    [=](const timeout_now_request&) {});
   return behavior_of(std::move(before_start), always(self), no_heartbeat());
 }
 
@@ -451,6 +483,11 @@ member_behavior candidating(member_self* self) {
 member_behavior leading(member_self* self) {
   auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      // Thesis §3.10: no new proposals while handing over leadership.
+      if (!self->state.leading().transfer_target.empty())
+        return make_error(errc::transfer_in_progress,
+                          "leadership is being transferred to "
+                            + self->state.leading().transfer_target);
       auto rp = self->make_response_promise();
       propose(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
@@ -513,6 +550,9 @@ member_behavior member_impl(member_self* self, config cfg,
            refusal::unexpected_message);
     return caf::sec::unexpected_message;
   });
+  self->set_down_handler([](caf::scheduled_actor* ptr, caf::down_msg& dm) {
+    on_peer_down(static_cast<member_self*>(ptr), dm.source);
+  });
   return idle(self);
 }
 
@@ -542,6 +582,32 @@ void become_follower(member_self* self, const member_id& leader) {
 
 void become_candidate(member_self* self) {
   auto& st = self->state;
+  if (!st.cfg.pre_vote) {
+    start_election(self, false);
+    return;
+  }
+  // Thesis §9.6: "a candidate would first ask other servers whether its log
+  // was up-to-date enough to get their vote": at term + 1, with our term and
+  // vote unchanged (nothing to persist).
+  st.role = role::candidate;
+  st.role_data = candidate_state{{st.id()}, true};
+  st.leader.clear();
+  reset_election_timer(self);
+  self->become(candidating(self));
+  request_vote_request req;
+  req.term = st.persistent.current_term + 1;
+  req.candidate_id = st.id();
+  req.last_log_index = st.log.last_index();
+  req.last_log_term = st.log.last_term();
+  req.pre_vote = true;
+  for (auto& kvp : st.peers)
+    send_to_peer(self, kvp.second, req);
+  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+    start_election(self, false);
+}
+
+void start_election(member_self* self, bool transfer) {
+  auto& st = self->state;
   // §5.2: "To begin an election, a follower increments its current term and
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
@@ -559,6 +625,7 @@ void become_candidate(member_self* self) {
   req.candidate_id = st.id();
   req.last_log_index = st.log.last_index();
   req.last_log_term = st.log.last_term();
+  req.transfer = transfer;
   // The vote for ourselves must be durable before we ask for others'.
   for (auto& kvp : st.peers)
     send_after_persist(self, kvp.second, req);
@@ -787,6 +854,7 @@ void add_message_types(caf::actor_system_config& cfg) {
     "raft::install_snapshot_response");
   cfg.add_message_type<member_status>("raft::member_status");
   cfg.add_message_type<member_metrics>("raft::member_metrics");
+  cfg.add_message_type<timeout_now_request>("raft::timeout_now_request");
   cfg.add_message_type<apply_result>("raft::apply_result");
   cfg.add_message_type<std::vector<apply_result>>(
     "std::vector<raft::apply_result>");

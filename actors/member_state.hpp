@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <variant>
@@ -82,10 +83,16 @@ struct snapshot_transfer {
 /// leader they know is `member_state::leader`, for every role.
 struct follower_state {};
 
-/// A candidate's election (§5.2).
+/// A candidate's election (§5.2), or the pre-vote round before it (thesis
+/// §9.6).
 struct candidate_state {
-  /// Members that granted their vote in the current term (self included).
+  /// Members that granted their vote in the current term (self included);
+  /// while `pre_vote`, those that granted a pre-vote for the next term.
   std::set<member_id> votes;
+  /// A pre-candidate: it asks for pre-votes at current_term + 1 and has
+  /// changed neither its term nor its vote. A majority of pre-votes starts
+  /// the real election.
+  bool pre_vote = false;
 };
 
 /// A leader's view of its followers and of its reads (Figure 2: "Volatile
@@ -112,7 +119,25 @@ struct leader_state {
   std::map<member_id, snapshot_transfer> transfers;
   /// commit_index moved since followers were last told.
   bool commit_dirty = false;
+  /// Leadership transfer (thesis §3.10): the member we hand over to, or
+  /// empty. While set, new appends are refused (transfer_in_progress).
+  member_id transfer_target;
+  /// TimeoutNow went to the target (its log matched ours).
+  bool timeout_now_sent = false;
 };
+
+/// A leadership transfer this member started and has not yet answered: it
+/// outlives the leader's role, since the answer comes once the target leads.
+struct pending_transfer {
+  member_id target;
+  caf::response_promise promise;
+  /// Tells this transfer's timeout from an earlier one's.
+  uint64_t id = 0;
+};
+
+/// Member to member, in-process: the others learn the handle of a restarted
+/// member (see member_state::announce_to).
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 
 struct member_state {
   static inline const char* name = "raft.member";
@@ -235,6 +260,19 @@ struct member_state {
   size_t cluster_size() const {
     return peers.size() + 1;
   }
+
+  // -- PreVote, stickiness, transfer, peers by id (thesis §9.6, §4.2.3, §3.10) -
+
+  /// When the leader of the current term was last heard from (AppendEntries
+  /// or InstallSnapshot accepted by step).
+  caf::actor_clock::time_point last_leader_contact;
+  /// The transfer this member was asked for, until it is answered.
+  std::optional<pending_transfer> transfer;
+  uint64_t next_transfer_id = 1;
+  /// Peers the application added with a handle (in-process members): at
+  /// start this member sends each of them (rejoin_atom, id, self), so that a
+  /// restarted incarnation replaces the dead handle they hold.
+  std::set<member_id> announce_to;
 };
 
 /// Everything a member handles: what applications ask (member_actor), what
@@ -255,7 +293,11 @@ using member_node_actor = caf::detail::tl_apply_t<
       // A parked append's deadline, by its id.
       caf::reacts_to<deadline_atom, uint64_t>,
       // Send and write what accumulated while handling the mailbox.
-      caf::reacts_to<flush_atom>>>>,
+      caf::reacts_to<flush_atom>,
+      // A leadership transfer's timeout, by its id (thesis §3.10).
+      caf::reacts_to<transfer_atom, uint64_t>,
+      // An in-process peer restarted with a new handle (peers by id).
+      caf::reacts_to<rejoin_atom, member_id, caf::actor>>>>,
   caf::typed_actor>;
 
 /// A member's behaviour in one role.
@@ -300,6 +342,9 @@ void send_after_persist(member_self* self, const peer_actor& dest, T msg) {
 /// send() would, with this member as the sender.)
 inline void send_released(member_self* self, write_queue::outgoing msg) {
   ++self->state.counters.messages_sent;
+  // Payload bytes are not known here: the message is counted with 0 (what
+  // waits for durability are acknowledgements and votes, not entries).
+  self->state.metrics.on_sent(self->state.peers, msg.dest, 0);
   if (msg.dest)
     msg.dest->enqueue(caf::make_mailbox_element(self->ctrl(),
                                                 caf::make_message_id(), {},
@@ -392,8 +437,55 @@ void release_apply_waiters(member_self* self);
 
 /// Role transitions (member.cpp).
 void become_follower(member_self* self, const member_id& leader);
+/// The election timer fired: a pre-vote round first if config::pre_vote
+/// (thesis §9.6), else an election at once.
 void become_candidate(member_self* self);
+/// §5.2: raises the term, votes for itself and asks for votes. `transfer`:
+/// the RequestVotes bypass leader stickiness (thesis §3.10, §4.2.3).
+void start_election(member_self* self, bool transfer);
 void become_leader(member_self* self);
+
+// -- PreVote, stickiness, transfer, peers (member_transfer.cpp) ---------------
+
+/// Thesis §4.2.3: this member heard from a current leader within the minimum
+/// election timeout (a leader counts itself). Always false without
+/// config::check_quorum (thesis §6.2), as in etcd-io/raft.
+bool leader_is_current(member_self* self);
+
+/// Everyone: a pre-vote request (thesis §9.6); never changes our term.
+void receive_pre_vote_request(member_self* self, request_vote_request& req,
+                              const peer_actor& candidate);
+
+/// Pre-candidate: a granted pre-vote; a majority starts the election.
+void on_pre_vote_response(member_self* self, request_vote_response& resp);
+
+/// Follower: the leader's TimeoutNow (thesis §3.10): an election at once.
+void receive_timeout_now(member_self* self, timeout_now_request& req);
+
+/// Leader: `(transfer_atom, target)`; answers once the target leads.
+caf::result<caf::ok_atom> start_transfer(member_self* self,
+                                         const member_id& target);
+
+/// Leader: sends TimeoutNow once the target's log matches ours.
+void maybe_send_timeout_now(member_self* self);
+
+/// A leader became known (step accepted it): answers a pending transfer
+/// whose target it is.
+void on_leader_known(member_self* self);
+
+/// A transfer's timer: gives up after an election timeout.
+void on_transfer_timeout(member_self* self, uint64_t id);
+
+/// `(add_atom, id, handle)` after start, and a restarted peer's rejoin
+/// (`only_if_dead`: replaces a handle that is invalid or went down only).
+caf::error replace_peer(member_self* self, const member_id& id,
+                        const caf::actor& handle, bool only_if_dead);
+
+/// A monitored peer handle went down: forget it until a new one comes.
+void on_peer_down(member_self* self, const caf::actor_addr& who);
+
+/// At start: tells in-process peers our handle (rejoin after a restart).
+void announce_self(member_self* self);
 
 /// Leader: sends what each follower lacks (and heartbeats if asked).
 void replicate(member_self* self, bool heartbeat);
@@ -420,7 +512,7 @@ void on_vote_response(member_self* self, request_vote_response& resp);
 /// One entry for every Raft message (member_step.cpp, etcd-io/raft's Step):
 /// refuses what no correct peer sends, handles the message's term (§5.1)
 /// and leader (§5.2) once, then hands it to the role. Defined for the six
-/// message types of Figure 2 and Figure 13.
+/// message types of Figure 2 and Figure 13, and TimeoutNow (thesis §3.10).
 template <class Message>
 void step(member_self* self, Message& msg);
 

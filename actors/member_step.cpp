@@ -1,8 +1,14 @@
 // One entry for every Raft message, as etcd-io/raft's Step: the six RPC
-// messages of Figure 2 and Figure 13 all pass through step(), which
+// messages of Figure 2 and Figure 13 and TimeoutNow (thesis §3.10) all pass
+// through step(), which
 //   1. refuses, with one log line, what no correct peer sends: an unknown
 //      sender, a malformed request, or one that would replace a committed
 //      entry (thesis §3.5: committed means committed);
+//   1b. keeps pre-votes (thesis §9.6) away from the term rule: they never
+//      change the receiver's term, and a pre-vote reply changes the
+//      sender's only when it was refused with a higher, real term; and
+//      disregards a RequestVote while a current leader is heard from
+//      (thesis §4.2.3, leader stickiness), unless a transfer asked for it;
 //   2. answers a stale term (§5.1; Figure 2 and 13, receiver 1: "Reply
 //      false if term < currentTerm"): requests get our term, responses are
 //      dropped;
@@ -46,6 +52,15 @@ struct rpc<install_snapshot_request> {
   static constexpr const char* name = "install_snapshot_request";
   static constexpr bool from_leader = true;
   static const member_id& sender(const install_snapshot_request& m) {
+    return m.leader_id;
+  }
+};
+
+template <>
+struct rpc<timeout_now_request> {
+  static constexpr const char* name = "timeout_now_request";
+  static constexpr bool from_leader = true;
+  static const member_id& sender(const timeout_now_request& m) {
     return m.leader_id;
   }
 };
@@ -172,10 +187,11 @@ void reply_stale(member_self* self, const peer_actor& to,
 }
 
 void reply_stale(member_self* self, const peer_actor& to,
-                 const request_vote_request&) {
+                 const request_vote_request& req) {
   request_vote_response resp;
   resp.from = self->state.id();
   resp.term = self->state.persistent.current_term;
+  resp.pre_vote = req.pre_vote;
   send_after_persist(self, to, resp);
 }
 
@@ -198,10 +214,55 @@ bool accept_leader(member_self* self, const member_id& id, term_t term) {
     return false;
   }
   // §5.2: a candidate that hears from the current term's leader steps down.
+  // So does a pre-candidate (thesis §9.6): the leader it missed is back.
   if (st.role != role::follower || st.leader != id)
     become_follower(self, id);
   reset_election_timer(self);
+  // Thesis §4.2.3: the clock of leader stickiness.
+  st.last_leader_contact = self->clock().now();
+  on_leader_known(self);
   return true;
+}
+
+// -- 1b. pre-votes and leader stickiness -------------------------------------------
+
+/// Handles what the term rule must not see; true if the message is done.
+bool outside_term_rule(member_self* self, request_vote_request& req,
+                       const peer_actor& from) {
+  if (req.pre_vote) {
+    // Thesis §9.6: answered without touching our term or vote.
+    receive_pre_vote_request(self, req, from);
+    return true;
+  }
+  // Thesis §4.2.3: "it does not update its term or grant its vote"; no
+  // answer either (the candidate's own timer retries).
+  if (req.term > self->state.persistent.current_term
+      && disregard_vote_request(req, leader_is_current(self)))
+    return true;
+  return false;
+}
+
+bool outside_term_rule(member_self* self, request_vote_response& resp,
+                       const peer_actor&) {
+  if (!resp.pre_vote)
+    return false;
+  auto& st = self->state;
+  if (!resp.vote_granted) {
+    // A refused pre-vote carries the voter's real term: a higher one is
+    // adopted (§5.1), as etcd-io/raft does; a granted one carries the term
+    // asked for, which nobody holds yet.
+    observe_term(self, resp.term);
+    return true;
+  }
+  if (st.role == role::candidate && st.candidacy().pre_vote
+      && resp.term == st.persistent.current_term + 1)
+    on_pre_vote_response(self, resp);
+  return true;
+}
+
+template <class Message>
+bool outside_term_rule(member_self*, Message&, const peer_actor&) {
+  return false;
 }
 
 // -- then the role -----------------------------------------------------------------
@@ -217,6 +278,10 @@ void act(member_self* self, install_snapshot_request& m,
 
 void act(member_self* self, request_vote_request& m, const peer_actor& from) {
   receive_vote_request(self, m, from);
+}
+
+void act(member_self* self, timeout_now_request& m, const peer_actor&) {
+  receive_timeout_now(self, m);
 }
 
 void act(member_self* self, append_entries_response& m, const peer_actor&) {
@@ -257,6 +322,8 @@ void step(member_self* self, Message& msg) {
       return;
     }
   }
+  if (outside_term_rule(self, msg, peer->second))
+    return;
   if (msg.term < st.persistent.current_term) {
     reply_stale(self, peer->second, msg);
     return;
@@ -274,5 +341,6 @@ template void step(member_self*, request_vote_request&);
 template void step(member_self*, request_vote_response&);
 template void step(member_self*, install_snapshot_request&);
 template void step(member_self*, install_snapshot_response&);
+template void step(member_self*, timeout_now_request&);
 
 } // namespace raft

@@ -54,12 +54,12 @@ struct metrics_recorder {
   /// Follower: when the first chunk of the snapshot being received arrived.
   caf::actor_clock::time_point install_started;
 
-  /// `handles`: the member's peers (id -> peer_actor).
-  template <class Handle>
-  void on_sent(const std::map<member_id, Handle>& handles, const Handle& dest,
+  /// `handles`: the member's peers (id -> peer_actor); `dest` typed or not.
+  template <class Handle, class Dest>
+  void on_sent(const std::map<member_id, Handle>& handles, const Dest& dest,
                size_t bytes) {
     for (auto& kvp : handles) {
-      if (kvp.second == dest && dest) {
+      if (dest && kvp.second.address() == dest.address()) {
         auto& p = peers[kvp.first];
         ++p.messages_sent;
         p.bytes_sent += bytes;

@@ -137,6 +137,7 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
     [=](append_entries_response& m) { send_rpc(self, m); },
     [=](install_snapshot_request& m) { send_rpc(self, m); },
     [=](install_snapshot_response& m) { send_rpc(self, m); },
+    [=](timeout_now_request& m) { send_rpc(self, m); },
     // -- client operations ---------------------------------------------------------
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
       return request_one<append_reply>(self, wire::client_op::append,

@@ -563,6 +563,8 @@ bool session::on_frame(frame_type type, std::string_view payload) {
       return deliver_rpc(payload, &install_snapshot_request::leader_id);
     case frame_type::install_snapshot_response:
       return deliver_rpc(payload, &install_snapshot_response::from);
+    case frame_type::timeout_now_request:
+      return deliver_rpc(payload, &timeout_now_request::leader_id);
     case frame_type::client_request: {
       client_request req;
       if (!decode(payload, req)) {

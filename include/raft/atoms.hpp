@@ -35,5 +35,8 @@ using restore_atom = caf::atom_constant<caf::atom("restore")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
 /// Member to itself: send what accumulated while handling the mailbox.
 using flush_atom = caf::atom_constant<caf::atom("flushout")>;
+/// Client request: hand leadership to a member (thesis §3.10); also the
+/// transfer's timer.
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 
 } // namespace raft

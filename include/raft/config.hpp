@@ -75,6 +75,14 @@ struct config {
   /// info and above, to stderr).
   log_sink log;
 
+  // -- elections without disruption (thesis §9.6, §4.2.3) -----------------------
+
+  /// PreVote (thesis §9.6): before raising its term, a member whose election
+  /// timer fired asks for pre-votes and becomes a candidate only with a
+  /// majority of them, so a member that was cut off and comes back does not
+  /// force an election.
+  bool pre_vote = true;
+
   /// This member's id (`host_port`).
   const std::string& id() const {
     return host_port;

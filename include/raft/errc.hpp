@@ -14,11 +14,12 @@ namespace raft {
 enum class errc : uint8_t {
   /// Not an error.
   none = 0,
-  // 1 was not_leader, never raised (every member forwards appends and
-  // queries to its leader); the number stays unused, since codes travel on
-  // the wire (docs/wire.md).
+  /// A request that only the leader serves (a leadership transfer) reached
+  /// another member; the context names the leader if known. Appends and
+  /// queries never get it: every member forwards them to its leader.
+  not_leader,
   /// No leader was known within the request's timeout. Not appended.
-  no_leader = 2,
+  no_leader,
   /// The leader lost its leadership (a higher term appeared), or the member
   /// stopped, after the command was appended: it may or may not be committed
   /// later. Outcome unknown.
@@ -52,6 +53,10 @@ enum class errc : uint8_t {
   /// A member could not be reached (connection refused or timed out, or
   /// nothing published at its address). Nothing was sent.
   unreachable,
+  /// The leader is handing over its leadership (thesis §3.10): it accepts no
+  /// new appends until the transfer completes or times out. Not appended;
+  /// retry with the new leader.
+  transfer_in_progress,
 };
 
 /// Name of the CAF error category for errc.

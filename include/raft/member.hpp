@@ -96,7 +96,15 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 ///             majority (ReadIndex, thesis §6.4); never written to the log.
 ///             `index` in the reply is the read index.
 /// - status:   id, role, term, leader, ... (Vanadium: Status).
-/// - election: starts an election now (Vanadium: StartElection).
+/// - election: starts an election now (Vanadium: StartElection); like a
+///             leadership transfer's, it skips PreVote and leader stickiness.
+/// - transfer: (transfer_atom, id): the leader hands its leadership to
+///             member `id` (thesis §3.10); ok once `id` leads. Errors:
+///             not_leader, unknown_member, transfer_in_progress, timeout
+///             (not done within an election timeout).
+/// After start, (add_atom, id, handle) replaces the handle of a known member
+/// (never adds one): e.g. a member restarted in-process (a restarted member
+/// also tells the members it was given handles for by itself, at start).
 /// - metrics:  counters, gauges and histograms (raft/metrics.hpp).
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
@@ -107,7 +115,8 @@ using member_actor = caf::typed_actor<
   caf::replies_to<query_atom, payload>::with<append_reply>,
   caf::replies_to<status_atom>::with<member_status>,
   caf::replies_to<election_atom>::with<caf::ok_atom>,
-  caf::replies_to<metrics_atom>::with<member_metrics>>;
+  caf::replies_to<metrics_atom>::with<member_metrics>,
+  caf::replies_to<transfer_atom, member_id>::with<caf::ok_atom>>;
 
 /// What a member sends another member, and so what a handle that reaches a
 /// peer (the member itself, a test's relay, or the link of a transport)
@@ -122,6 +131,7 @@ using peer_actor = caf::typed_actor<
   caf::reacts_to<request_vote_response>,
   caf::reacts_to<install_snapshot_request>,
   caf::reacts_to<install_snapshot_response>,
+  caf::reacts_to<timeout_now_request>,
   caf::replies_to<append_atom, payload>::with<append_reply>,
   caf::replies_to<query_atom, payload>::with<append_reply>>;
 

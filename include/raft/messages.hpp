@@ -18,12 +18,20 @@ struct request_vote_request {
   index_t last_log_index = 0;
   /// Term of candidate's last log entry.
   term_t last_log_term = 0;
+  /// A pre-vote (thesis §9.6): `term` is the term the sender would use; the
+  /// receiver's term and vote do not change, whatever it answers.
+  bool pre_vote = false;
+  /// Sent because the leader handed over leadership with TimeoutNow (thesis
+  /// §3.10): receivers grant it even if they heard from that leader within
+  /// the minimum election timeout (thesis §4.2.3).
+  bool transfer = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, request_vote_request& x) {
   return f(caf::meta::type_name("request_vote_request"), x.term,
-           x.candidate_id, x.last_log_index, x.last_log_term);
+           x.candidate_id, x.last_log_index, x.last_log_term, x.pre_vote,
+           x.transfer);
 }
 
 struct request_vote_response {
@@ -33,13 +41,34 @@ struct request_vote_response {
   member_id from;
   /// True means candidate received vote.
   bool vote_granted = false;
+  /// Answers a pre-vote (thesis §9.6). A granted pre-vote carries the term
+  /// asked for, a refused one the voter's current term.
+  bool pre_vote = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f,
                                         request_vote_response& x) {
   return f(caf::meta::type_name("request_vote_response"), x.term, x.from,
-           x.vote_granted);
+           x.vote_granted, x.pre_vote);
+}
+
+// -- TimeoutNow (thesis §3.10, leadership transfer) ----------------------------------
+
+/// The leader tells a follower whose log matches its own to start an
+/// election at once, without a pre-vote: "the prior leader sends it a
+/// TimeoutNow request. This request has the same effect as the target
+/// server's election timer firing".
+struct timeout_now_request {
+  /// Leader's term.
+  term_t term = 0;
+  /// The leader handing over.
+  member_id leader_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timeout_now_request& x) {
+  return f(caf::meta::type_name("timeout_now_request"), x.term, x.leader_id);
 }
 
 // -- AppendEntries (§5.3) ---------------------------------------------------------

@@ -8,6 +8,7 @@ namespace raft {
 std::string to_string(errc x) {
   switch (x) {
     case errc::none: return "none";
+    case errc::not_leader: return "not_leader";
     case errc::no_leader: return "no_leader";
     case errc::leadership_lost: return "leadership_lost";
     case errc::no_quorum: return "no_quorum";
@@ -23,6 +24,7 @@ std::string to_string(errc x) {
     case errc::protocol_violation: return "protocol_violation";
     case errc::access_denied: return "access_denied";
     case errc::unreachable: return "unreachable";
+    case errc::transfer_in_progress: return "transfer_in_progress";
   }
   return "unknown";
 }

@@ -29,6 +29,36 @@ bool should_grant_vote(const hard_state& state, const log& our_log,
                         our_log.last_term(), our_log.last_index());
 }
 
+bool should_grant_pre_vote(const hard_state& state, const log& our_log,
+                           const request_vote_request& req,
+                           bool leader_is_current,
+                           const broken_rules& broken) {
+  // Thesis §9.6: the pre-candidate asks at the term it would use. A term
+  // below ours is stale; at our own term the usual vote rule applies (we may
+  // have voted in it already); above ours we have not voted in it yet.
+  if (req.term < state.current_term)
+    return false;
+  if (req.term == state.current_term && !state.voted_for.empty()
+      && state.voted_for != req.candidate_id)
+    return false;
+  // Thesis §9.6: no pre-vote while a current leader is heard from.
+  if (leader_is_current && !broken.grant_pre_vote_despite_leader)
+    return false;
+  // Thesis §9.6: "whether its log was up-to-date enough to get their vote"
+  // (§5.4.1).
+  if (broken.skip_vote_log_check)
+    return true;
+  return log_up_to_date(req.last_log_term, req.last_log_index,
+                        our_log.last_term(), our_log.last_index());
+}
+
+bool disregard_vote_request(const request_vote_request& req,
+                            bool leader_is_current) {
+  // Thesis §4.2.3; thesis §3.10: a transfer's election must not be stopped
+  // by the stickiness the old leader's heartbeats gave its followers.
+  return leader_is_current && !req.transfer;
+}
+
 index_t committed_conflict(const log& our_log, index_t commit_index,
                            const append_entries_request& req) {
   // Thesis §3.5: committed entries are durable and will eventually be

@@ -126,7 +126,7 @@ bool get_error(reader& r, caf::error& err) {
   std::string ctx;
   if (!r.u8(code) || !r.str(ctx))
     return false;
-  if (code == 0 || code > static_cast<uint8_t>(errc::unreachable))
+  if (code == 0 || code > static_cast<uint8_t>(errc::transfer_in_progress))
     return false;
   err = ctx.empty() ? make_error(static_cast<errc>(code))
                     : make_error(static_cast<errc>(code), std::move(ctx));
@@ -214,6 +214,8 @@ void encode(std::string& out, const request_vote_request& x) {
   w.str(x.candidate_id);
   w.u64(x.last_log_index);
   w.u64(x.last_log_term);
+  // Version 2: bit 0 pre_vote (thesis §9.6), bit 1 transfer (§3.10).
+  w.u8(static_cast<uint8_t>((x.pre_vote ? 1 : 0) | (x.transfer ? 2 : 0)));
   end(out, at);
 }
 
@@ -223,6 +225,11 @@ bool decode(std::string_view in, request_vote_request& x) {
   r.str(x.candidate_id);
   r.u64(x.last_log_index);
   r.u64(x.last_log_term);
+  uint8_t flags = 0;
+  if (!r.u8(flags) || flags > 3)
+    return false; // An unknown flag is malformed.
+  x.pre_vote = (flags & 1) != 0;
+  x.transfer = (flags & 2) != 0;
   return r.done();
 }
 
@@ -232,7 +239,23 @@ void encode(std::string& out, const request_vote_response& x) {
   w.u64(x.term);
   w.str(x.from);
   w.boolean(x.vote_granted);
+  w.boolean(x.pre_vote);
   end(out, at);
+}
+
+void encode(std::string& out, const timeout_now_request& x) {
+  auto at = begin(out, frame_type::timeout_now_request);
+  writer w{out};
+  w.u64(x.term);
+  w.str(x.leader_id);
+  end(out, at);
+}
+
+bool decode(std::string_view in, timeout_now_request& x) {
+  reader r{in};
+  r.u64(x.term);
+  r.str(x.leader_id);
+  return r.done();
 }
 
 bool decode(std::string_view in, request_vote_response& x) {
@@ -240,6 +263,7 @@ bool decode(std::string_view in, request_vote_response& x) {
   r.u64(x.term);
   r.str(x.from);
   r.boolean(x.vote_granted);
+  r.boolean(x.pre_vote);
   return r.done();
 }
 

@@ -151,6 +151,24 @@ BOOST_AUTO_TEST_CASE(request_vote_request_round_trip) {
   check_truncations_fail(x);
 }
 
+// Thesis §9.6 and §3.10: the PreVote and transfer flags, and TimeoutNow.
+BOOST_AUTO_TEST_CASE(pre_vote_and_timeout_now_round_trip) {
+  auto x = make_vote_request(5, "10.0.0.3:4000", 17, 4);
+  x.pre_vote = true;
+  x.transfer = true;
+  auto y = round_trip(x);
+  BOOST_TEST(y.pre_vote);
+  BOOST_TEST(y.transfer);
+  request_vote_response r;
+  r.pre_vote = true;
+  BOOST_TEST(round_trip(r).pre_vote);
+  timeout_now_request t{8, "10.0.0.5:4000"};
+  auto u = round_trip(t);
+  BOOST_TEST(u.term == 8u);
+  BOOST_TEST(u.leader_id == "10.0.0.5:4000");
+  check_truncations_fail(t);
+}
+
 // Figure 2, RequestVote RPC results (plus the voter's id).
 BOOST_AUTO_TEST_CASE(request_vote_response_round_trip) {
   for (bool granted : {true, false}) {

@@ -134,6 +134,100 @@ BOOST_AUTO_TEST_CASE(skip_vote_log_check_grants_to_a_stale_candidate) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// == PreVote and leader stickiness (thesis §9.6, §4.2.3) ========================
+
+BOOST_AUTO_TEST_SUITE(pre_vote)
+
+namespace {
+
+request_vote_request pre_vote_request(term_t term, member_id candidate,
+                                      index_t last_log_index,
+                                      term_t last_log_term) {
+  auto req = make_vote_request(term, std::move(candidate), last_log_index,
+                               last_log_term);
+  req.pre_vote = true;
+  return req;
+}
+
+broken_rules grant_pre_vote_despite_leader() {
+  broken_rules b;
+  b.grant_pre_vote_despite_leader = true;
+  return b;
+}
+
+} // namespace
+
+// Thesis §9.6: a pre-vote is granted when the candidate "could get votes":
+// its proposed term is above ours, its log is up to date (§5.4.1), and no
+// current leader is heard from. Granting changes neither term nor vote
+// (the function takes the state by const reference: nothing to change).
+BOOST_AUTO_TEST_CASE(granted_to_an_up_to_date_candidate_without_a_leader) {
+  auto our_log = make_log({1, 1, 2});
+  BOOST_TEST(should_grant_pre_vote(voter(2), our_log,
+                                   pre_vote_request(3, "b", 3, 2), false));
+  // We voted for someone else in term 2: a pre-vote for term 3 still counts,
+  // since we have not voted in term 3.
+  BOOST_TEST(should_grant_pre_vote(voter(2, "c"), our_log,
+                                   pre_vote_request(3, "b", 3, 2), false));
+}
+
+// Thesis §9.6 (second condition, with §4.2.3): "it has not received a
+// heartbeat from a valid leader for at least a baseline election timeout".
+BOOST_AUTO_TEST_CASE(refused_while_a_current_leader_is_heard_from) {
+  auto our_log = make_log({1, 1, 2});
+  auto req = pre_vote_request(3, "b", 3, 2);
+  BOOST_TEST(!should_grant_pre_vote(voter(2), our_log, req, true));
+  // Broken on purpose: the variant that docs/testing.md shows is caught.
+  BOOST_TEST(should_grant_pre_vote(voter(2), our_log, req, true,
+                                   grant_pre_vote_despite_leader()));
+}
+
+// Thesis §9.6: "whether its log was up-to-date enough to get their vote"
+// (§5.4.1): the same log comparison as a vote.
+BOOST_AUTO_TEST_CASE(refused_to_a_candidate_with_a_stale_log) {
+  auto our_log = make_log({1, 2, 2});
+  BOOST_TEST(!should_grant_pre_vote(voter(2), our_log,
+                                    pre_vote_request(3, "b", 5, 1), false));
+  BOOST_TEST(!should_grant_pre_vote(voter(2), our_log,
+                                    pre_vote_request(3, "b", 2, 2), false));
+  BOOST_TEST(should_grant_pre_vote(voter(2), our_log,
+                                   pre_vote_request(3, "b", 3, 2), false));
+}
+
+// Figure 2 (RequestVote receiver 1) applied to the proposed term: a term
+// below ours is stale; at our own term only if we have not voted for
+// another.
+BOOST_AUTO_TEST_CASE(term_rules_for_the_proposed_term) {
+  auto our_log = make_log({1});
+  BOOST_TEST(!should_grant_pre_vote(voter(5), our_log,
+                                    pre_vote_request(4, "b", 9, 4), false));
+  BOOST_TEST(should_grant_pre_vote(voter(5), our_log,
+                                   pre_vote_request(5, "b", 9, 4), false));
+  BOOST_TEST(!should_grant_pre_vote(voter(5, "c"), our_log,
+                                    pre_vote_request(5, "b", 9, 4), false));
+  BOOST_TEST(should_grant_pre_vote(voter(5, "b"), our_log,
+                                   pre_vote_request(5, "b", 9, 4), false));
+}
+
+// Thesis §4.2.3: a RequestVote received within the minimum election
+// timeout of hearing from a current leader is disregarded (no term change,
+// no vote); without a current leader it is not.
+BOOST_AUTO_TEST_CASE(stickiness_disregards_votes_while_a_leader_is_current) {
+  auto req = make_vote_request(7, "b", 3, 2);
+  BOOST_TEST(disregard_vote_request(req, true));
+  BOOST_TEST(!disregard_vote_request(req, false));
+}
+
+// Thesis §3.10 with §4.2.3: the election that TimeoutNow starts must win
+// although every follower heard from the (old) leader a moment ago.
+BOOST_AUTO_TEST_CASE(a_transfer_election_bypasses_stickiness) {
+  auto req = make_vote_request(7, "b", 3, 2);
+  req.transfer = true;
+  BOOST_TEST(!disregard_vote_request(req, true));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 // == AppendEntries receiver ===================================================
 
 BOOST_AUTO_TEST_SUITE(append_entries)

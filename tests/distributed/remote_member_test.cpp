@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(listener_limits) {
     // 1 GiB announced in a hello header: closed long before any deadline.
     int fd = raw_connect(port, 200);
     BOOST_REQUIRE(fd >= 0);
-    unsigned char hdr[8] = {0xCA, 1, 1, 0, 0, 0, 0, 0x40};
+    unsigned char hdr[8] = {0xCA, 2, 1, 0, 0, 0, 0, 0x40};
     BOOST_REQUIRE(::send(fd, hdr, sizeof(hdr), 0) == 8);
     BOOST_TEST(closed_by_peer(fd));
     ::close(fd);

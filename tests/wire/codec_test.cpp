@@ -175,6 +175,49 @@ BOOST_AUTO_TEST_CASE(every_frame_type_round_trips) {
   }
 }
 
+// Version 2: PreVote (thesis §9.6) and transfer (§3.10) flags on
+// RequestVote, pre_vote on its response, and TimeoutNow.
+BOOST_AUTO_TEST_CASE(pre_vote_transfer_and_timeout_now_round_trip) {
+  for (int flags = 0; flags < 4; ++flags) {
+    std::string bytes;
+    request_vote_request x{9, "a:1", 12, 8};
+    x.pre_vote = (flags & 1) != 0;
+    x.transfer = (flags & 2) != 0;
+    encode(bytes, x);
+    request_vote_request back;
+    auto payload = only_payload(bytes, frame_type::request_vote_request);
+    BOOST_TEST(decode(payload, back));
+    BOOST_TEST(back.pre_vote == x.pre_vote);
+    BOOST_TEST(back.transfer == x.transfer);
+    // An unknown flag bit is malformed.
+    payload.back() = 4;
+    BOOST_TEST(!decode(payload, back));
+  }
+  {
+    std::string bytes;
+    request_vote_response x{4, "m:1", true};
+    x.pre_vote = true;
+    encode(bytes, x);
+    request_vote_response back;
+    BOOST_TEST(
+      decode(only_payload(bytes, frame_type::request_vote_response), back));
+    BOOST_TEST(back.pre_vote);
+    BOOST_TEST(back.vote_granted);
+  }
+  {
+    std::string bytes;
+    encode(bytes, timeout_now_request{7, "c:3"});
+    timeout_now_request back;
+    auto payload = only_payload(bytes, frame_type::timeout_now_request);
+    BOOST_TEST(decode(payload, back));
+    BOOST_TEST(back.term == 7u);
+    BOOST_TEST(back.leader_id == "c:3");
+    for (size_t n = 0; n < payload.size(); ++n)
+      BOOST_TEST(!decode(std::string_view{payload}.substr(0, n), back));
+    BOOST_TEST(!decode(payload + "x", back));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(chunking_does_not_matter) {
   std::string bytes;
   encode(bytes, hello{"m:1", peer_kind::member, "m:2", 100});
@@ -235,7 +278,10 @@ BOOST_AUTO_TEST_CASE(bad_headers_are_refused) {
     return decode_all(bytes, bytes.size()).second;
   };
   BOOST_TEST(first_error(header(0x16, 3, 1, 0, 0)) == decode_error::bad_magic);
-  BOOST_TEST(first_error(header(frame_magic, 2, 1, 0, 0))
+  BOOST_TEST(first_error(header(frame_magic, frame_version + 1, 1, 0, 0))
+             == decode_error::bad_version);
+  // Version 1 (before PreVote's fields) is refused too.
+  BOOST_TEST(first_error(header(frame_magic, 1, 1, 0, 0))
              == decode_error::bad_version);
   BOOST_TEST(first_error(header(frame_magic, frame_version, 0x7f, 0, 0))
              == decode_error::unknown_type);

@@ -38,6 +38,10 @@ struct broken_rules {
   /// (Figure 2: "before responding to RPCs", persistent state is on stable
   /// storage).
   bool ack_before_durable = false;
+  /// Grant pre-votes although a current leader was heard from within the
+  /// minimum election timeout (thesis §9.6 without its second condition), so
+  /// a member that rejoins can still disrupt the cluster.
+  bool grant_pre_vote_despite_leader = false;
 };
 
 /// Figure 2, RequestVote receiver: decides whether to grant a vote. The
@@ -48,6 +52,32 @@ struct broken_rules {
 bool should_grant_vote(const hard_state& state, const log& our_log,
                        const request_vote_request& req,
                        const broken_rules& broken = {});
+
+/// Thesis §9.6 (PreVote): "a candidate would first ask other servers whether
+/// its log was up-to-date enough to get their vote. Only if the candidate
+/// believed it could get votes from a majority of the cluster would it
+/// increment its term and start a normal election." A pre-vote is asked for
+/// at the term the candidate would use (`req.term`, its term + 1) and is
+/// granted when
+/// - that term is above ours (or equals it and we could still vote in it),
+/// - the candidate's log is at least as up-to-date as ours (§5.4.1), and
+/// - we have not heard from a current leader within the minimum election
+///   timeout (`leader_is_current`: "it has not received a heartbeat from a
+///   valid leader for at least a baseline election timeout").
+/// Granting a pre-vote changes nothing: neither our term nor our vote.
+bool should_grant_pre_vote(const hard_state& state, const log& our_log,
+                           const request_vote_request& req,
+                           bool leader_is_current,
+                           const broken_rules& broken = {});
+
+/// Thesis §4.2.3 (disruptive servers): "if a server receives a RequestVote
+/// request within the minimum election timeout of hearing from a current
+/// leader, it does not update its term or grant its vote." True if the
+/// request is to be disregarded. A request sent because the leader asked
+/// for it (leadership transfer, thesis §3.10: TimeoutNow) is never
+/// disregarded: `req.transfer` bypasses the rule.
+bool disregard_vote_request(const request_vote_request& req,
+                            bool leader_is_current);
 
 // -- replication: follower side --------------------------------------------------
 

@@ -7,7 +7,7 @@
 //
 //   offset  size  field
 //        0     1  magic 0xCA
-//        1     1  version (1)
+//        1     1  version (2)
 //        2     1  type (frame_type)
 //        3     1  flags (0; anything else is refused)
 //        4     4  payload length n (u32, little-endian)
@@ -28,7 +28,9 @@ namespace raft::wire {
 constexpr uint8_t frame_magic = 0xCA;
 
 /// Version of the frame format; a frame of another version is refused.
-constexpr uint8_t frame_version = 1;
+/// 2: request_vote_request/response carry PreVote and transfer flags, and
+/// TimeoutNow (0x16) exists (docs/wire.md, History).
+constexpr uint8_t frame_version = 2;
 
 /// Size of the fixed header.
 constexpr size_t header_size = 8;
@@ -66,6 +68,8 @@ enum class frame_type : uint8_t {
   append_entries_response = 0x13,
   install_snapshot_request = 0x14,
   install_snapshot_response = 0x15,
+  /// Leadership transfer (thesis §3.10); since version 2.
+  timeout_now_request = 0x16,
   // client operations (members and clients in the access list)
   /// A batch of appends or queries, or a status request, with a request id.
   client_request = 0x20,
