@@ -34,6 +34,8 @@
 #include "raft/storage/memory_storage.hpp"
 #include "raft/storage/recovery.hpp"
 
+#include "system_exit_hook.hpp"
+
 namespace raft {
 
 namespace {
@@ -398,6 +400,8 @@ caf::behavior idle(member_self* self) {
 caf::message_handler following(member_self* self) {
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       // Append anywhere (seed): a follower forwards to the leader.
       auto rp = self->make_response_promise();
       forward_append(self, std::move(cmd), rp);
@@ -414,6 +418,8 @@ caf::message_handler following(member_self* self) {
 caf::message_handler candidating(member_self* self) {
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       // No leader during an election: wait for one (or the timeout).
       auto rp = self->make_response_promise();
       park_append(self, std::move(cmd), rp);
@@ -430,6 +436,8 @@ caf::message_handler candidating(member_self* self) {
 caf::message_handler leading(member_self* self) {
   return {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       auto rp = self->make_response_promise();
       propose(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
@@ -461,6 +469,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
   st.sm = std::move(sm);
   st.transport = std::move(transport);
   st.snapshots = std::move(snapshots);
+  st.owns_sm = owns_sm;
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -480,6 +489,7 @@ caf::behavior member_impl(member_self* self, config cfg, recovered_state rec,
     auto self = static_cast<member_self*>(ptr);
     refuse(self, "error message " + self->system().render(err));
   });
+  set_stop_handlers(self);
   self->set_default_handler([](caf::scheduled_actor* ptr,
                                caf::message_view& x) -> caf::result<caf::message> {
     auto self = static_cast<member_self*>(ptr);
@@ -687,7 +697,9 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   if (files)
     snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
   auto writer = spawn_log_writer(sys, store);
-  auto m = sys.spawn(member_impl, std::move(cfg), std::move(rec->log),
+  // Hidden: members never keep their actor system from exiting (pending
+  // timers and peer handles would keep a running member alive forever).
+  auto m = sys.spawn<caf::hidden>(member_impl, std::move(cfg), std::move(rec->log),
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
                      std::move(rec->snapshot));
@@ -719,6 +731,8 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
 }
 
 void add_message_types(caf::actor_system_config& cfg) {
+  // Ends members' detached helpers with the system (system_exit_hook.hpp).
+  add_exit_hook(cfg);
   cfg.add_message_type<payload>("raft::payload");
   cfg.add_message_type<log_entry>("raft::log_entry");
   cfg.add_message_type<entry_vector>("std::vector<raft::log_entry>");

@@ -214,6 +214,14 @@ struct member_state {
   /// current backlog is handled, batching everything that arrived together.
   bool flush_queued = false;
 
+  // -- stopping (member_stop.cpp) ------------------------------------------------
+
+  /// Why the member stopped: none after `stop`, else the failure (storage,
+  /// state machine). Stopped members answer errc::stopped with it.
+  caf::error stop_reason;
+  /// The member spawned the state machine (adapter) and stops it with itself.
+  bool owns_sm = false;
+
   // -- helpers ----------------------------------------------------------------------
 
   const member_id& id() const {
@@ -365,7 +373,23 @@ void on_vote_response(member_self* self, request_vote_response& resp);
 template <class Message>
 void step(member_self* self, Message& msg);
 
-/// Stops the member: fails requests, stops the writer, quits.
+/// Stops the member for good: logs a failure, fails what it owes, stops the
+/// writer, the snapshot actor and an owned state machine, and lingers in the
+/// stopped behaviour (member_stop.cpp) until its last handle goes.
 void shut_down(member_self* self, const caf::error& reason);
+
+// -- stopping (member_stop.cpp) ---------------------------------------------------
+
+/// The behaviour of a stopped member: status answers with role::stopped,
+/// every other request with errc::stopped (naming the reason, if any).
+caf::behavior stopped_behavior(member_self* self);
+
+/// Exits of the linked log writer, snapshot actor or state machine stop the
+/// member with a named error instead of killing it silently.
+void set_stop_handlers(member_self* self);
+
+/// Refuses a command above config::max_entry_size (errc::entry_too_large),
+/// before anything is written.
+caf::error check_entry_size(member_self* self, const payload& cmd);
 
 } // namespace raft

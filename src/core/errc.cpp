@@ -24,6 +24,8 @@ std::string to_string(errc x) {
     case errc::protocol_violation: return "protocol_violation";
     case errc::access_denied: return "access_denied";
     case errc::unreachable: return "unreachable";
+    case errc::state_machine_failure: return "state_machine_failure";
+    case errc::entry_too_large: return "entry_too_large";
   }
   return "unknown";
 }
@@ -41,7 +43,7 @@ bool outcome_unknown(const caf::error& err) {
   if (err.category() == errc_category) {
     auto x = static_cast<errc>(err.code());
     return x == errc::leadership_lost || x == errc::no_quorum
-           || x == errc::timeout;
+           || x == errc::timeout || x == errc::state_machine_failure;
   }
   // A CAF request timeout on the caller's side: the request went out.
   return err == caf::sec::request_timeout;
