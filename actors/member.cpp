@@ -703,6 +703,7 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
                      std::move(rec->snapshot));
+  release_at_system_exit(sys, m);
   return caf::actor_cast<member_actor>(m);
 }
 

@@ -330,7 +330,7 @@ void shut_down(member_self* self, const caf::error& reason) {
   // outcome is unknown, never "stopped" (a caller would retry and apply
   // twice). A failed state machine names itself (also outcome unknown).
   // Parked appends and queries were never appended.
-  auto appended = reason.category() == errc_category
+  auto appended = reason && reason.category() == errc_category
                       && reason.code()
                            == static_cast<uint8_t>(errc::state_machine_failure)
                     ? reason
@@ -346,6 +346,9 @@ void shut_down(member_self* self, const caf::error& reason) {
     self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);
   if (st.owns_sm)
     self->send_exit(st.sm, caf::exit_reason::user_shutdown);
+  // Hold no handle to them: a detached helper's thread ends only once the
+  // helper is destroyed, and a lingering member must not keep it.
+  release_helpers(self);
   // Linger, answering errc::stopped (member_stop.cpp), until the last
   // handle goes: callers learn why rather than request_receiver_down.
   self->become(stopped_behavior(self));

@@ -221,6 +221,11 @@ struct member_state {
   caf::error stop_reason;
   /// The member spawned the state machine (adapter) and stops it with itself.
   bool owns_sm = false;
+  /// The helpers' addresses, to recognize their exits after the handles
+  /// were dropped (a stopped member holds none: their threads can end).
+  caf::actor_addr writer_addr;
+  caf::actor_addr snapshots_addr;
+  caf::actor_addr sm_addr;
 
   // -- helpers ----------------------------------------------------------------------
 
@@ -387,6 +392,14 @@ caf::behavior stopped_behavior(member_self* self);
 /// Exits of the linked log writer, snapshot actor or state machine stop the
 /// member with a named error instead of killing it silently.
 void set_stop_handlers(member_self* self);
+
+/// Drops the handles to the log writer, snapshot actor and an owned state
+/// machine (after they were told to exit).
+void release_helpers(member_self* self);
+
+/// Drops the member's handles to helpers and peers when its actor system
+/// ends without a stop (system_exit_hook.hpp).
+void release_at_system_exit(caf::actor_system& sys, const caf::actor& member);
 
 /// Refuses a command above config::max_entry_size (errc::entry_too_large),
 /// before anything is written.

@@ -11,6 +11,8 @@
 
 #include "raft/errc.hpp"
 
+#include "system_exit_hook.hpp"
+
 namespace raft {
 
 namespace {
@@ -28,14 +30,14 @@ caf::error stopped_error(member_self* self) {
 caf::error helper_failure(member_self* self, const caf::exit_msg& msg) {
   auto& st = self->state;
   auto why = self->system().render(msg.reason);
-  if (msg.source == st.writer.address())
-    return msg.reason.category() == errc_category
+  if (msg.source == st.writer_addr)
+    return msg.reason && msg.reason.category() == errc_category
              ? msg.reason
              : make_error(errc::storage_failure, "the log writer ended: " + why);
-  if (msg.source == st.sm.address())
+  if (msg.source == st.sm_addr)
     return make_error(errc::state_machine_failure,
                       "the state machine ended: " + why);
-  if (msg.source == st.snapshots.address())
+  if (msg.source == st.snapshots_addr)
     return make_error(errc::snapshot_failure,
                       "the snapshot actor ended: " + why);
   return caf::none;
@@ -96,6 +98,10 @@ caf::behavior stopped_behavior(member_self* self) {
 }
 
 void set_stop_handlers(member_self* self) {
+  auto& st = self->state;
+  st.writer_addr = st.writer.address();
+  st.snapshots_addr = st.snapshots ? st.snapshots.address() : caf::actor_addr{};
+  st.sm_addr = st.sm.address();
   self->set_exit_handler([](caf::scheduled_actor* ptr, caf::exit_msg& msg) {
     auto self = static_cast<member_self*>(ptr);
     if (auto failure = helper_failure(self, msg)) {
@@ -111,6 +117,52 @@ void set_stop_handlers(member_self* self) {
       return;
     shut_down(self, msg.reason);
     self->quit(msg.reason);
+  });
+}
+
+namespace {
+
+/// Drops every handle a member holds to other actors, so that nothing it
+/// references is kept alive by it (its helpers' threads end once the
+/// helpers are destroyed).
+void drop_handles(member_self* self) {
+  auto& st = self->state;
+  // Unlinked first: a helper's exit message, queued at a member that never
+  // runs again, would hold the helper (its sender) forever.
+  self->unlink_from(st.writer);
+  if (st.snapshots)
+    self->unlink_from(st.snapshots);
+  st.writer = log_writer_actor{};
+  st.snapshots = snapshot_actor{};
+  if (st.owns_sm)
+    st.sm = state_machine_actor{};
+  for (auto& kvp : st.peers)
+    kvp.second = caf::actor{};
+  st.transport = caf::actor{};
+}
+
+} // namespace
+
+void release_helpers(member_self* self) {
+  auto& st = self->state;
+  st.writer = log_writer_actor{};
+  st.snapshots = snapshot_actor{};
+  if (st.owns_sm)
+    st.sm = state_machine_actor{};
+}
+
+void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
+  if (!detach_helpers(sys))
+    return; // Helpers on the scheduler: nothing waits for them.
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(member);
+  at_system_exit(sys, [weak] {
+    auto ptr = caf::actor_cast<caf::strong_actor_ptr>(weak);
+    if (!ptr)
+      return;
+    auto self = dynamic_cast<member_self*>(
+      caf::actor_cast<caf::abstract_actor*>(ptr));
+    if (self != nullptr)
+      drop_handles(self);
   });
 }
 

@@ -25,6 +25,8 @@ struct exit_registry {
   std::mutex mtx;
   std::set<const caf::actor_system*> hooked;
   std::map<const caf::actor_system*, std::vector<caf::actor_addr>> helpers;
+  std::map<const caf::actor_system*, std::vector<std::function<void()>>>
+    releases;
 
   static exit_registry& instance() {
     static exit_registry x;
@@ -60,6 +62,7 @@ public:
     if (sys_ == nullptr || !on_clock_thread())
       return;
     std::vector<caf::actor_addr> helpers;
+    std::vector<std::function<void()>> releases;
     {
       auto& reg = exit_registry::instance();
       std::lock_guard<std::mutex> guard{reg.mtx};
@@ -69,8 +72,19 @@ public:
         helpers = std::move(i->second);
         reg.helpers.erase(i);
       }
+      auto j = reg.releases.find(sys_);
+      if (j != reg.releases.end()) {
+        releases = std::move(j->second);
+        reg.releases.erase(j);
+      }
     }
-    // Helpers of members that were stopped are gone already (weak handles).
+    // The workers were joined before this thread ends: no actor runs, so
+    // the members' state may be touched here. Members drop their handles
+    // first; a helper no longer referenced is destroyed and its thread ends.
+    for (auto& f : releases)
+      f();
+    // Helpers still referenced elsewhere end now. (Helpers of stopped
+    // members are gone already: weak handles.)
     for (auto& addr : helpers)
       if (auto ptr = caf::actor_cast<caf::strong_actor_ptr>(addr))
         caf::anon_send_exit(ptr, caf::exit_reason::kill);
@@ -83,6 +97,7 @@ public:
     std::lock_guard<std::mutex> guard{reg.mtx};
     reg.hooked.erase(sys_);
     reg.helpers.erase(sys_);
+    reg.releases.erase(sys_);
   }
 
 private:
@@ -111,6 +126,12 @@ void end_with_system(caf::actor_system& sys, const caf::actor_addr& helper) {
                           }),
            xs.end());
   xs.push_back(helper);
+}
+
+void at_system_exit(caf::actor_system& sys, std::function<void()> release) {
+  auto& reg = exit_registry::instance();
+  std::lock_guard<std::mutex> guard{reg.mtx};
+  reg.releases[&sys].push_back(std::move(release));
 }
 
 void add_exit_hook(caf::actor_system_config& cfg) {

@@ -100,7 +100,8 @@ struct lone_member {
   template <class StateMachine>
   void spawn(StateMachine sm, storage_ptr store, config c) {
     auto m = spawn_member(*sys, std::move(c), std::move(sm), std::move(store));
-    BOOST_REQUIRE_MESSAGE(m, sys->render(m.error()));
+    if (!m)
+      BOOST_FAIL(sys->render(m.error()));
     member = *m;
     sched->run();
   }
@@ -122,11 +123,11 @@ struct lone_member {
 
   /// Starts and elects the member (alone, it is a majority).
   void lead() {
-    BOOST_REQUIRE(call<caf::ok_atom>(start_atom::value));
-    BOOST_REQUIRE(call<caf::ok_atom>(election_atom::value));
+    BOOST_REQUIRE(call<caf::ok_atom>(start_atom::value).engaged());
+    BOOST_REQUIRE(call<caf::ok_atom>(election_atom::value).engaged());
     auto s = call<member_status>(status_atom::value);
     BOOST_REQUIRE(s);
-    BOOST_REQUIRE(s->role == role::leader);
+    BOOST_REQUIRE((s->role == role::leader));
   }
 
   ~lone_member() {
@@ -214,7 +215,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_member_answers_stopped) {
   });
   c.run();
   BOOST_REQUIRE(status.has_value());
-  BOOST_TEST(status->role == role::stopped);
+  BOOST_TEST((status->role == role::stopped));
   BOOST_TEST(status->id == c.ids[f]);
   // The others carry on.
   BOOST_TEST(c.append(*l, put_cmd("k", "2"))->value.has_value());
@@ -260,7 +261,7 @@ BOOST_AUTO_TEST_CASE(fewer_results_than_commands_name_the_state_machine) {
   BOOST_TEST(t.log.has("0 results for 1 commands"));
   auto s = t.call<member_status>(status_atom::value);
   BOOST_REQUIRE(s);
-  BOOST_TEST(s->role == role::stopped);
+  BOOST_TEST((s->role == role::stopped));
   // Later callers learn why.
   auto again = t.call<append_reply>(append_atom::value, put_cmd("k", "2"));
   BOOST_REQUIRE(!again);
@@ -286,7 +287,7 @@ BOOST_AUTO_TEST_CASE(an_apply_error_names_the_state_machine) {
   BOOST_TEST(t.log.has("the database is gone"));
   auto s = t.call<member_status>(status_atom::value);
   BOOST_REQUIRE(s);
-  BOOST_TEST(s->role == role::stopped);
+  BOOST_TEST((s->role == role::stopped));
 }
 
 // -- a failing disk ----------------------------------------------------------------------
@@ -321,7 +322,7 @@ BOOST_AUTO_TEST_CASE(storage_errors_are_logged_and_stop_the_member) {
       t.spawn(std::shared_ptr<state_machine>{std::make_shared<kv_machine>()},
               store, t.member_config());
       t.lead();
-      BOOST_REQUIRE(t.call<append_reply>(append_atom::value, put_cmd("a", "1")));
+      BOOST_REQUIRE(t.call<append_reply>(append_atom::value, put_cmd("a", "1")).engaged());
       x.arm(*io);
       auto r = t.call<append_reply>(append_atom::value, put_cmd("b", "1"));
       BOOST_REQUIRE(!r);
@@ -337,7 +338,7 @@ BOOST_AUTO_TEST_CASE(storage_errors_are_logged_and_stop_the_member) {
                  text_of(again.error()));
       auto s = t.call<member_status>(status_atom::value);
       BOOST_REQUIRE(s);
-      BOOST_TEST(s->role == role::stopped);
+      BOOST_TEST((s->role == role::stopped));
     }
   }
 }
@@ -368,7 +369,7 @@ BOOST_AUTO_TEST_CASE(an_entry_above_max_entry_size_is_refused_first) {
   auto cmd = put_cmd("k", "");
   auto fits = put_cmd("k", std::string(1000 - cmd.size(), 'y'));
   BOOST_REQUIRE(fits.size() == 1000u);
-  BOOST_TEST(t.call<append_reply>(append_atom::value, fits));
+  BOOST_TEST(t.call<append_reply>(append_atom::value, fits).engaged());
 }
 
 // The default matches the wire's limit (docs/wire.md, "Limits").
