@@ -120,28 +120,6 @@ void set_stop_handlers(member_self* self) {
   });
 }
 
-namespace {
-
-/// Drops every handle a member holds to other actors, so that nothing it
-/// references is kept alive by it (its helpers' threads end once the
-/// helpers are destroyed).
-void drop_handles(member_self* self) {
-  auto& st = self->state;
-  // Unlinked first: a helper's exit message, queued at a member that never
-  // runs again, would hold the helper (its sender) forever.
-  self->unlink_from(st.writer);
-  if (st.snapshots)
-    self->unlink_from(st.snapshots);
-  st.writer = log_writer_actor{};
-  st.snapshots = snapshot_actor{};
-  if (st.owns_sm)
-    st.sm = state_machine_actor{};
-  for (auto& kvp : st.peers)
-    kvp.second = caf::actor{};
-  st.transport = caf::actor{};
-}
-
-} // namespace
 
 void release_helpers(member_self* self) {
   auto& st = self->state;
@@ -155,14 +133,30 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
   if (!detach_helpers(sys))
     return; // Helpers on the scheduler: nothing waits for them.
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(member);
-  at_system_exit(sys, [weak] {
+  auto* system = &sys;
+  at_system_exit(sys, [weak, system] {
     auto ptr = caf::actor_cast<caf::strong_actor_ptr>(weak);
     if (!ptr)
       return;
+    // What CAF's scheduler does at stop for the actors still in its queues
+    // (abstract_coordinator::cleanup_and_release), for a member that was
+    // idle: it terminates, its links end its helpers, and its mailbox
+    // (whose replies name the helpers as senders) is closed.
     auto self = dynamic_cast<member_self*>(
       caf::actor_cast<caf::abstract_actor*>(ptr));
-    if (self != nullptr)
-      drop_handles(self);
+    if (self == nullptr)
+      return;
+    self->cleanup(caf::make_error(caf::exit_reason::user_shutdown),
+                  system->dummy_execution_unit());
+    // cleanup keeps the state (only finishing an actor destroys it): drop
+    // its handles, so the helpers (and peers) are no longer held by it.
+    auto& st = self->state;
+    st.writer = log_writer_actor{};
+    st.snapshots = snapshot_actor{};
+    st.sm = state_machine_actor{};
+    for (auto& kvp : st.peers)
+      kvp.second = caf::actor{};
+    st.transport = caf::actor{};
   });
 }
 
