@@ -61,8 +61,12 @@ void start_write(member_self* self) {
           [=](caf::error& err) {
             // Fail-stop: a member whose storage failed must not acknowledge
             // anything again; the others carry on without it.
-            shut_down(self, make_error(errc::storage_failure,
-                                       self->system().render(err)));
+            // The storage's errors are storage_failure already, naming the
+            // call, the file and the system error: keep them as they are.
+            shut_down(self, err.category() == errc_category
+                              ? err
+                              : make_error(errc::storage_failure,
+                                           self->system().render(err)));
           });
 }
 
