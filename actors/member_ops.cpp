@@ -356,6 +356,11 @@ void shut_down(member_self* self, const caf::error& reason) {
   // Linger, answering errc::stopped (member_stop.cpp), until the last
   // handle goes: callers learn why rather than request_receiver_down.
   self->become(stopped_behavior(self));
+  // A member with a transport (remote members, remote.hpp) quits instead:
+  // its transport and wire sessions end when it goes down, and must not
+  // linger with it (they would keep the actor system and the port open).
+  if (st.transport)
+    self->quit(reason);
 }
 
 } // namespace raft

@@ -333,7 +333,8 @@ int serve(const args& a) {
     self->request(m->member, std::chrono::seconds(5), raft::status_atom::value)
       .receive(
         [&](raft::member_status& st) { failed = st.role == raft::role::stopped; },
-        [&](caf::error&) {});
+        // A remote member quits when it stops (docs/api.md).
+        [&](caf::error&) { failed = true; });
     if (!failed)
       continue;
     // A stopped member answers every request with the reason it stopped.
