@@ -697,13 +697,17 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   if (files)
     snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
   auto writer = spawn_log_writer(sys, store);
+  // Remote members quit when they stop (their state is gone then): only
+  // in-process members linger and are released at system exit.
+  bool remote = static_cast<bool>(transport);
   // Hidden: members never keep their actor system from exiting (pending
   // timers and peer handles would keep a running member alive forever).
   auto m = sys.spawn<caf::hidden>(member_impl, std::move(cfg), std::move(rec->log),
                      std::move(writer), std::move(sm), owns_sm,
                      std::move(transport), std::move(snapshots),
                      std::move(rec->snapshot));
-  release_at_system_exit(sys, m);
+  if (!remote)
+    release_at_system_exit(sys, m);
   return caf::actor_cast<member_actor>(m);
 }
 

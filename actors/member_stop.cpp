@@ -144,8 +144,7 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
     // (whose replies name the helpers as senders) is closed.
     auto self = dynamic_cast<member_self*>(
       caf::actor_cast<caf::abstract_actor*>(ptr));
-    // A member that quit (remote members do on stop) has no state any more.
-    if (self == nullptr || self->getf(caf::abstract_actor::is_terminated_flag))
+    if (self == nullptr)
       return;
     if (!self->getf(caf::abstract_actor::is_cleaned_up_flag))
       self->cleanup(caf::make_error(caf::exit_reason::user_shutdown),
