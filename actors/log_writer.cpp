@@ -4,6 +4,8 @@
 #include "caf/scheduler/abstract_coordinator.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "system_exit_hook.hpp"
+
 namespace raft {
 
 namespace {
@@ -25,9 +27,15 @@ log_writer(log_writer_actor::pointer self, storage_ptr store) {
 } // namespace
 
 log_writer_actor spawn_log_writer(caf::actor_system& sys, storage_ptr store) {
-  if (sys.scheduler().detaches_utility_actors())
-    return sys.spawn<caf::detached>(log_writer, std::move(store));
-  return sys.spawn(log_writer, std::move(store));
+  // Hidden: a member's helpers never keep its actor system from exiting
+  // (system_exit_hook.hpp).
+  if (detach_helpers(sys)) {
+    auto writer = sys.spawn<caf::detached + caf::hidden>(log_writer,
+                                                         std::move(store));
+    end_with_system(sys, writer.address());
+    return writer;
+  }
+  return sys.spawn<caf::hidden>(log_writer, std::move(store));
 }
 
 } // namespace raft

@@ -41,6 +41,8 @@
 #include "raft/storage/memory_storage.hpp"
 #include "raft/storage/recovery.hpp"
 
+#include "system_exit_hook.hpp"
+
 namespace raft {
 
 namespace {
@@ -449,6 +451,8 @@ member_behavior idle(member_self* self) {
 member_behavior following(member_self* self) {
   auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       // Append anywhere (Vanadium's raft interface): a follower forwards to the leader.
       auto rp = self->make_response_promise();
       forward_append(self, std::move(cmd), rp);
@@ -466,6 +470,8 @@ member_behavior following(member_self* self) {
 member_behavior candidating(member_self* self) {
   auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       // No leader during an election: wait for one (or the timeout).
       auto rp = self->make_response_promise();
       park_append(self, std::move(cmd), rp);
@@ -483,6 +489,8 @@ member_behavior candidating(member_self* self) {
 member_behavior leading(member_self* self) {
   auto role = std::make_tuple(
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      if (auto err = check_entry_size(self, cmd))
+        return err;
       // Thesis §3.10: no new proposals while handing over leadership.
       if (!self->state.leading().transfer_target.empty())
         return make_error(errc::transfer_in_progress,
@@ -523,6 +531,7 @@ member_behavior member_impl(member_self* self, config cfg,
   st.sm = std::move(sm);
   st.transport = std::move(transport);
   st.snapshots = std::move(snapshots);
+  st.owns_sm = owns_sm;
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -543,6 +552,7 @@ member_behavior member_impl(member_self* self, config cfg,
     refuse(self, "error message " + self->system().render(err),
            refusal::error_message);
   });
+  set_stop_handlers(self);
   self->set_default_handler([](caf::scheduled_actor* ptr,
                                caf::message_view& x) -> caf::result<caf::message> {
     auto self = static_cast<member_self*>(ptr);
@@ -788,11 +798,19 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
   if (files)
     snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
   auto writer = spawn_log_writer(sys, store);
-  auto m = sys.spawn(member_impl, std::move(cfg), broken, std::move(rec->log),
-                     std::move(writer), std::move(sm), owns_sm,
-                     std::move(transport), std::move(snapshots),
-                     std::move(rec->snapshot));
-  return member_actor{m};
+  // Remote members quit when they stop (their state is gone then): only
+  // in-process members linger and are released at system exit.
+  bool remote = static_cast<bool>(transport);
+  // Hidden: members never keep their actor system from exiting (pending
+  // timers and peer handles would keep a running member alive forever).
+  auto m = sys.spawn<caf::hidden>(member_impl, std::move(cfg), broken,
+                                  std::move(rec->log), std::move(writer),
+                                  std::move(sm), owns_sm, std::move(transport),
+                                  std::move(snapshots),
+                                  std::move(rec->snapshot));
+  if (!remote)
+    release_at_system_exit(sys, caf::actor_cast<caf::actor>(m));
+  return caf::actor_cast<member_actor>(m);
 }
 
 } // namespace
@@ -835,6 +853,8 @@ spawn_breaking_member(caf::actor_system& sys, config cfg, broken_rules broken,
 } // namespace detail
 
 void add_message_types(caf::actor_system_config& cfg) {
+  // Ends members' detached helpers with the system (system_exit_hook.hpp).
+  add_exit_hook(cfg);
   cfg.add_message_type<payload>("raft::payload");
   cfg.add_message_type<log_entry>("raft::log_entry");
   cfg.add_message_type<entry_vector>("std::vector<raft::log_entry>");

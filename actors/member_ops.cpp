@@ -64,8 +64,12 @@ void start_write(member_self* self) {
           [=](caf::error& err) {
             // Fail-stop: a member whose storage failed must not acknowledge
             // anything again; the others carry on without it.
-            shut_down(self, make_error(errc::storage_failure,
-                                       self->system().render(err)));
+            // The storage's errors are storage_failure already, naming the
+            // call, the file and the system error: keep them as they are.
+            shut_down(self, err.category() == errc_category
+                              ? err
+                              : make_error(errc::storage_failure,
+                                           self->system().render(err)));
           });
 }
 
@@ -74,6 +78,8 @@ namespace {
 void on_write_done(member_self* self) {
   auto& st = self->state;
   st.metrics.on_write_done(self->clock().now());
+  if (st.role == role::stopped)
+    return; // A write that completed as the member stopped: nothing to send.
   // Release what waited for this write, in order.
   for (auto& msg : st.writes.on_durable())
     send_released(self, std::move(msg));
@@ -110,8 +116,21 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
 
 } // namespace
 
+namespace {
+
+/// Fail-stop after the state machine broke its contract: its state is
+/// unknown, so applying on would diverge from the other members.
+void state_machine_failed(member_self* self, const std::string& what) {
+  shut_down(self, make_error(errc::state_machine_failure,
+                             "state machine failure: " + what));
+}
+
+} // namespace
+
 void apply_committed(member_self* self) {
   auto& st = self->state;
+  if (st.role == role::stopped)
+    return;
   // Vanadium's raft interface: no Apply while a snapshot is saved or restored.
   if (st.snapshotting || st.restoring)
     return;
@@ -137,13 +156,30 @@ void apply_committed(member_self* self) {
       .then(
         [=](std::vector<apply_result>& results) {
           self->state.applying = false;
+          if (self->state.role == role::stopped)
+            return; // Its requests were answered when it stopped.
+          if (results.size() != commands.size()) {
+            // One result per command is the contract: which command a
+            // result belongs to is unknown now, and so is the state.
+            state_machine_failed(self,
+                                 "it returned " + std::to_string(results.size())
+                                   + " results for "
+                                   + std::to_string(commands.size())
+                                   + " commands (indexes "
+                                   + std::to_string(commands.front().index)
+                                   + " to "
+                                   + std::to_string(commands.back().index)
+                                   + ")");
+            return;
+          }
           on_applied(self, upto, commands, results);
           apply_committed(self);
         },
         [=](caf::error& err) {
           // The application's actor failed: we cannot apply in order any
           // more, so stop rather than skip commands.
-          shut_down(self, err);
+          state_machine_failed(self, "it answered apply with "
+                                       + self->system().render(err));
         });
   }
 }
@@ -238,6 +274,12 @@ void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
     .then(
       [=](append_reply& reply) mutable {
         auto& st = self->state;
+        if (st.role == role::stopped) {
+          // The leader took it; this member will never apply it.
+          rp.deliver(make_error(errc::leadership_lost,
+                                "the member stopped; outcome unknown"));
+          return;
+        }
         if (st.last_applied >= reply.index) {
           rp.deliver(std::move(reply));
         } else {
@@ -248,8 +290,21 @@ void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
       },
       [=](caf::error& err) mutable {
         auto& st = self->state;
-        if (err == caf::sec::request_receiver_down
-            && leader_handle.node() == self->node()) {
+        if (st.role == role::stopped) {
+          rp.deliver(outcome_unknown(err) || err == caf::sec::request_receiver_down
+                       ? make_error(errc::leadership_lost,
+                                    "the member stopped; outcome unknown")
+                       : err);
+          return;
+        }
+        auto leader_stopped = err.category() == errc_category
+                              && err.code()
+                                   == static_cast<uint8_t>(errc::stopped);
+        if ((err == caf::sec::request_receiver_down
+             && leader_handle.node() == self->node())
+            || leader_stopped) {
+          // A stopped leader (it answers errc::stopped, member_stop.cpp)
+          // never appended the command either.
           // A local leader that is gone never saw the request: wait for
           // the next leader rather than fail.
           if (st.leader == leader_id)
@@ -273,18 +328,43 @@ void shut_down(member_self* self, const caf::error& reason) {
   if (st.role == role::stopped)
     return;
   st.role = role::stopped;
+  st.stop_reason = reason;
+  // A failure is never silent: one line naming it (the storage's errors
+  // name the file and the system error).
+  if (reason)
+    log_line(self, log_level::error,
+             "stopping after a failure: " + self->system().render(reason));
   // Appends already in the log may still commit through the others: their
   // outcome is unknown, never "stopped" (a caller would retry and apply
-  // twice). Parked appends and queries were never appended.
-  fail_all_requests(self,
-                    make_error(errc::leadership_lost,
-                               "the member stopped; outcome unknown"),
+  // twice). A failed state machine names itself (also outcome unknown).
+  // Parked appends and queries were never appended.
+  auto appended = reason && reason.category() == errc_category
+                      && reason.code()
+                           == static_cast<uint8_t>(errc::state_machine_failure)
+                    ? reason
+                    : make_error(errc::leadership_lost,
+                                 "the member stopped; outcome unknown");
+  fail_all_requests(self, appended,
                     reason ? reason : make_error(errc::stopped));
   st.role_data = follower_state{};
+  // The helpers end with the member; their exits are expected now
+  // (set_stop_handlers).
   self->send_exit(st.writer, caf::exit_reason::user_shutdown);
   if (st.snapshots)
     self->send_exit(st.snapshots, caf::exit_reason::user_shutdown);
-  self->quit(reason);
+  if (st.owns_sm)
+    self->send_exit(st.sm, caf::exit_reason::user_shutdown);
+  // Hold no handle to them: a detached helper's thread ends only once the
+  // helper is destroyed, and a lingering member must not keep it.
+  release_helpers(self);
+  // Linger, answering errc::stopped (member_stop.cpp), until the last
+  // handle goes: callers learn why rather than request_receiver_down.
+  self->become(stopped_behavior(self));
+  // A member with a transport (remote members, remote.hpp) quits instead:
+  // its transport and wire sessions end when it goes down, and must not
+  // linger with it (they would keep the actor system and the port open).
+  if (st.transport)
+    self->quit(reason);
 }
 
 } // namespace raft

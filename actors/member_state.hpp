@@ -251,6 +251,19 @@ struct member_state {
   /// current backlog is handled, batching everything that arrived together.
   bool flush_queued = false;
 
+  // -- stopping (member_stop.cpp) ------------------------------------------------
+
+  /// Why the member stopped: none after `stop`, else the failure (storage,
+  /// state machine). Stopped members answer errc::stopped with it.
+  caf::error stop_reason;
+  /// The member spawned the state machine (adapter) and stops it with itself.
+  bool owns_sm = false;
+  /// The helpers' addresses, to recognize their exits after the handles
+  /// were dropped (a stopped member holds none: their threads can end).
+  caf::actor_addr writer_addr;
+  caf::actor_addr snapshots_addr;
+  caf::actor_addr sm_addr;
+
   // -- helpers ----------------------------------------------------------------------
 
   const member_id& id() const {
@@ -525,7 +538,31 @@ void observe_commits(member_self* self, index_t from, index_t to);
 /// The reply to metrics_atom.
 member_metrics make_metrics(member_self* self);
 
-/// Stops the member: fails requests, stops the writer, quits.
+/// Stops the member for good: logs a failure, fails what it owes, stops the
+/// writer, the snapshot actor and an owned state machine, and lingers in the
+/// stopped behaviour (member_stop.cpp) until its last handle goes.
 void shut_down(member_self* self, const caf::error& reason);
+
+// -- stopping (member_stop.cpp) ---------------------------------------------------
+
+/// The behaviour of a stopped member: status answers with role::stopped,
+/// every other request with errc::stopped (naming the reason, if any).
+member_behavior stopped_behavior(member_self* self);
+
+/// Exits of the linked log writer, snapshot actor or state machine stop the
+/// member with a named error instead of killing it silently.
+void set_stop_handlers(member_self* self);
+
+/// Drops the handles to the log writer, snapshot actor and an owned state
+/// machine (after they were told to exit).
+void release_helpers(member_self* self);
+
+/// Drops the member's handles to helpers and peers when its actor system
+/// ends without a stop (system_exit_hook.hpp).
+void release_at_system_exit(caf::actor_system& sys, const caf::actor& member);
+
+/// Refuses a command above config::max_entry_size (errc::entry_too_large),
+/// before anything is written.
+caf::error check_entry_size(member_self* self, const payload& cmd);
 
 } // namespace raft

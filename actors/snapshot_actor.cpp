@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "raft/errc.hpp"
+#include "system_exit_hook.hpp"
 
 namespace raft {
 
@@ -108,11 +109,16 @@ snapshot_actor spawn_snapshot_actor(caf::actor_system& sys,
                                     std::shared_ptr<snapshot_store> store,
                                     snapshot_info newest,
                                     state_machine_actor sm) {
-  if (sys.scheduler().detaches_utility_actors())
-    return sys.spawn<caf::detached>(snapshot_impl, std::move(store),
-                                    std::move(newest), std::move(sm));
-  return sys.spawn(snapshot_impl, std::move(store), std::move(newest),
-                   std::move(sm));
+  // Hidden and ended with the system, as the log writer
+  // (system_exit_hook.hpp).
+  if (detach_helpers(sys)) {
+    auto a = sys.spawn<caf::detached + caf::hidden>(
+      snapshot_impl, std::move(store), std::move(newest), std::move(sm));
+    end_with_system(sys, a.address());
+    return a;
+  }
+  return sys.spawn<caf::hidden>(snapshot_impl, std::move(store),
+                                std::move(newest), std::move(sm));
 }
 
 } // namespace raft

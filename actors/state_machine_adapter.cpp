@@ -71,7 +71,9 @@ adapter(state_machine_actor::pointer self, std::shared_ptr<state_machine> sm) {
 
 state_machine_actor spawn_state_machine(caf::actor_system& sys,
                                         std::shared_ptr<state_machine> sm) {
-  return sys.spawn(adapter, std::move(sm));
+  // Hidden: it lives as long as its member, which never keeps the actor
+  // system from exiting (system_exit_hook.hpp).
+  return sys.spawn<caf::hidden>(adapter, std::move(sm));
 }
 
 } // namespace raft

@@ -4,19 +4,30 @@
 //                 [--heartbeat MS] [--snapshot-threshold N]
 //                 [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]
 //                 [--metrics HOST:PORT]  (Prometheus text format at /metrics)
-//   raft-kv put    --cluster H1:P1,... KEY VALUE
+//   raft-kv put    --cluster H1:P1,... KEY VALUE   (VALUE "-": from stdin;
+//                  or --value-file F instead of VALUE)
 //   raft-kv get    --cluster ... KEY            (prints the value alone)
 //   raft-kv cas    --cluster ... KEY EXPECTED NEW
 //   raft-kv delete --cluster ... KEY
 //   raft-kv status --cluster ...                (one line per member)
-//   (each client command also takes --timeout MS and the TLS options)
+//   raft-kv COMMAND --help                      (that command's usage)
+//   (each client command also takes --timeout MS and the TLS options; "--"
+//   ends the options, for keys and values that start with "--")
 //
 // Exit codes: 0 done; 3 definite negative answer (key not found, cas found
-// another value; nothing changed); 1 failed and certainly not applied;
+// another value; nothing changed); 1 failed and certainly not applied (and
+// `serve` after its member stopped on a failure: storage, state machine);
 // 4 outcome unknown (sent, then no answer); 2 usage or configuration error.
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -33,6 +44,7 @@
 #include "raft/client.hpp"
 #include "raft/errc.hpp"
 #include "raft/remote.hpp"
+#include "raft/wire/frame.hpp"
 
 #include "kv_client.hpp"
 #include "kv_command.hpp"
@@ -43,23 +55,58 @@ namespace {
 
 constexpr int exit_usage = 2;
 
-const char* usage_text =
-  "usage:\n"
-  "  raft-kv serve --id HOST:PORT --members H1:P1,H2:P2,H3:P3 --data DIR\n"
-  "                [--heartbeat MS] [--snapshot-threshold N]\n"
-  "                [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]\n"
-  "                [--metrics HOST:PORT]\n"
-  "  raft-kv put    --cluster H1:P1,... [--timeout MS] [TLS] KEY VALUE\n"
-  "  raft-kv get    --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"
-  "  raft-kv cas    --cluster H1:P1,... [--timeout MS] [TLS] KEY EXPECTED NEW\n"
-  "  raft-kv delete --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"
-  "  raft-kv status --cluster H1:P1,... [--timeout MS] [TLS]\n"
-  "  TLS: --tls-cert F --tls-key F --tls-ca F (all three or none)\n"
+const char* tls_usage =
+  "  TLS: --tls-cert F --tls-key F --tls-ca F (all three or none)\n";
+
+/// One usage block per command (`raft-kv COMMAND --help`).
+const std::map<std::string, std::string>& command_usage() {
+  static const std::map<std::string, std::string> xs{
+    {"serve",
+     "  raft-kv serve --id HOST:PORT --members H1:P1,H2:P2,H3:P3 --data DIR\n"
+     "                [--heartbeat MS] [--snapshot-threshold N]\n"
+     "                [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]\n"
+     "                [--metrics HOST:PORT]  (Prometheus text at /metrics)\n"
+     "    --members lists every member, --id included (an odd count: 3 or 5)\n"},
+    {"put",
+     "  raft-kv put    --cluster H1:P1,... [--timeout MS] [TLS] KEY VALUE\n"
+     "                 VALUE - reads the value from stdin; --value-file F\n"
+     "                 reads it from F (then no VALUE)\n"},
+    {"get", "  raft-kv get    --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"},
+    {"cas",
+     "  raft-kv cas    --cluster H1:P1,... [--timeout MS] [TLS] KEY EXPECTED "
+     "NEW\n"},
+    {"delete", "  raft-kv delete --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"},
+    {"status", "  raft-kv status --cluster H1:P1,... [--timeout MS] [TLS]\n"},
+  };
+  return xs;
+}
+
+const char* usage_tail =
+  "  \"--\" ends the options (for keys and values that start with \"--\")\n"
   "exit codes: 0 done, 3 not found / cas mismatch (nothing changed),\n"
-  "  1 failed (not applied), 4 outcome unknown, 2 usage error\n";
+  "  1 failed (not applied; serve: the member stopped on a failure),\n"
+  "  4 outcome unknown, 2 usage error\n";
+
+std::string usage_of(const std::string& command) {
+  std::string out = "usage:\n";
+  auto& xs = command_usage();
+  auto i = xs.find(command);
+  if (i != xs.end()) {
+    out += i->second;
+  } else {
+    for (auto name : {"serve", "put", "get", "cas", "delete", "status"})
+      out += xs.at(name);
+  }
+  out += tls_usage;
+  out += usage_tail;
+  return out;
+}
+
+/// The command being parsed, for usage(): its own usage block.
+std::string current_command;
 
 [[noreturn]] void usage(const std::string& why) {
-  std::cerr << "raft-kv: " << why << "\n" << usage_text;
+  std::cerr << "raft-kv: " << why << "\n" << usage_of(current_command);
   std::exit(exit_usage);
 }
 
@@ -93,22 +140,35 @@ struct args {
   }
 };
 
+/// Options take one value each; "--" ends them (everything after is
+/// positional, even if it starts with "--"); each option at most once;
+/// --help prints the command's usage.
 args parse(int argc, char** argv,
            const std::vector<std::string>& known_options) {
   if (argc < 2)
     usage("no command");
   args a;
   a.command = argv[1];
+  current_command = a.command;
+  bool options_done = false;
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    if (s.rfind("--", 0) == 0 && s.size() > 2) {
+    if (!options_done && s == "--") {
+      options_done = true;
+    } else if (!options_done && (s == "--help" || s == "-h")) {
+      std::cout << usage_of(a.command);
+      std::exit(0);
+    } else if (!options_done && s.rfind("--", 0) == 0 && s.size() > 2) {
       bool known = false;
       for (auto& k : known_options)
         known = known || k == s;
       if (!known)
-        usage("unknown option " + s + " for " + a.command);
+        usage("unknown option " + s + " for " + a.command
+              + " (use -- before a key or value that starts with --)");
       if (i + 1 >= argc)
         usage(s + " needs a value");
+      if (a.has(s))
+        usage(s + " given twice");
       a.options[s] = argv[++i];
     } else {
       a.positional.push_back(std::move(s));
@@ -132,15 +192,23 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+/// A non-negative decimal number in [min, max]; a value beyond max (or
+/// beyond int64) is reported as too large, never as "not a number".
 int64_t number(const args& a, const std::string& key, int64_t fallback,
-               int64_t min) {
+               int64_t min,
+               int64_t max = std::numeric_limits<int64_t>::max(),
+               const std::string& why_max = "") {
   if (!a.has(key))
     return fallback;
   auto& s = a.get(key);
-  if (s.empty() || s.size() > 12
-      || s.find_first_not_of("0123456789") != std::string::npos)
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
     usage(key + " needs a number, not '" + s + "'");
-  auto n = std::stoll(s);
+  errno = 0;
+  char* end = nullptr;
+  auto n = std::strtoll(s.c_str(), &end, 10);
+  if (errno == ERANGE || n > max)
+    usage(key + " " + s + " is too large: at most " + std::to_string(max)
+          + (why_max.empty() ? "" : " (" + why_max + ")"));
   if (n < min)
     usage(key + " must be at least " + std::to_string(min));
   return n;
@@ -185,7 +253,11 @@ int serve(const args& a) {
   cfg.host_port = a.required("--id");
   auto members = split_list(a.required("--members"));
   cfg.log_dir = a.required("--data");
-  cfg.heartbeat = std::chrono::milliseconds(number(a, "--heartbeat", 50, 1));
+  // The election timeout (20 x) and the append timeout (80 x) derive from
+  // the heartbeat: an hour keeps them far from overflowing.
+  cfg.heartbeat = std::chrono::milliseconds(
+    number(a, "--heartbeat", 50, 1, 3600 * 1000,
+           "the timeouts derived from it must fit"));
   cfg.snapshot_threshold = number(a, "--snapshot-threshold",
                                   cfg.snapshot_threshold, 0);
   cfg.acl = split_list(a.get("--acl"));
@@ -200,8 +272,27 @@ int serve(const args& a) {
       usage("--members: '" + m + "' is not HOST:PORT");
   if (a.has("--metrics") && !kv::metrics_exporter::valid_address(a.get("--metrics")))
     usage("--metrics: '" + a.get("--metrics") + "' is not HOST:PORT");
+  // A member missing from its own list would never win an election (it
+  // counts a majority of a cluster it is not part of).
+  if (std::find(members.begin(), members.end(), cfg.host_port)
+      == members.end())
+    usage("--id " + cfg.host_port + " is not in --members (list every "
+          "member, this one included)");
+  for (size_t i = 0; i < members.size(); ++i)
+    for (size_t j = i + 1; j < members.size(); ++j)
+      if (members[i] == members[j])
+        usage("--members lists " + members[i] + " twice");
+  if (members.size() % 2 == 0)
+    std::cerr << "raft-kv: warning: " << members.size()
+              << " members tolerate no more failures than "
+              << members.size() - 1 << " (a majority is "
+              << members.size() / 2 + 1
+              << "): use an odd number of members\n";
   std::error_code ec;
-  std::filesystem::create_directories(cfg.log_dir, ec);
+  if (std::filesystem::create_directories(cfg.log_dir, ec) && !ec)
+    // Values and snapshots are nobody else's business (files are 0600).
+    std::filesystem::permissions(cfg.log_dir,
+                                 std::filesystem::perms::owner_all, ec);
   if (ec)
     usage("--data: cannot create '" + cfg.log_dir + "': " + ec.message());
   // Signals go to sigwait below, not to whichever thread CAF runs: block
@@ -245,28 +336,91 @@ int serve(const args& a) {
   std::cout << "raft-kv: serving " << cfg.host_port << " (port " << m->port
             << ", " << (tls.enabled() ? "TLS" : "plain TCP") << ", data "
             << cfg.log_dir << ")" << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
+  // Wait for a signal; meanwhile, a member that stopped on a failure
+  // (storage, state machine: it logged why) ends the process with exit 1
+  // rather than leave it up with its port open.
+  timespec poll{0, 200 * 1000 * 1000};
+  int sig = -1;
+  while ((sig = sigtimedwait(&signals, nullptr, &poll)) < 0) {
+    if (errno != EAGAIN && errno != EINTR)
+      break;
+    bool failed = false;
+    self->request(m->member, std::chrono::seconds(5), raft::status_atom::value)
+      .receive(
+        [&](raft::member_status& st) { failed = st.role == raft::role::stopped; },
+        // A remote member quits when it stops (docs/api.md).
+        [&](caf::error&) { failed = true; });
+    if (!failed)
+      continue;
+    // A stopped member answers every request with the reason it stopped.
+    std::string why = "unknown reason";
+    self->request(m->member, std::chrono::seconds(5), raft::election_atom::value)
+      .receive([](caf::ok_atom) {},
+               [&](caf::error& err) { why = sys.render(err); });
+    std::cerr << "raft-kv: the member stopped: " << why << "; exiting"
+              << std::endl;
+    finish(1);
+  }
   std::cout << "raft-kv: signal " << sig << ", stopping" << std::endl;
-  // Graceful stop: the member fails what it owes and stops its log writer.
-  self->monitor(m->member);
+  // Graceful stop: the member fails what it owes and stops its log writer;
+  // it answers once it is stopped.
   self->request(m->member, std::chrono::seconds(5), raft::stop_atom::value)
     .receive([](caf::ok_atom) {}, [](caf::error&) {});
-  self->receive([](caf::down_msg&) {},
-                caf::after(std::chrono::seconds(5)) >> [] {});
   std::cout << "raft-kv: stopped" << std::endl;
   finish(0);
 }
 
 // -- client commands ------------------------------------------------------------------
 
+/// The whole of a file ("-": stdin), refused beyond the largest command a
+/// member accepts (raft::config::max_entry_size, wire::max_entry_bytes)
+/// before it is read into memory whole.
+std::string read_value(const std::string& file) {
+  constexpr size_t limit = raft::wire::max_entry_bytes;
+  std::ifstream f;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    f.open(file, std::ios::binary);
+    if (!f)
+      usage("--value-file: cannot open '" + file + "': "
+            + std::strerror(errno));
+    in = &f;
+  }
+  std::string value;
+  char buf[64 * 1024];
+  while (*in) {
+    in->read(buf, sizeof(buf));
+    value.append(buf, static_cast<size_t>(in->gcount()));
+    if (value.size() > limit)
+      usage("the value is larger than " + std::to_string(limit)
+            + " bytes, the largest entry a member accepts");
+  }
+  if (in->bad())
+    usage("cannot read the value from " + (file == "-" ? "stdin" : file));
+  return value;
+}
+
 int run_client(const args& a) {
   static const std::map<std::string, size_t> arity{
     {"put", 2}, {"get", 1}, {"cas", 3}, {"delete", 1}, {"status", 0}};
   auto n = arity.at(a.command);
-  if (a.positional.size() != n)
+  auto positional = a.positional;
+  if (a.command == "put") {
+    // The value from a file or stdin: values beyond the argument list's
+    // limit (about 128 KiB), or binary ones.
+    if (a.has("--value-file")) {
+      if (positional.size() != 1)
+        usage("put with --value-file takes KEY alone");
+      positional.push_back(read_value(a.get("--value-file")));
+    } else if (positional.size() == 2 && positional[1] == "-") {
+      positional[1] = read_value("-");
+    }
+  } else if (a.has("--value-file")) {
+    usage("--value-file is for put only");
+  }
+  if (positional.size() != n)
     usage(a.command + " takes " + std::to_string(n) + " argument(s), not "
-          + std::to_string(a.positional.size()));
+          + std::to_string(positional.size()));
   raft::client_options opts;
   opts.cluster = split_list(a.required("--cluster"));
   if (opts.cluster.empty())
@@ -285,7 +439,7 @@ int run_client(const args& a) {
     std::cerr << "raft-kv: " << sys.render(c.error()) << '\n';
     finish(exit_usage);
   }
-  auto& p = a.positional;
+  auto& p = positional;
   if (a.command == "status") {
     size_t answered = 0;
     auto all = (*c)->statuses(cluster);
@@ -342,7 +496,7 @@ int run_client(const args& a) {
 int main(int argc, char** argv) {
   if (argc >= 2
       && (std::string{argv[1]} == "--help" || std::string{argv[1]} == "-h")) {
-    std::cout << usage_text;
+    std::cout << usage_of("");
     return 0;
   }
   std::vector<std::string> tls_opts{"--tls-cert", "--tls-key", "--tls-ca"};
@@ -356,6 +510,7 @@ int main(int argc, char** argv) {
   auto known = tls_opts;
   known.push_back("--cluster");
   known.push_back("--timeout");
+  known.push_back("--value-file");
   auto a = parse(argc, argv, known);
   if (a.command == "put" || a.command == "get" || a.command == "cas"
       || a.command == "delete" || a.command == "status")

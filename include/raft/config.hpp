@@ -16,6 +16,9 @@
 
 namespace raft {
 
+/// Default for config::max_entry_size: 4 MiB (wire::max_entry_bytes).
+constexpr size_t default_max_entry_size = 4u * 1024 * 1024;
+
 struct config {
   // -- Vanadium's RaftConfig ----------------------------------------------------
 
@@ -82,6 +85,15 @@ struct config {
   /// majority of them, so a member that was cut off and comes back does not
   /// force an election.
   bool pre_vote = true;
+
+  // -- sizes (issue 13) ---------------------------------------------------------
+
+  /// Largest command (entry payload) a member accepts; a larger append is
+  /// refused with errc::entry_too_large before anything is written. The
+  /// wire's frame limit (wire::default_max_payload) is derived from it:
+  /// max_bytes_per_message + this + headroom, so keep it at most
+  /// default_max_entry_size for members that talk over the wire.
+  size_t max_entry_size = default_max_entry_size;
 
   /// This member's id (`host_port`).
   const std::string& id() const {

@@ -57,6 +57,13 @@ enum class errc : uint8_t {
   /// new appends until the transfer completes or times out. Not appended;
   /// retry with the new leader.
   transfer_in_progress,
+  /// The state machine failed: it answered an apply batch with an error or
+  /// with fewer results than commands. The context carries its message. The
+  /// member stops (its state machine's state is unknown); commands it owed
+  /// an answer for may be committed: outcome unknown.
+  state_machine_failure,
+  /// The command is larger than config::max_entry_size. Nothing was written.
+  entry_too_large,
 };
 
 /// Name of the CAF error category for errc.

@@ -37,6 +37,8 @@ caf::error validate(config& cfg) {
     return fail("max_in_flight must be positive");
   if (cfg.max_apply_batch == 0)
     return fail("max_apply_batch must be positive");
+  if (cfg.max_entry_size == 0)
+    return fail("max_entry_size must be positive");
   return caf::none;
 }
 

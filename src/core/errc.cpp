@@ -25,6 +25,8 @@ std::string to_string(errc x) {
     case errc::access_denied: return "access_denied";
     case errc::unreachable: return "unreachable";
     case errc::transfer_in_progress: return "transfer_in_progress";
+    case errc::state_machine_failure: return "state_machine_failure";
+    case errc::entry_too_large: return "entry_too_large";
   }
   return "unknown";
 }
@@ -42,7 +44,7 @@ bool outcome_unknown(const caf::error& err) {
   if (err.category() == errc_category) {
     auto x = static_cast<errc>(err.code());
     return x == errc::leadership_lost || x == errc::no_quorum
-           || x == errc::timeout;
+           || x == errc::timeout || x == errc::state_machine_failure;
   }
   // A CAF request timeout on the caller's side: the request went out.
   return err == caf::sec::request_timeout;

@@ -8,6 +8,7 @@
 
 #include "raft/errc.hpp"
 
+#include "dir_lock.hpp"
 #include "disk_format.hpp"
 #include "fs_util.hpp"
 #include "record_codec.hpp"
@@ -431,6 +432,10 @@ caf::error file_storage::open_locked(entry_vector* entries,
 caf::error file_storage::take_inventory(load_plan& plan) {
   if (auto err = detail::make_dirs(*io_, dir_, opts_.sync))
     return detail::io_failure("create directory", dir_, err);
+  if (!lock_)
+    lock_ = std::make_unique<detail::dir_lock>();
+  if (auto err = lock_->acquire(dir_))
+    return err;
   int list_err = 0;
   auto names = detail::list_dir(dir_, list_err);
   if (list_err != 0)
@@ -961,7 +966,7 @@ caf::error file_storage::start_segment(index_t first) {
                                               encoder_->prototype());
   // The header is complete and durable before the name appears: a segment
   // file under its final name always has a whole header.
-  int fd = io_->open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  int fd = io_->open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return detail::io_failure("open", tmp, errno);
   if (auto err = detail::write_all(*io_, fd, header.data(), header.size(), 0)) {

@@ -96,7 +96,7 @@ int make_dirs(file_io& io, const std::string& dir, bool sync) {
   } else {
     parent = ".";
   }
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return errno;
   return sync ? sync_dir(io, parent) : 0;
 }
@@ -128,7 +128,7 @@ caf::error replace_file(file_io& io, const std::string& dir,
                         bool sync) {
   auto path = join(dir, name);
   auto tmp = path + ".tmp";
-  int fd = io.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = io.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return io_failure("open", tmp, errno);
   if (auto err = write_all(io, fd, data, n, 0)) {

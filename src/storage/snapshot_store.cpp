@@ -126,7 +126,7 @@ caf::expected<std::string> snapshot_store::begin(snapshot_meta meta) {
   if (auto err = detail::make_dirs(*io_, dir_, opts_.sync))
     return detail::io_failure("create directory", dir_, err);
   auto tmp = detail::join(dir_, name(meta) + ".data.tmp");
-  int fd = io_->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = io_->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return detail::io_failure("open", tmp, errno);
   io_->close(fd);
@@ -431,7 +431,7 @@ caf::error snapshot_store::begin_receive(snapshot_meta meta) {
   if (auto err = detail::make_dirs(*io_, dir_, opts_.sync))
     return detail::io_failure("create directory", dir_, err);
   auto path = detail::join(dir_, name(meta) + ".recv.tmp");
-  int fd = io_->open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = io_->open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return detail::io_failure("open", path, errno);
   receiving_ = true;

@@ -260,8 +260,9 @@ void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
 }
 
 sim_cluster::~sim_cluster() {
+  // Stopped members linger too (answering errc::stopped): end them all.
   for (size_t i = 0; i < members.size(); ++i)
-    if (alive(i))
+    if (alive_[i] && *alive_[i])
       caf::anon_send_exit(members[i], caf::exit_reason::kill);
   for (auto& row : relays_)
     for (auto& r : row)

@@ -154,13 +154,24 @@ public:
     return ids.size();
   }
 
+  /// Member i takes part in Raft: its actor runs and it has not stopped (a
+  /// stopped member lingers, answering errc::stopped, until its last handle
+  /// goes: docs/api.md, "Lifecycle and failures").
   bool alive(size_t i) const {
-    return alive_[i] && *alive_[i];
+    return alive_[i] && *alive_[i]
+           && const_cast<sim_cluster*>(this)->state(i).role != role::stopped;
   }
 
   /// Why member i's last incarnation ended (empty while it runs, "killed"
-  /// after crash()).
+  /// after crash(), "stopped: ..." after stop or a failure).
   std::string exit_reason(size_t i) const {
+    if (alive_[i] && *alive_[i]) {
+      auto& st = const_cast<sim_cluster*>(this)->state(i);
+      if (st.role != role::stopped)
+        return {};
+      return st.stop_reason ? "stopped: " + sys->render(st.stop_reason)
+                            : "stopped";
+    }
     return exit_reasons_[i] ? *exit_reasons_[i] : std::string{};
   }
 

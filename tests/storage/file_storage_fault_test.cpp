@@ -143,7 +143,8 @@ outcome run(const std::function<void(faulty_file_io&)>& arm,
   auto ops = workload();
   memory_storage model;
   outcome result;
-  file_storage fs{tmp.path(), opts};
+  auto owner = std::make_unique<file_storage>(tmp.path(), opts);
+  auto& fs = *owner;
   BOOST_REQUIRE(fs.load());
   arm(*io);
   recovered_state before;
@@ -173,7 +174,9 @@ outcome run(const std::function<void(faulty_file_io&)>& arm,
     BOOST_REQUIRE(!fs.load());
     break;
   }
-  // Restart: everything acknowledged is there.
+  // Restart (the failed storage released first: one storage per directory
+  // at a time, its LOCK): everything acknowledged is there.
+  owner.reset();
   file_storage again{tmp.path(), options(nullptr)};
   auto rec = again.load();
   BOOST_REQUIRE_MESSAGE(rec, label << ": reload: " << why(rec));

@@ -131,18 +131,23 @@ BOOST_AUTO_TEST_CASE(truncation_within_at_start_of_and_across_segments) {
   temp_dir tmp;
   auto opts = small_segments(300);
   memory_storage model;
-  file_storage fs{tmp.path(), opts};
-  BOOST_REQUIRE(fs.load());
+  auto fs = std::make_unique<file_storage>(tmp.path(), opts);
+  BOOST_REQUIRE(fs->load());
   auto both = [&](const write_batch& b) {
     BOOST_REQUIRE(!model.write(b));
-    BOOST_REQUIRE(!fs.write(b));
+    BOOST_REQUIRE(!fs->write(b));
+    // One storage per directory at a time (its LOCK): release it, check
+    // what a fresh one finds, then carry on with another.
+    fs.reset();
     auto rec = load_fresh(tmp.path(), opts);
     require_same(rec, model.contents());
+    fs = std::make_unique<file_storage>(tmp.path(), opts);
+    BOOST_REQUIRE(fs->load());
   };
   both(state_batch(5));
   for (index_t i = 1; i <= 40; i += 4)
     both(append_batch(make_entries(i, i + 3, 1, 30)));
-  auto segments_before = fs.segment_count();
+  auto segments_before = fs->segment_count();
   // Within the last segment.
   auto b = append_batch(make_entries(39, 41, 2, 30));
   b.truncate_from = 39;
@@ -151,7 +156,7 @@ BOOST_AUTO_TEST_CASE(truncation_within_at_start_of_and_across_segments) {
   b = append_batch(make_entries(12, 13, 3, 30));
   b.truncate_from = 12;
   both(b);
-  BOOST_TEST(fs.segment_count() < segments_before);
+  BOOST_TEST(fs->segment_count() < segments_before);
   // At the exact start of a segment: find one and cut there.
   auto files = segment_files(tmp.path());
   BOOST_REQUIRE(files.size() >= 2u);
@@ -169,8 +174,8 @@ BOOST_AUTO_TEST_CASE(truncation_within_at_start_of_and_across_segments) {
   b = append_batch(make_entries(1, 2, 5, 30));
   b.truncate_from = 1;
   both(b);
-  BOOST_TEST(fs.segment_count() == 1u);
-  auto all = fs.read(1, 2);
+  BOOST_TEST(fs->segment_count() == 1u);
+  auto all = fs->read(1, 2);
   BOOST_REQUIRE(all);
   BOOST_REQUIRE(*all == model.contents().entries);
 }
@@ -264,23 +269,24 @@ BOOST_AUTO_TEST_CASE(reset_drops_everything_and_restarts_after_the_snapshot) {
 
 BOOST_AUTO_TEST_CASE(invalid_batches_are_refused_without_writing) {
   temp_dir tmp;
-  file_storage fs{tmp.path()};
-  BOOST_REQUIRE(fs.load());
-  BOOST_REQUIRE(!fs.write(state_batch(2)));
-  BOOST_REQUIRE(!fs.write(append_batch(make_entries(1, 3, 2))));
+  auto fs = std::make_unique<file_storage>(tmp.path());
+  BOOST_REQUIRE(fs->load());
+  BOOST_REQUIRE(!fs->write(state_batch(2)));
+  BOOST_REQUIRE(!fs->write(append_batch(make_entries(1, 3, 2))));
   // Gap.
-  BOOST_TEST(has_code(fs.write(append_batch(make_entries(5, 6, 2))),
+  BOOST_TEST(has_code(fs->write(append_batch(make_entries(5, 6, 2))),
                       errc::storage_failure));
   // Term newer than the current term.
-  BOOST_TEST(has_code(fs.write(append_batch(make_entries(4, 4, 3))),
+  BOOST_TEST(has_code(fs->write(append_batch(make_entries(4, 4, 3))),
                       errc::storage_failure));
   // Term going down along the log.
-  BOOST_TEST(has_code(fs.write(append_batch(make_entries(4, 4, 1))),
+  BOOST_TEST(has_code(fs->write(append_batch(make_entries(4, 4, 1))),
                       errc::storage_failure));
   // Current term going back.
-  BOOST_TEST(has_code(fs.write(state_batch(1)), errc::storage_failure));
-  BOOST_TEST(!fs.failed());
-  BOOST_REQUIRE(!fs.write(append_batch(make_entries(4, 4, 2))));
+  BOOST_TEST(has_code(fs->write(state_batch(1)), errc::storage_failure));
+  BOOST_TEST(!fs->failed());
+  BOOST_REQUIRE(!fs->write(append_batch(make_entries(4, 4, 2))));
+  fs.reset(); // one storage per directory at a time (its LOCK)
   auto rec = load_fresh(tmp.path());
   BOOST_REQUIRE(rec.entries == make_entries(1, 4, 2));
   BOOST_TEST(rec.state.current_term == 2u);
@@ -352,6 +358,7 @@ BOOST_AUTO_TEST_CASE(random_operations_match_memory_storage) {
       BOOST_REQUIRE(!fs->reset(meta));
       ++resets;
     } else if (pick < 90) {
+      fs.reset(); // one storage per directory at a time (its LOCK)
       fs = std::make_unique<file_storage>(tmp.path(), opts);
       ++restarts;
       auto rec = fs->load();
@@ -367,12 +374,14 @@ BOOST_AUTO_TEST_CASE(random_operations_match_memory_storage) {
       BOOST_REQUIRE(*got == *want);
     }
   }
+  auto last_index = fs->last_index();
+  fs.reset(); // one storage per directory at a time (its LOCK)
   auto rec = load_fresh(tmp.path(), opts);
   require_same(rec, model.contents());
   BOOST_TEST_MESSAGE(truncations << " truncations, " << compactions
                                  << " compactions, " << resets << " resets, "
                                  << restarts << " restarts; last index "
-                                 << fs->last_index());
+                                 << last_index);
   BOOST_TEST(truncations > 50u);
   BOOST_TEST(compactions > 50u);
   BOOST_TEST(resets > 10u);

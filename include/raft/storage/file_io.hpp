@@ -22,7 +22,7 @@ class file_io {
 public:
   virtual ~file_io();
 
-  virtual int open(const std::string& path, int flags, mode_t mode = 0644);
+  virtual int open(const std::string& path, int flags, mode_t mode = 0600);
 
   virtual int close(int fd);
 

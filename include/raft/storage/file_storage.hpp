@@ -18,6 +18,7 @@ namespace raft {
 namespace detail {
 class entry_decoder;
 class entry_encoder;
+class dir_lock;
 } // namespace detail
 
 /// Options of a file_storage.
@@ -266,6 +267,9 @@ private:
   std::deque<segment> segments_;
   /// Invariant: runs cover exactly the stored entries after the base.
   std::vector<term_run> term_runs_;
+  /// Exclusive use of dir_ (<dir>/LOCK, flock), from the first load or
+  /// write until destruction: a second member on the directory is refused.
+  std::unique_ptr<detail::dir_lock> lock_;
 
   std::unique_ptr<detail::entry_encoder> encoder_;
   /// Reused for encoding batches and reading records: no allocation per entry.
