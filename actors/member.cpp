@@ -96,6 +96,8 @@ void on_peer_handle(member_self* self, const member_id& id,
   }
 }
 
+} // namespace
+
 member_status make_status(member_self* self) {
   auto& st = self->state;
   member_status s;
@@ -112,6 +114,8 @@ member_status make_status(member_self* self) {
   s.counters = st.counters;
   return s;
 }
+
+namespace {
 
 // -- leaders ---------------------------------------------------------------------------
 

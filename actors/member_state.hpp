@@ -538,6 +538,9 @@ void observe_commits(member_self* self, index_t from, index_t to);
 /// The reply to metrics_atom.
 member_metrics make_metrics(member_self* self);
 
+/// The reply to status_atom (member.cpp).
+member_status make_status(member_self* self);
+
 /// Stops the member for good: logs a failure, fails what it owes, stops the
 /// writer, the snapshot actor and an owned state machine, and lingers in the
 /// stopped behaviour (member_stop.cpp) until its last handle goes.

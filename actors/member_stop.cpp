@@ -49,18 +49,9 @@ member_behavior stopped_behavior(member_self* self) {
   auto refuse_request = [=]() { return stopped_error(self); };
   return {
     [=](status_atom) {
-      auto& st = self->state;
-      member_status s;
-      s.id = st.id();
+      auto s = make_status(self);
       s.role = role::stopped;
-      s.term = st.persistent.current_term;
-      s.commit_index = st.commit_index;
-      s.last_applied = st.last_applied;
-      s.last_log_index = st.log.last_index();
-      s.members.push_back(st.id());
-      for (auto& kvp : st.peers)
-        s.members.push_back(kvp.first);
-      s.counters = st.counters;
+      s.leader.clear();
       return s;
     },
     // Stopping twice is not an error: the member is stopped.
