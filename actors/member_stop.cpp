@@ -154,8 +154,8 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
     st.snapshots = snapshot_actor{};
     st.sm = state_machine_actor{};
     for (auto& kvp : st.peers)
-      kvp.second = caf::actor{};
-    st.transport = caf::actor{};
+      kvp.second = peer_actor{};
+    st.transport = transport_actor{};
   });
 }
 
