@@ -57,16 +57,18 @@ BOOST_AUTO_TEST_CASE(segments_before_the_snapshot_are_not_read) {
     file_storage fs{dir.path(), small_segments()};
     BOOST_CHECK(has_code(fs.load().error(), errc::corrupt_record));
   }
-  file_storage fs{dir.path(), small_segments()};
-  auto rec = fs.load_after(snapshot_meta{150, 1});
-  BOOST_REQUIRE_MESSAGE(rec, why(rec));
-  BOOST_CHECK_EQUAL(rec->snapshot.last_index, 150u);
-  BOOST_REQUIRE_EQUAL(rec->entries.size(), 50u);
-  BOOST_CHECK_EQUAL(rec->entries.front().index, 151u);
-  BOOST_CHECK_EQUAL(rec->entries.back().index, 200u);
-  BOOST_CHECK_EQUAL(fs.first_index(), 151u);
-  BOOST_CHECK_EQUAL(fs.last_index(), 200u);
-  BOOST_CHECK(segment_files(dir.path()).size() < before);
+  {
+    file_storage fs{dir.path(), small_segments()};
+    auto rec = fs.load_after(snapshot_meta{150, 1});
+    BOOST_REQUIRE_MESSAGE(rec, why(rec));
+    BOOST_CHECK_EQUAL(rec->snapshot.last_index, 150u);
+    BOOST_REQUIRE_EQUAL(rec->entries.size(), 50u);
+    BOOST_CHECK_EQUAL(rec->entries.front().index, 151u);
+    BOOST_CHECK_EQUAL(rec->entries.back().index, 200u);
+    BOOST_CHECK_EQUAL(fs.first_index(), 151u);
+    BOOST_CHECK_EQUAL(fs.last_index(), 200u);
+    BOOST_CHECK(segment_files(dir.path()).size() < before);
+  }
   // The compaction is durable: a plain load sees the new base and no damage.
   file_storage again{dir.path(), small_segments()};
   auto rec2 = again.load();
@@ -100,16 +102,18 @@ BOOST_AUTO_TEST_CASE(a_snapshot_whose_term_differs_resets_the_log) {
   // 3 (a leader of term 3 installed it): the whole log goes.
   temp_dir dir;
   fill(dir.path(), 200, 1);
-  file_storage fs{dir.path(), small_segments()};
-  auto rec = fs.load_after(snapshot_meta{150, 3});
-  BOOST_REQUIRE_MESSAGE(rec, why(rec));
-  BOOST_CHECK(rec->entries.empty());
-  BOOST_CHECK_EQUAL(rec->snapshot.last_index, 150u);
-  // §5.1: the snapshot's term was this member's once; it is the term now.
-  BOOST_CHECK_EQUAL(rec->state.current_term, 3u);
-  BOOST_CHECK(segment_files(dir.path()).empty());
-  BOOST_CHECK_EQUAL(fs.last_index(), 150u);
-  BOOST_REQUIRE(!fs.write(append_batch(make_entries(151, 152, 3))));
+  {
+    file_storage fs{dir.path(), small_segments()};
+    auto rec = fs.load_after(snapshot_meta{150, 3});
+    BOOST_REQUIRE_MESSAGE(rec, why(rec));
+    BOOST_CHECK(rec->entries.empty());
+    BOOST_CHECK_EQUAL(rec->snapshot.last_index, 150u);
+    // §5.1: the snapshot's term was this member's once; it is the term now.
+    BOOST_CHECK_EQUAL(rec->state.current_term, 3u);
+    BOOST_CHECK(segment_files(dir.path()).empty());
+    BOOST_CHECK_EQUAL(fs.last_index(), 150u);
+    BOOST_REQUIRE(!fs.write(append_batch(make_entries(151, 152, 3))));
+  }
   file_storage again{dir.path(), small_segments()};
   auto rec2 = again.load();
   BOOST_REQUIRE_MESSAGE(rec2, why(rec2));
@@ -153,17 +157,19 @@ BOOST_AUTO_TEST_CASE(load_after_agrees_with_load_and_reconcile) {
       fill(a.path(), 100, 1);
       fill(b.path(), 100, 1);
       snapshot_meta snap{at, term};
-      file_storage fa{a.path(), small_segments()};
-      auto ra = fa.load_after(snap);
-      file_storage fb{b.path(), small_segments()};
-      auto rb = fb.load();
-      BOOST_REQUIRE(ra && rb);
-      BOOST_REQUIRE(!reconcile(fb, *rb, snap));
-      BOOST_CHECK_EQUAL(ra->snapshot.last_index, rb->snapshot.last_index);
-      BOOST_CHECK_EQUAL(ra->state.current_term, rb->state.current_term);
-      BOOST_CHECK_EQUAL(ra->entries.size(), rb->entries.size());
-      BOOST_CHECK_EQUAL(fa.first_index(), fb.first_index());
-      BOOST_CHECK_EQUAL(fa.last_index(), fb.last_index());
+      {
+        file_storage fa{a.path(), small_segments()};
+        auto ra = fa.load_after(snap);
+        file_storage fb{b.path(), small_segments()};
+        auto rb = fb.load();
+        BOOST_REQUIRE(ra && rb);
+        BOOST_REQUIRE(!reconcile(fb, *rb, snap));
+        BOOST_CHECK_EQUAL(ra->snapshot.last_index, rb->snapshot.last_index);
+        BOOST_CHECK_EQUAL(ra->state.current_term, rb->state.current_term);
+        BOOST_CHECK_EQUAL(ra->entries.size(), rb->entries.size());
+        BOOST_CHECK_EQUAL(fa.first_index(), fb.first_index());
+        BOOST_CHECK_EQUAL(fa.last_index(), fb.last_index());
+      }
       file_storage la{a.path(), small_segments()};
       file_storage lb{b.path(), small_segments()};
       auto xa = la.load();
