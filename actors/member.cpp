@@ -301,6 +301,7 @@ auto always(member_self* self) {
   return std::make_tuple(
     [=](status_atom) { return make_status(self); },
     [=](metrics_atom) { return make_metrics(self); },
+    [=](members_atom) { return current_configuration(self); },
     [=](stop_atom) {
       shut_down(self, caf::none);
       return caf::ok_atom::value;
@@ -364,6 +365,16 @@ auto running(member_self* self) {
     },
     [=](transfer_atom, const member_id& target) {
       return start_transfer(self, target);
+    },
+    [=](learner_atom, const member_id& id, bool promote) {
+      return add_learner(self, id, promote);
+    },
+    [=](promote_atom, const member_id& id) {
+      return promote_learner(self, id);
+    },
+    [=](remove_atom, const member_id& id) { return remove_member(self, id); },
+    [=](reconfig_atom, cluster_configuration& target) {
+      return change_configuration(self, std::move(target));
     },
     [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started,
@@ -429,6 +440,21 @@ member_behavior idle(member_self* self) {
       return caf::ok_atom::value;
     },
     [=](transfer_atom, const member_id&) -> caf::result<caf::ok_atom> {
+      return make_error(errc::not_started);
+    },
+    [=](learner_atom, const member_id&,
+        bool) -> caf::result<cluster_configuration> {
+      return make_error(errc::not_started);
+    },
+    [=](promote_atom,
+        const member_id&) -> caf::result<cluster_configuration> {
+      return make_error(errc::not_started);
+    },
+    [=](remove_atom, const member_id&) -> caf::result<cluster_configuration> {
+      return make_error(errc::not_started);
+    },
+    [=](reconfig_atom,
+        const cluster_configuration&) -> caf::result<cluster_configuration> {
       return make_error(errc::not_started);
     },
     [=](append_atom, payload&) -> caf::result<append_reply> {
@@ -863,6 +889,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<log_entry>("raft::log_entry");
   cfg.add_message_type<entry_vector>("std::vector<raft::log_entry>");
   cfg.add_message_type<entry_kind>("raft::entry_kind");
+  cfg.add_message_type<cluster_configuration>("raft::cluster_configuration");
   cfg.add_message_type<hard_state>("raft::hard_state");
   cfg.add_message_type<role>("raft::role");
   cfg.add_message_type<request_vote_request>("raft::request_vote_request");

@@ -529,6 +529,22 @@ void on_vote_response(member_self* self, request_vote_response& resp);
 template <class Message>
 void step(member_self* self, Message& msg);
 
+// -- membership (member_config.cpp, thesis chapter 4) ----------------------------
+
+/// The configuration in force here (members_atom).
+cluster_configuration current_configuration(member_self* self);
+
+/// Leader: the changes of member_actor's membership messages. Each answers
+/// once the change has committed, or with an errc.
+caf::result<cluster_configuration>
+add_learner(member_self* self, const member_id& id, bool promote);
+caf::result<cluster_configuration> promote_learner(member_self* self,
+                                                   const member_id& id);
+caf::result<cluster_configuration> remove_member(member_self* self,
+                                                 const member_id& id);
+caf::result<cluster_configuration>
+change_configuration(member_self* self, cluster_configuration target);
+
 // -- metrics (metrics.cpp) -----------------------------------------------------------
 
 /// Leader: commit_index moved from `from` to `to`: the commit latency of

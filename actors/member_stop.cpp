@@ -77,6 +77,22 @@ member_behavior stopped_behavior(member_self* self) {
       return refuse_request();
     },
     [=](metrics_atom) { return make_metrics(self); },
+    [=](members_atom) { return current_configuration(self); },
+    [=](learner_atom, const member_id&,
+        bool) -> caf::result<cluster_configuration> {
+      return refuse_request();
+    },
+    [=](promote_atom,
+        const member_id&) -> caf::result<cluster_configuration> {
+      return refuse_request();
+    },
+    [=](remove_atom, const member_id&) -> caf::result<cluster_configuration> {
+      return refuse_request();
+    },
+    [=](reconfig_atom,
+        const cluster_configuration&) -> caf::result<cluster_configuration> {
+      return refuse_request();
+    },
     // Timers, peers and replies of the running member: nothing to do.
     [=](election_atom, term_t) {},
     [=](heartbeat_atom, term_t) {},

@@ -39,4 +39,15 @@ using flush_atom = caf::atom_constant<caf::atom("flushout")>;
 /// transfer's timer.
 using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 
+/// Client request: the configuration in force (thesis §4.1).
+using members_atom = caf::atom_constant<caf::atom("members")>;
+/// Client request: add a learner (thesis §4.2.1).
+using learner_atom = caf::atom_constant<caf::atom("learner")>;
+/// Client request: make a caught-up learner a voter.
+using promote_atom = caf::atom_constant<caf::atom("promote")>;
+/// Client request: take a member out of the configuration.
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+/// Client request: change to a given configuration (joint consensus).
+using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
+
 } // namespace raft

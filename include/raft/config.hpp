@@ -86,6 +86,14 @@ struct config {
   /// force an election.
   bool pre_vote = true;
 
+  // -- membership (thesis chapter 4) ----------------------------------------------
+
+  /// Start without a configuration and wait to be added by the leader (as a
+  /// learner, then promoted): the members added before start only tell this
+  /// member how to reach them, they do not bootstrap a cluster. A member
+  /// that already has a stored configuration ignores this.
+  bool join = false;
+
   // -- sizes (issue 13) ---------------------------------------------------------
 
   /// Largest command (entry payload) a member accepts; a larger append is

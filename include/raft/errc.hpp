@@ -64,6 +64,17 @@ enum class errc : uint8_t {
   state_machine_failure,
   /// The command is larger than config::max_entry_size. Nothing was written.
   entry_too_large,
+  /// A configuration change was refused because another one is not yet
+  /// committed, or because the leader has not yet committed an entry of its
+  /// own term (thesis §4.1, the fix for the single-server change bug). Nothing
+  /// changed; retry later.
+  change_in_progress,
+  /// A learner cannot be promoted yet: it is more than one round of entries
+  /// behind the leader (thesis §4.2.1). Nothing changed; retry later.
+  not_caught_up,
+  /// This member is not in the cluster's configuration: it was removed, or
+  /// it waits to be added (config::join).
+  not_member,
 };
 
 /// Name of the CAF error category for errc.

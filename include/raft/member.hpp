@@ -14,6 +14,7 @@
 
 #include "raft/atoms.hpp"
 #include "raft/config.hpp"
+#include "raft/core/configuration.hpp"
 #include "raft/messages.hpp"
 #include "raft/metrics.hpp"
 #include "raft/state_machine.hpp"
@@ -68,16 +69,20 @@ struct member_status {
   index_t commit_index = 0;
   index_t last_applied = 0;
   index_t last_log_index = 0;
-  /// Every voting member, this one included.
+  /// Every voting member, this one included (both configurations' voters
+  /// while joint).
   std::vector<member_id> members;
   member_counters counters;
+  /// The configuration in force here: voters, learners, and C_old's voters
+  /// while joint (thesis §4.3).
+  cluster_configuration configuration;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_status& x) {
   return f(caf::meta::type_name("member_status"), x.id, x.role, x.term,
            x.leader, x.commit_index, x.last_applied, x.last_log_index,
-           x.members, x.counters);
+           x.members, x.counters, x.configuration);
 }
 
 /// The handle an application holds.
@@ -106,6 +111,24 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 /// (never adds one): e.g. a member restarted in-process (a restarted member
 /// also tells the members it was given handles for by itself, at start).
 /// - metrics:  counters, gauges and histograms (raft/metrics.hpp).
+/// Membership (thesis chapter 4, docs/membership.md). Each change goes to the
+/// leader (errc::not_leader elsewhere, naming the leader) and replies with
+/// the configuration once the change has committed (for a change of voters:
+/// once the joint configuration was left, thesis §4.3):
+/// - members:  (members_atom): the configuration in force on this member.
+/// - learner:  (learner_atom, id, promote): adds `id` as a learner (thesis
+///             §4.2.1); with `promote`, makes it a voter once it caught up
+///             and replies after that.
+/// - promote:  (promote_atom, id): a learner becomes a voter; not_caught_up
+///             while it lags by more than one round of entries.
+/// - remove:   (remove_atom, id): takes a voter or learner out. A leader that
+///             removes itself steps down once the change commits.
+/// - reconfig: (reconfig_atom, target): changes to `target` (voters and
+///             learners; old_voters empty) in one joint change, e.g. to
+///             replace a member.
+/// Errors: change_in_progress (another change is uncommitted, or the leader
+/// has not committed an entry of its term yet), not_caught_up,
+/// unknown_member, invalid_config, not_leader, leadership_lost.
 using member_actor = caf::typed_actor<
   caf::replies_to<caf::add_atom, member_id, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::add_atom, member_id>::with<caf::ok_atom>,
@@ -116,7 +139,13 @@ using member_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<member_status>,
   caf::replies_to<election_atom>::with<caf::ok_atom>,
   caf::replies_to<metrics_atom>::with<member_metrics>,
-  caf::replies_to<transfer_atom, member_id>::with<caf::ok_atom>>;
+  caf::replies_to<transfer_atom, member_id>::with<caf::ok_atom>,
+  caf::replies_to<members_atom>::with<cluster_configuration>,
+  caf::replies_to<learner_atom, member_id, bool>::with<cluster_configuration>,
+  caf::replies_to<promote_atom, member_id>::with<cluster_configuration>,
+  caf::replies_to<remove_atom, member_id>::with<cluster_configuration>,
+  caf::replies_to<reconfig_atom,
+                  cluster_configuration>::with<cluster_configuration>>;
 
 /// What a member sends another member, and so what a handle that reaches a
 /// peer (the member itself, a test's relay, or the link of a transport)

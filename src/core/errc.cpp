@@ -27,6 +27,9 @@ std::string to_string(errc x) {
     case errc::transfer_in_progress: return "transfer_in_progress";
     case errc::state_machine_failure: return "state_machine_failure";
     case errc::entry_too_large: return "entry_too_large";
+    case errc::change_in_progress: return "change_in_progress";
+    case errc::not_caught_up: return "not_caught_up";
+    case errc::not_member: return "not_member";
   }
   return "unknown";
 }

@@ -106,6 +106,10 @@ enum class entry_kind : uint8_t {
   /// The empty entry a new leader appends to commit entries of earlier terms
   /// (§5.4.2, thesis §6.4). Never delivered to the application.
   noop = 1,
+  /// A cluster configuration (thesis §4.1): its payload is
+  /// encode_configuration's. In force as soon as it is in the log, committed
+  /// or not. Never delivered to the application.
+  configuration = 2,
 };
 
 /// One slot of the replicated log (Figure 2: "each entry contains command for
