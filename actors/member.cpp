@@ -604,9 +604,11 @@ member_behavior member_impl(member_self* self, config cfg,
     self->link_to(st.snapshots);
   if (!newest.none())
     restore_at_start(self, newest);
-  // Thesis §4.1. (Interim: the snapshot's and the bootstrap configuration
-  // come with h12store's recovery.)
-  load_configuration(self, cluster_configuration{}, cluster_configuration{});
+  // Thesis §4.1: the log's, else the snapshot's, else the bootstrap one.
+  load_configuration(self,
+                     newest.none() ? cluster_configuration{}
+                                   : newest.configuration,
+                     rec.configuration);
   // An error message from a peer (e.g. it refused something) must never
   // take the member down: CAF's default would quit.
   self->set_error_handler([](caf::scheduled_actor* ptr, caf::error& err) {

@@ -208,6 +208,9 @@ void start_configuration(member_self* self) {
     }
     // A new cluster: the members added before start are its voters.
     st.configs.set_base(wanted);
+    // Stored, so that a restart with other members never obeys them.
+    st.writes.save_bootstrap(wanted);
+    schedule_flush(self);
     log_line(self, log_level::info, "bootstrapping " + to_string(wanted));
     return;
   }

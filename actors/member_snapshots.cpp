@@ -39,7 +39,9 @@ void maybe_snapshot(member_self* self) {
   snapshot_meta meta{st.last_applied, *st.log.term_at(st.last_applied)};
   st.snapshotting = true;
   auto started = self->clock().now();
-  self->request(st.snapshots, caf::infinite, save_atom::value, meta)
+  // Thesis §5.1: the snapshot holds the configuration at its last index.
+  self->request(st.snapshots, caf::infinite, save_atom::value, meta,
+                st.configs.at(meta.last_index))
     .then(
       [=](snapshot_info& info) {
         self->state.metrics.on_snapshot_saved(started, self->clock().now(), info.size);
@@ -125,6 +127,7 @@ void send_snapshot(member_self* self, const member_id& id) {
         req.done = chunk.done;
         req.size = chunk.size;
         req.crc = chunk.crc;
+        req.configuration = st.configs.at(chunk.meta.last_index);
         send_to_peer(self, st.peers[id], std::move(req));
       },
       [=](caf::error& err) {
@@ -227,7 +230,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         st.log.compact(meta);
         // Thesis §4.1: the snapshot's configuration, unless a later entry
         // kept in the log overrides it.
-        on_snapshot_installed(self, meta.last_index, cluster_configuration{},
+        on_snapshot_installed(self, meta.last_index, info.configuration,
                               keep_later);
         st.snapshot = meta;
         st.commit_index = std::max(st.commit_index, meta.last_index);
