@@ -526,3 +526,38 @@ BOOST_AUTO_TEST_CASE(a_restarted_member_catches_up_without_a_new_term) {
   BOOST_TEST((c->leader() == std::optional<size_t>{l}));
   BOOST_TEST(c->violation() == "");
 }
+
+// Thesis §4.1 with §7: a snapshot that covers configuration entries carries
+// the configuration at its last index, so a member restarted from it keeps
+// the configuration in force (not the one it was created with).
+BOOST_AUTO_TEST_CASE(a_restart_from_a_snapshot_keeps_the_configuration) {
+  temp_dirs t{4};
+  auto c = make_cluster(4, 3, 13, [&t](size_t i, raft::testing::member_setup& s) {
+    s.snapshot_dir = t.dirs[i];
+    s.snapshot_threshold = 10;
+  });
+  clients cl; // ends before the cluster: kills waiting clients
+  c->start_all();
+  auto l = leader_of(*c);
+  BOOST_REQUIRE(call(*c, cl, l, learner_atom::value, id_of(3), true)->value);
+  put_many(*c, l, 0, 40);
+  auto f = (l + 1) % 3;
+  BOOST_REQUIRE(c->run_until([&] { return caught_up(*c, f); }));
+  BOOST_REQUIRE(c->state(f).snapshot.last_index > 5);
+  BOOST_REQUIRE(c->state(f).configs.entries().empty());
+  c->crash(f);
+  c->restart(f);
+  BOOST_TEST(c->state(f).configuration() == config_of({0, 1, 2, 3}));
+  BOOST_TEST(c->violation() == "");
+}
+
+// A new cluster stores its bootstrap configuration (write_batch::bootstrap),
+// so that a restart with other members never obeys them.
+BOOST_AUTO_TEST_CASE(the_bootstrap_configuration_is_stored) {
+  test_cluster c{3, 14};
+  c.start_all();
+  BOOST_REQUIRE(c.await_leader().has_value());
+  auto rec = c.storages[0]->load();
+  BOOST_REQUIRE(rec);
+  BOOST_TEST(rec->configuration == config_of({0, 1, 2}));
+}
