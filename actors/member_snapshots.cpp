@@ -21,6 +21,7 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
   st.snapshot = meta;
   st.log.compact(meta);
   st.writes.compact(meta);
+  st.configs.compact(meta.last_index);
   schedule_flush(self);
 }
 
@@ -38,7 +39,9 @@ void maybe_snapshot(member_self* self) {
   snapshot_meta meta{st.last_applied, *st.log.term_at(st.last_applied)};
   st.snapshotting = true;
   auto started = self->clock().now();
-  self->request(st.snapshots, caf::infinite, save_atom::value, meta)
+  // Thesis §5.1: the snapshot holds the configuration at its last index.
+  self->request(st.snapshots, caf::infinite, save_atom::value, meta,
+                st.configs.at(meta.last_index))
     .then(
       [=](snapshot_info& info) {
         self->state.metrics.on_snapshot_saved(started, self->clock().now(), info.size);
@@ -124,6 +127,7 @@ void send_snapshot(member_self* self, const member_id& id) {
         req.done = chunk.done;
         req.size = chunk.size;
         req.crc = chunk.crc;
+        req.configuration = st.configs.at(chunk.meta.last_index);
         send_to_peer(self, st.peers[id], std::move(req));
       },
       [=](caf::error& err) {
@@ -152,7 +156,10 @@ void on_install_response(member_self* self, install_snapshot_response& resp) {
     // The follower's log now matches ours up to the snapshot.
     if (f->second.on_success(resp.last_included_index))
       advance_commit(self);
-    replicate(self, false);
+    // A committed configuration may have ended our leadership (thesis
+    // §4.2.2).
+    if (st.if_leading())
+      replicate(self, false);
     return;
   }
   t->second.busy = false;
@@ -195,6 +202,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         && st.log.matches(meta.last_index, meta.last_term)) {
       st.writes.compact(meta);
       st.log.compact(meta);
+      st.configs.compact(meta.last_index);
       st.snapshot = meta;
       schedule_flush(self);
     }
@@ -213,12 +221,17 @@ void finish_install(member_self* self, const snapshot_info& info,
         // Figure 13, receiver 6-7: "If existing log entry has same index and
         // term as snapshot's last included entry, retain log entries
         // following it"; otherwise discard the entire log.
-        if (st.log.matches(meta.last_index, meta.last_term)) {
+        auto keep_later = st.log.matches(meta.last_index, meta.last_term);
+        if (keep_later) {
           st.writes.compact(meta);
         } else {
           st.writes.reset(meta, st.persistent);
         }
         st.log.compact(meta);
+        // Thesis §4.1: the snapshot's configuration, unless a later entry
+        // kept in the log overrides it.
+        on_snapshot_installed(self, meta.last_index, info.configuration,
+                              keep_later);
         st.snapshot = meta;
         st.commit_index = std::max(st.commit_index, meta.last_index);
         st.last_applied = meta.last_index;

@@ -32,7 +32,8 @@ snapshot_impl(snapshot_self self, std::shared_ptr<snapshot_store> store,
   st.newest = std::move(newest);
   st.sm = std::move(sm);
   return {
-    [=](save_atom, snapshot_meta meta) -> caf::result<snapshot_info> {
+    [=](save_atom, snapshot_meta meta,
+        cluster_configuration cfg) -> caf::result<snapshot_info> {
       auto& st = self->state;
       auto path = st.store->begin(meta);
       if (!path)
@@ -43,7 +44,7 @@ snapshot_impl(snapshot_self self, std::shared_ptr<snapshot_store> store,
       self->request(st.sm, caf::infinite, save_atom::value, *path)
         .then(
           [=](caf::ok_atom) mutable {
-            auto info = self->state.store->commit(meta);
+            auto info = self->state.store->commit(meta, cfg);
             if (!info) {
               self->state.store->abort(meta);
               rp.deliver(info.error());
@@ -94,7 +95,8 @@ snapshot_impl(snapshot_self self, std::shared_ptr<snapshot_store> store,
         return err;
       if (!req.done)
         return {st.store->received(), snapshot_info{}};
-      auto info = st.store->finish_receive(req.size, req.crc);
+      auto info = st.store->finish_receive(req.size, req.crc,
+                                           req.configuration);
       if (!info)
         return info.error();
       st.newest = *info;

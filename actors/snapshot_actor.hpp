@@ -37,14 +37,16 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_info& x) {
            x.crc);
 }
 
-/// - save: the state machine writes a snapshot covering `meta`; it is made
+/// - save: the state machine writes a snapshot covering `meta` (with the
+///   configuration at its last index, thesis §5.1); it is made
 ///   durable and becomes the newest (an error discards it, as Vanadium's
 ///   raft interface says).
 /// - chunk: up to max bytes of the newest snapshot from an offset.
 /// - install_snapshot_request: stores a received chunk; answers the bytes
 ///   held so far, and the snapshot once the last chunk made it complete.
 using snapshot_actor = caf::typed_actor<
-  caf::replies_to<save_atom, snapshot_meta>::with<snapshot_info>,
+  caf::replies_to<save_atom, snapshot_meta,
+                  cluster_configuration>::with<snapshot_info>,
   caf::replies_to<chunk_atom, uint64_t, uint64_t>::with<snapshot_chunk>,
   caf::replies_to<install_snapshot_request>::with<uint64_t, snapshot_info>>;
 

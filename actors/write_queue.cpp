@@ -48,7 +48,9 @@ void write_queue::compact(const snapshot_meta& meta) {
 }
 
 void write_queue::reset(const snapshot_meta& meta, const hard_state& state) {
+  auto bootstrap = std::move(pending_.bootstrap);
   pending_.clear();
+  pending_.bootstrap = std::move(bootstrap);
   pending_.reset_to = meta;
   pending_.has_state = true;
   pending_.state = state;

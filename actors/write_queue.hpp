@@ -53,6 +53,12 @@ public:
   /// The current term and vote changed: write them with the next batch.
   void save_state(const hard_state& state);
 
+  /// A new cluster's first configuration (write_batch::bootstrap): written
+  /// with the next batch.
+  void save_bootstrap(const cluster_configuration& cfg) {
+    pending_.bootstrap = cfg;
+  }
+
   /// The log dropped every entry from `index` on (a conflict, §5.3): drop
   /// them from the pending batch, write the truncation, and lower what
   /// counts as durable to `index - 1`.
