@@ -73,6 +73,24 @@ log_entry entry(term_t term, index_t index, std::string cmd) {
   return e;
 }
 
+/// A joint configuration with a learner (issue 12).
+cluster_configuration joint_configuration() {
+  cluster_configuration c;
+  c.voters = {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7004"};
+  c.learners = {"127.0.0.1:7005"};
+  c.old_voters = {"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"};
+  return c;
+}
+
+log_entry configuration_entry(term_t term, index_t index) {
+  log_entry e;
+  e.term = term;
+  e.index = index;
+  e.kind = entry_kind::configuration;
+  e.data = encode_configuration(joint_configuration());
+  return e;
+}
+
 // -- storage ------------------------------------------------------------------
 
 void record_codec() {
@@ -96,6 +114,14 @@ void record_codec() {
   put("record_codec", "metadata_file",
       std::string(1, '\2') + str(detail::encode_metadata_file(archive)));
   put("record_codec", "metadata_archive", std::string(1, '\3') + str(archive));
+  // Issue 12: a configuration entry, a metadata file with a bootstrap.
+  rec.clear();
+  enc.encode(configuration_entry(3, 8), rec);
+  put("record_codec", "record_configuration", std::string(1, '\1') + str(rec));
+  put("record_codec", "metadata_file_bootstrap",
+      std::string(1, '\2')
+        + str(detail::encode_metadata_file(
+          archive, encode_configuration(joint_configuration()).bytes())));
 }
 
 /// Packs a directory's files as file_storage_fuzz reads them.
@@ -163,6 +189,21 @@ void file_storage_corpus() {
     st.compact(snapshot_meta{2, 1});
     put("file_storage", "segments_compacted", pack(dir.path()));
   }
+  {
+    // Issue 12: a bootstrap configuration and a configuration entry.
+    raft::fuzz::temp_dir dir;
+    opts.segment_bytes = 8 * 1024 * 1024;
+    file_storage st{dir.path(), opts};
+    st.load();
+    write_batch b;
+    b.has_state = true;
+    b.state.current_term = 2;
+    b.bootstrap = joint_configuration();
+    b.entries = {entry(1, 1, "put a 1"), configuration_entry(2, 2)};
+    st.write(b);
+    put("file_storage", "bootstrap_and_configuration_entry",
+        pack(dir.path()));
+  }
 }
 
 void snapshot_corpus() {
@@ -177,7 +218,8 @@ void snapshot_corpus() {
     std::ofstream out{*path, std::ios::binary};
     out << data;
   }
-  auto info = st.commit(meta);
+  // Issue 12: the sidecar (format version 2) carries a configuration.
+  auto info = st.commit(meta, joint_configuration());
   if (!info)
     raft::fuzz::fail("snapshot commit failed");
   std::ifstream in{path->substr(0, path->size() - 4) + ".meta",
@@ -240,6 +282,8 @@ void messages_corpus(caf::actor_system& sys) {
   is.size = is.data.size();
   is.crc = crc32c(is.data.data(), is.data.size());
   one("install_snapshot_request", 5, encode(sys, is));
+  is.configuration = joint_configuration();
+  one("install_snapshot_request_configuration", 5, encode(sys, is));
   install_snapshot_response isr;
   isr.term = 3;
   isr.from = "127.0.0.1:7002";
@@ -264,6 +308,8 @@ void messages_corpus(caf::actor_system& sys) {
   oc.reply = append_reply{3, "ok", ""};
   one("outcome_vector", 14, encode(sys, remote::outcome_vector{oc}));
   one("entry_vector", 15, encode(sys, ae.entries));
+  ae.entries.push_back(configuration_entry(3, 7));
+  one("entry_vector_configuration", 15, encode(sys, ae.entries));
 }
 
 // -- live members -----------------------------------------------------------------
@@ -404,6 +450,7 @@ void wire_corpus() {
   is.done = true;
   is.size = 14;
   is.crc = 0x12345678;
+  is.configuration = joint_configuration();
   add("install_snapshot_request", is);
   install_snapshot_response isr;
   isr.term = 3;
@@ -449,6 +496,12 @@ void wire_corpus() {
       if (name == order[i])
         put("wire_messages", name,
             std::string(1, static_cast<char>(i)) + f.substr(wire::header_size));
+  // Issue 12: a configuration entry (kind 2) among the entries.
+  ae.entries.push_back(configuration_entry(3, 7));
+  std::string with_configuration;
+  wire::encode(with_configuration, ae);
+  put("wire_messages", "append_entries_request_configuration",
+      std::string(1, '\5') + with_configuration.substr(wire::header_size));
   // wire_frame: mode byte (limit, raise after the first frame), chunking
   // seed, then a stream as a peer would send it.
   auto stream = [&](const std::string& name, uint8_t mode, const std::string& bytes) {

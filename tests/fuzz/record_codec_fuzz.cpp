@@ -159,11 +159,24 @@ void metadata_file(const char* p, size_t n) {
   size_t length = 0;
   size_t err_offset = 0;
   std::string err;
-  if (!decode_metadata_file(p, n, offset, length, err, err_offset))
+  size_t conf_offset = 0;
+  size_t conf_length = 0;
+  if (!decode_metadata_file(p, n, offset, length, conf_offset, conf_length,
+                            err, err_offset))
     return;
   check(offset + length <= n, "the archive lies inside the file");
+  check(conf_offset + conf_length <= n,
+        "the configuration lies inside the file");
   metadata_record m;
   decode_metadata(p + offset, length, m, err);
+  // The bootstrap configuration (format version 2): bounded by its bytes.
+  if (conf_length > 0) {
+    auto conf = raft::decode_configuration(
+      raft::payload{std::string{p + conf_offset, conf_length}});
+    if (conf)
+      check(raft::encode_configuration(*conf).size() == conf_length,
+            "a decoded configuration re-encodes to its length");
+  }
 }
 
 void metadata_archive(const char* p, size_t n) {

@@ -76,6 +76,8 @@ void on_disk(raft::fuzz::reader& in) {
   check(newest->meta.last_index == 5 && newest->meta.last_term == 2,
         "the newest snapshot is the one named newest");
   check(!listed.empty(), "list() shows it");
+  check(!raft::check(newest->configuration),
+        "a loaded configuration is valid");
   check_readable(st, *newest);
 }
 
