@@ -134,34 +134,6 @@ bool get_error(reader& r, caf::error& err) {
   return true;
 }
 
-/// A configuration: three lists of member ids (docs/wire.md).
-void put_configuration(writer& w, const cluster_configuration& x) {
-  for (auto* xs : {&x.voters, &x.learners, &x.old_voters}) {
-    w.u32(static_cast<uint32_t>(xs->size()));
-    for (auto& id : *xs)
-      w.str(id);
-  }
-}
-
-/// Reads the three lists, each count bounded by the bytes left (4 per
-/// empty id), then checks the invariants (raft::check).
-bool get_configuration(reader& r, cluster_configuration& x) {
-  for (auto* xs : {&x.voters, &x.learners, &x.old_voters}) {
-    uint32_t n = 0;
-    if (!r.count(n, 4))
-      return false;
-    xs->clear();
-    xs->reserve(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string id;
-      if (!r.str(id))
-        return false;
-      xs->push_back(std::move(id));
-    }
-  }
-  return !check(x);
-}
-
 /// Smallest encoded log entry: term, index, kind, empty data.
 constexpr size_t min_entry_size = 8 + 8 + 1 + 4;
 
