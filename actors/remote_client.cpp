@@ -41,13 +41,15 @@ constexpr auto avoid_after_failure = milliseconds(250);
 /// A request refused with "no leader yet" waits this long before retrying.
 constexpr auto retry_delay = milliseconds(30);
 
-enum class op_kind { append, query, status };
+enum class op_kind { append, query, status, membership };
 
 struct op {
   op_kind kind = op_kind::append;
   payload cmd;
   /// For status: the member asked.
   member_id target;
+  /// For membership: the request (its id is set when sent).
+  wire::membership_request change;
   caf::response_promise rp;
   steady_clock::time_point deadline;
   /// For retries: not before this time.
@@ -74,6 +76,7 @@ struct call {
   steady_clock::time_point deadline;
   std::function<void(outcome_vector&)> on_outcomes;
   std::function<void(member_status&)> on_status;
+  std::function<void(cluster_configuration&)> on_configuration;
   std::function<void(caf::error&)> on_error;
 };
 
@@ -124,6 +127,33 @@ bool certainly_not_applied(const caf::error& err) {
   }
   // Refused locally before anything was sent.
   return err == caf::sec::request_receiver_down;
+}
+
+/// Whether trying again (at the leader, or later) may help a membership
+/// request, and is safe: it certainly changed nothing, or it only reads.
+bool membership_retryable(const wire::membership_request& req,
+                          const caf::error& err) {
+  if (err.category() != errc_category)
+    return !wire::changes_cluster(req.op)
+           || err == caf::sec::request_receiver_down;
+  switch (static_cast<errc>(err.code())) {
+    case errc::access_denied:
+    case errc::invalid_config:
+    case errc::unknown_member:
+      return false;
+    case errc::not_leader:
+    case errc::no_leader:
+    case errc::not_started:
+    case errc::unreachable:
+    // Refused, nothing changed: another change is not committed yet, or
+    // the new leader has not committed in its term (thesis §4.1), or the
+    // learner is still catching up (§4.2.1). Each passes by itself.
+    case errc::change_in_progress:
+    case errc::not_caught_up:
+      return true;
+    default:
+      return !wire::changes_cluster(req.op);
+  }
 }
 
 /// Whether trying elsewhere may help (and is safe) for this error.
@@ -232,6 +262,29 @@ bool take_call(client_self* self, uint64_t rid, call& out) {
 void on_op_error(client_self* self, op x, caf::error err) {
   auto& st = self->state;
   auto now = steady_clock::now();
+  if (x.kind == op_kind::membership) {
+    if (!membership_retryable(x.change, err) || now >= x.deadline) {
+      x.rp.deliver(std::move(err));
+      return;
+    }
+    // Redirected like an append (§5.1: a follower names its leader).
+    auto leader = err.category() == errc_category
+                      && static_cast<errc>(err.code()) == errc::not_leader
+                      && err.context().match_elements<std::string>()
+                    ? err.context().get_as<std::string>(0)
+                    : std::string{};
+    if (!leader.empty() && split_host_port(leader)) {
+      st.leader = leader;
+      x.not_before = now;
+    } else {
+      st.leader.clear();
+      x.not_before = now + retry_delay;
+    }
+    x.last_error = std::move(err);
+    st.retries.push_back(std::move(x));
+    arm_tick(self);
+    return;
+  }
   if (retryable(x.kind, err) && now < x.deadline) {
     // Ask again who leads (learn_leader) rather than trust a member's word.
     st.leader.clear();
@@ -313,10 +366,53 @@ void send_batch(client_self* self, const member_id& id,
              std::move(cmds), timeout, std::move(x));
 }
 
+/// Sends one membership request; its reply or error goes through
+/// on_op_error (redirects and retries) like an append's.
+void send_membership(client_self* self, const member_id& id, op x) {
+  auto& st = self->state;
+  auto& c = st.conns[id];
+  ++c.in_flight;
+  auto rid = st.next_call++;
+  x.change.id = rid;
+  std::string frame;
+  wire::encode(frame, x.change);
+  c.wire->send(std::move(frame));
+  auto timeout = std::max(caf::timespan{milliseconds(1)},
+                          caf::timespan{x.deadline - steady_clock::now()});
+  auto pending = std::make_shared<op>(std::move(x));
+  auto done = [=] {
+    auto& c = self->state.conns[id];
+    if (c.in_flight > 0)
+      --c.in_flight;
+    pump(self, id);
+  };
+  call cl;
+  cl.on_configuration = [=](cluster_configuration& cfg) {
+    if (pending->change.op == wire::membership_op::transfer)
+      pending->rp.deliver(caf::ok_atom::value);
+    else
+      pending->rp.deliver(std::move(cfg));
+    done();
+  };
+  cl.on_error = [=](caf::error& err) {
+    on_op_error(self, std::move(*pending), err);
+    done();
+  };
+  cl.target = id;
+  cl.deadline = steady_clock::now() + timeout;
+  st.calls.emplace(rid, std::move(cl));
+  arm_tick(self);
+}
+
 void pump(client_self* self, const member_id& id) {
   auto& st = self->state;
   auto& c = st.conns[id];
   while (c.ready && c.in_flight < st.opts.window && !c.queue.empty()) {
+    if (c.queue.front().kind == op_kind::membership) {
+      send_membership(self, id, std::move(c.queue.front()));
+      c.queue.pop_front();
+      continue;
+    }
     if (c.queue.front().kind == op_kind::status) {
       auto x = std::move(c.queue.front());
       c.queue.pop_front();
@@ -466,6 +562,13 @@ op make_op(client_self* self, op_kind kind, payload cmd, member_id target) {
   return x;
 }
 
+op make_change(client_self* self, wire::membership_op what, member_id id) {
+  auto x = make_op(self, op_kind::membership, {}, {});
+  x.change.op = what;
+  x.change.member = std::move(id);
+  return x;
+}
+
 caf::behavior client_impl(client_self* self, client_options opts,
                           wire::engine_ptr eng) {
   auto& st = self->state;
@@ -499,6 +602,59 @@ caf::behavior client_impl(client_self* self, client_options opts,
       auto x = make_op(self, op_kind::status, {}, std::move(id));
       submit(self, std::move(x));
       return caf::delegated<member_status>{};
+    },
+    // -- membership (docs/membership.md): to the leader, redirected ---------------
+    [=](members_atom) -> caf::result<cluster_configuration> {
+      submit(self, make_change(self, wire::membership_op::members, {}));
+      return caf::delegated<cluster_configuration>{};
+    },
+    [=](learner_atom, member_id& id,
+        bool promote) -> caf::result<cluster_configuration> {
+      if (auto hp = split_host_port(id); !hp)
+        return hp.error();
+      auto x = make_change(self, wire::membership_op::add_learner,
+                           std::move(id));
+      x.change.promote = promote;
+      submit(self, std::move(x));
+      return caf::delegated<cluster_configuration>{};
+    },
+    [=](promote_atom, member_id& id) -> caf::result<cluster_configuration> {
+      if (id.empty())
+        return make_error(errc::invalid_config, "no member named");
+      submit(self, make_change(self, wire::membership_op::promote,
+                               std::move(id)));
+      return caf::delegated<cluster_configuration>{};
+    },
+    [=](remove_atom, member_id& id) -> caf::result<cluster_configuration> {
+      if (id.empty())
+        return make_error(errc::invalid_config, "no member named");
+      submit(self, make_change(self, wire::membership_op::remove,
+                               std::move(id)));
+      return caf::delegated<cluster_configuration>{};
+    },
+    [=](reconfig_atom,
+        cluster_configuration& target) -> caf::result<cluster_configuration> {
+      target.normalize();
+      if (target.empty() || target.joint())
+        return make_error(errc::invalid_config,
+                          "a target configuration names voters (and "
+                          "learners), no old voters");
+      if (auto err = check(target))
+        return err;
+      for (auto& id : target.members())
+        if (auto hp = split_host_port(id); !hp)
+          return hp.error();
+      auto x = make_change(self, wire::membership_op::reconfigure, {});
+      x.change.target = std::move(target);
+      submit(self, std::move(x));
+      return caf::delegated<cluster_configuration>{};
+    },
+    [=](transfer_atom, member_id& id) -> caf::result<caf::ok_atom> {
+      if (id.empty())
+        return make_error(errc::invalid_config, "no member named");
+      submit(self, make_change(self, wire::membership_op::transfer,
+                               std::move(id)));
+      return caf::delegated<caf::ok_atom>{};
     },
     // -- from the io thread ------------------------------------------------------
     [=](wire::wire_up_atom, uint64_t tag) {
@@ -561,6 +717,17 @@ caf::behavior client_impl(client_self* self, client_options opts,
         return;
       if (x.on_status) {
         x.on_status(s);
+      } else {
+        auto err = make_error(errc::protocol_violation, "unexpected reply");
+        x.on_error(err);
+      }
+    },
+    [=](wire::wire_reply_atom, uint64_t rid, cluster_configuration& cfg) {
+      call x;
+      if (!take_call(self, rid, x))
+        return;
+      if (x.on_configuration) {
+        x.on_configuration(cfg);
       } else {
         auto err = make_error(errc::protocol_violation, "unexpected reply");
         x.on_error(err);

@@ -143,6 +143,9 @@ transport_impl(transport_self* self, member_id self_id,
       }
       if (st.peers.count(id) > 0)
         return;
+      // A member added while running (thesis chapter 4) must also be let
+      // in: its member sessions carry its responses to us.
+      st.eng->allow_member(id);
       dial(self, id);
     },
     [=](ready_atom, const member_id& id) {
@@ -265,6 +268,10 @@ spawn_remote_impl(caf::actor_system& sys, config cfg,
   }
   policy.members.insert(cfg.host_port);
   policy.clients.insert(cfg.acl.begin(), cfg.acl.end());
+  if (!tls && !opts.admins.empty())
+    return fail("an admin list needs TLS: without certificates, "
+                "identities are only claimed");
+  policy.admins.insert(opts.admins.begin(), opts.admins.end());
   policy.self_id = cfg.host_port;
   auto others = policy.members;
   others.erase(cfg.host_port);

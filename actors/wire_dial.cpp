@@ -187,6 +187,22 @@ bool dial_conn::on_frame(frame_type type, std::string_view payload) {
                        std::move(r.status));
       return true;
     }
+    case frame_type::membership_reply: {
+      membership_reply r;
+      if (!decode(payload, r)) {
+        failed("malformed membership reply from " + target_, true);
+        return false;
+      }
+      if (!owner_)
+        return true;
+      if (r.error)
+        caf::anon_send(owner_, wire_reply_atom::value, r.id,
+                       std::move(r.error));
+      else
+        caf::anon_send(owner_, wire_reply_atom::value, r.id,
+                       std::move(r.configuration));
+      return true;
+    }
     case frame_type::refuse: {
       wire::refuse r;
       auto text = decode(payload, r) ? r.text : std::string{"?"};

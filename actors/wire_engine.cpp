@@ -113,6 +113,14 @@ public:
     return lim_;
   }
 
+  void allow_member(const member_id& id) override {
+    auto self = shared_from_this();
+    post([self, id] {
+      if (self->listener_)
+        self->listener_->allow_member(id);
+    });
+  }
+
 private:
   std::string identity_;
   limits lim_;

@@ -45,6 +45,9 @@ using wire_down_atom = caf::atom_constant<caf::atom("wiredown")>;
 using wire_reply_atom = caf::atom_constant<caf::atom("wirereply")>;
 /// listener -> bridge: (wire_req_atom, session, id, op, payload_vector).
 using wire_req_atom = caf::atom_constant<caf::atom("wirereq")>;
+/// listener -> bridge: (wire_member_atom, session, id, op, member, promote,
+/// cluster_configuration) a membership_request, already authorized.
+using wire_member_atom = caf::atom_constant<caf::atom("wiremember")>;
 /// link timer: check the deadlines of the requests in flight.
 using wire_timeout_atom = caf::atom_constant<caf::atom("wiretmo")>;
 
@@ -66,6 +69,10 @@ struct listener_policy {
   caf::actor member;
   /// Receives (wire_req_atom, ...) for the client operations.
   caf::actor bridge;
+  /// Identities allowed to change the cluster (membership_request other
+  /// than reading it; docs/wire.md); empty: whoever may send client
+  /// operations.
+  std::set<std::string> admins;
 };
 
 /// One dialed connection, owned by an actor (its link).
@@ -110,6 +117,11 @@ public:
 
   /// Closes the listener and every session (thread-safe, waits).
   virtual void shutdown() = 0;
+
+  /// Lets the listener accept member sessions from `id` (thread-safe): a
+  /// member added to the configuration while the member runs (the
+  /// transport calls it when its member asks to reach `id`).
+  virtual void allow_member(const member_id& id) = 0;
 
   virtual const limits& get_limits() const = 0;
 };

@@ -406,6 +406,8 @@ public:
   virtual void reply(uint64_t session, std::string frame) = 0;
   /// Deadlines and idle sessions.
   virtual void sweep(steady_clock::time_point now) = 0;
+  /// Accepts member sessions from `id` from now on.
+  virtual void allow_member(const member_id& id) = 0;
 };
 
 std::shared_ptr<listener_base>

@@ -24,6 +24,7 @@ namespace {
 
 using wire::wire_down_atom;
 using wire::wire_reply_atom;
+using wire::wire_member_atom;
 using wire::wire_req_atom;
 using wire::wire_timeout_atom;
 using wire::wire_up_atom;
@@ -247,7 +248,64 @@ caf::behavior bridge_impl(caf::event_based_actor* self, caf::actor member,
     if (dm.source == member)
       self->quit(dm.reason);
   });
+  // A membership_request (authorized by the listener): the member's answer
+  // as a membership_reply.
+  auto reply_membership = [=](uint64_t session, uint64_t id) {
+    return std::make_pair(
+      [=](cluster_configuration& cfg) {
+        std::string frame;
+        wire::encode(frame, wire::membership_reply{id, std::move(cfg), {}});
+        eng->reply(session, std::move(frame));
+      },
+      [=](caf::error& err) {
+        std::string frame;
+        wire::encode(frame,
+                     wire::membership_reply{id, {},
+                                            normalize(self->system(),
+                                                      std::move(err))});
+        eng->reply(session, std::move(frame));
+      });
+  };
   return {
+    [=](wire_member_atom, uint64_t session, uint64_t id, uint8_t op,
+        member_id& who, bool promote, cluster_configuration& target) {
+      auto [on_ok, on_error] = reply_membership(session, id);
+      switch (static_cast<wire::membership_op>(op)) {
+        case wire::membership_op::members:
+          self->request(member, caf::infinite, members_atom::value)
+            .then(on_ok, on_error);
+          break;
+        case wire::membership_op::add_learner:
+          self->request(member, caf::infinite, learner_atom::value,
+                        std::move(who), promote)
+            .then(on_ok, on_error);
+          break;
+        case wire::membership_op::promote:
+          self->request(member, caf::infinite, promote_atom::value,
+                        std::move(who))
+            .then(on_ok, on_error);
+          break;
+        case wire::membership_op::remove:
+          self->request(member, caf::infinite, remove_atom::value,
+                        std::move(who))
+            .then(on_ok, on_error);
+          break;
+        case wire::membership_op::reconfigure:
+          self->request(member, caf::infinite, reconfig_atom::value,
+                        std::move(target))
+            .then(on_ok, on_error);
+          break;
+        case wire::membership_op::transfer:
+          self->request(member, caf::infinite, transfer_atom::value,
+                        std::move(who))
+            .then([on_ok = on_ok](caf::ok_atom) mutable {
+                    cluster_configuration none;
+                    on_ok(none);
+                  },
+                  on_error);
+          break;
+      }
+    },
     [=](wire_req_atom, uint64_t session, uint64_t id, uint8_t op,
         payload_vector& cmds) {
       if (op == static_cast<uint8_t>(wire::client_op::status)) {

@@ -224,6 +224,10 @@ public:
     return policy_;
   }
 
+  void allow_member(const member_id& id) override {
+    policy_.members.insert(id);
+  }
+
   const limits& lim() const {
     return lim_;
   }
@@ -574,6 +578,36 @@ bool session::on_frame(frame_type type, std::string_view payload) {
       caf::anon_send(lst_->policy().bridge, wire_req_atom::value, id_, req.id,
                      static_cast<uint8_t>(req.op),
                      remote::payload_vector(std::move(req.commands)));
+      return true;
+    }
+    case frame_type::membership_request: {
+      membership_request req;
+      if (!decode(payload, req)) {
+        refuse(refuse_code::malformed, "malformed membership request", true);
+        return false;
+      }
+      // Changing the cluster is administrative: with an admin list, only
+      // its identities (docs/wire.md, "Sessions"). Answered, not closed:
+      // the same session may still read.
+      auto& pol = lst_->policy();
+      if (changes_cluster(req.op) && !pol.admins.empty()
+          && pol.admins.count(identity_) == 0) {
+        lst_->log().refused(address_, identity_,
+                            "identity '" + identity_
+                              + "' may not change the cluster (not in the "
+                                "admin list)");
+        std::string frame;
+        encode(frame, membership_reply{
+                        req.id, {},
+                        make_error(errc::access_denied,
+                                   "'" + identity_
+                                     + "' is not in the admin list")});
+        write(std::move(frame));
+        return true;
+      }
+      caf::anon_send(pol.bridge, wire_member_atom::value, id_, req.id,
+                     static_cast<uint8_t>(req.op), std::move(req.member),
+                     req.promote, std::move(req.target));
       return true;
     }
     default:

@@ -106,6 +106,55 @@ client::statuses(const std::vector<raft::member_id>& ids) {
   return result;
 }
 
+template <class... Ts>
+client::change_result client::change(Ts&&... xs) {
+  change_result r;
+  caf::scoped_actor self{sys_};
+  auto on_error = [&](caf::error& err) {
+    r.outcome = raft::client_outcome_unknown(err) ? outcome::unknown
+                                                  : outcome::failed;
+    r.message = sys_.render(err);
+  };
+  self->request(hdl_, timeout_ + grace, std::forward<Ts>(xs)...)
+    .receive(
+      [&](raft::cluster_configuration& cfg) {
+        r.outcome = outcome::ok;
+        r.configuration = std::move(cfg);
+      },
+      on_error);
+  return r;
+}
+
+client::change_result client::members() {
+  return change(raft::members_atom::value);
+}
+
+client::change_result client::add_learner(const raft::member_id& id,
+                                          bool promote) {
+  return change(raft::learner_atom::value, id, promote);
+}
+
+client::change_result client::promote(const raft::member_id& id) {
+  return change(raft::promote_atom::value, id);
+}
+
+client::change_result client::remove(const raft::member_id& id) {
+  return change(raft::remove_atom::value, id);
+}
+
+client::change_result client::transfer(const raft::member_id& id) {
+  change_result r;
+  caf::scoped_actor self{sys_};
+  self->request(hdl_, timeout_ + grace, raft::transfer_atom::value, id)
+    .receive([&](caf::ok_atom) { r.outcome = outcome::ok; },
+             [&](caf::error& err) {
+               r.outcome = raft::client_outcome_unknown(err) ? outcome::unknown
+                                                             : outcome::failed;
+               r.message = sys_.render(err);
+             });
+  return r;
+}
+
 caf::expected<raft::member_status>
 client::status(const raft::member_id& id) {
   caf::scoped_actor self{sys_};

@@ -55,6 +55,25 @@ public:
   std::vector<caf::expected<raft::member_status>>
   statuses(const std::vector<raft::member_id>& ids);
 
+  /// The outcome of a membership call: ok (the configuration after the
+  /// change, or the one in force for members()), failed (certainly
+  /// nothing changed), or unknown (sent, then no answer).
+  struct change_result {
+    kv::outcome outcome = outcome::failed;
+    raft::cluster_configuration configuration;
+    std::string message;
+  };
+
+  /// The configuration in force (asked at the leader).
+  change_result members();
+  /// Adds `id` as a learner; with `promote`, makes it a voter once it
+  /// caught up (the reply comes then).
+  change_result add_learner(const raft::member_id& id, bool promote);
+  change_result promote(const raft::member_id& id);
+  change_result remove(const raft::member_id& id);
+  /// Leadership to `id` (its configuration is left empty).
+  change_result transfer(const raft::member_id& id);
+
   raft::client_actor handle() const {
     return hdl_;
   }
@@ -62,6 +81,8 @@ public:
 private:
   client(caf::actor_system& sys, raft::client_actor hdl, caf::timespan t);
   result call(bool query, raft::payload cmd);
+  template <class... Ts>
+  change_result change(Ts&&... xs);
 
   caf::actor_system& sys_;
   raft::client_actor hdl_;

@@ -10,6 +10,13 @@
 //   raft-kv cas    --cluster ... KEY EXPECTED NEW
 //   raft-kv delete --cluster ... KEY
 //   raft-kv status --cluster ...                (one line per member)
+//   raft-kv serve --join --id NEW:PORT --members H1:P1,... --data DIR ...
+//                 (a new, empty member that waits to be added)
+//   raft-kv member list    --cluster ...        (voters, learners)
+//   raft-kv member add     --cluster ... ID [--learner]
+//   raft-kv member promote --cluster ... ID
+//   raft-kv member remove  --cluster ... ID
+//   raft-kv transfer       --cluster ... ID     (leadership to ID)
 //   raft-kv COMMAND --help                      (that command's usage)
 //   (each client command also takes --timeout MS and the TLS options; "--"
 //   ends the options, for keys and values that start with "--")
@@ -65,8 +72,27 @@ const std::map<std::string, std::string>& command_usage() {
      "  raft-kv serve --id HOST:PORT --members H1:P1,H2:P2,H3:P3 --data DIR\n"
      "                [--heartbeat MS] [--snapshot-threshold N]\n"
      "                [--tls-cert F --tls-key F --tls-ca F] [--acl ID,...]\n"
+     "                [--admins ID,...]  (who may change the members)\n"
      "                [--metrics HOST:PORT]  (Prometheus text at /metrics)\n"
-     "    --members lists every member, --id included (an odd count: 3 or 5)\n"},
+     "                [--join]  (a new member: docs/operations.md)\n"
+     "    --members lists every member, --id included (an odd count: 3 or 5);\n"
+     "    it bootstraps a new cluster only: once DIR holds a configuration,\n"
+     "    a different list is ignored (with a warning); use `raft-kv member`\n"
+     "    --join: start empty and wait to be added (`raft-kv member add`);\n"
+     "    --members then names the current cluster's members (or one of them)\n"},
+    {"member",
+     "  raft-kv member list    --cluster H1:P1,... [--timeout MS] [TLS]\n"
+     "  raft-kv member add     --cluster H1:P1,... [--timeout MS] [TLS] ID "
+     "[--learner]\n"
+     "                 adds ID (started with serve --join) as a learner and\n"
+     "                 promotes it to voter once it caught up; --learner:\n"
+     "                 leaves it a learner\n"
+     "  raft-kv member promote --cluster H1:P1,... [--timeout MS] [TLS] ID\n"
+     "  raft-kv member remove  --cluster H1:P1,... [--timeout MS] [TLS] ID\n"
+     "                 (--timeout default: 60000 for member commands)\n"},
+    {"transfer",
+     "  raft-kv transfer --cluster H1:P1,... [--timeout MS] [TLS] ID\n"
+     "                 hands leadership to ID (thesis §3.10)\n"},
     {"put",
      "  raft-kv put    --cluster H1:P1,... [--timeout MS] [TLS] KEY VALUE\n"
      "                 VALUE - reads the value from stdin; --value-file F\n"
@@ -76,7 +102,8 @@ const std::map<std::string, std::string>& command_usage() {
      "  raft-kv cas    --cluster H1:P1,... [--timeout MS] [TLS] KEY EXPECTED "
      "NEW\n"},
     {"delete", "  raft-kv delete --cluster H1:P1,... [--timeout MS] [TLS] KEY\n"},
-    {"status", "  raft-kv status --cluster H1:P1,... [--timeout MS] [TLS]\n"},
+    {"status", "  raft-kv status --cluster H1:P1,... [--timeout MS] [TLS]\n"
+               "                 (voters=, learners=, and old= while joint)\n"},
   };
   return xs;
 }
@@ -94,7 +121,8 @@ std::string usage_of(const std::string& command) {
   if (i != xs.end()) {
     out += i->second;
   } else {
-    for (auto name : {"serve", "put", "get", "cas", "delete", "status"})
+    for (auto name : {"serve", "put", "get", "cas", "delete", "status",
+                      "member", "transfer"})
       out += xs.at(name);
   }
   out += tls_usage;
@@ -121,10 +149,16 @@ std::string current_command;
 struct args {
   std::string command;
   std::map<std::string, std::string> options;
+  /// Options without a value (--join, --learner).
+  std::vector<std::string> flags;
   std::vector<std::string> positional;
 
   bool has(const std::string& key) const {
     return options.count(key) > 0;
+  }
+
+  bool flag(const std::string& key) const {
+    return std::find(flags.begin(), flags.end(), key) != flags.end();
   }
 
   const std::string& get(const std::string& key) const {
@@ -144,7 +178,8 @@ struct args {
 /// positional, even if it starts with "--"); each option at most once;
 /// --help prints the command's usage.
 args parse(int argc, char** argv,
-           const std::vector<std::string>& known_options) {
+           const std::vector<std::string>& known_options,
+           const std::vector<std::string>& known_flags = {}) {
   if (argc < 2)
     usage("no command");
   args a;
@@ -158,6 +193,12 @@ args parse(int argc, char** argv,
     } else if (!options_done && (s == "--help" || s == "-h")) {
       std::cout << usage_of(a.command);
       std::exit(0);
+    } else if (!options_done
+               && std::find(known_flags.begin(), known_flags.end(), s)
+                    != known_flags.end()) {
+      if (a.flag(s))
+        usage(s + " given twice");
+      a.flags.push_back(s);
     } else if (!options_done && s.rfind("--", 0) == 0 && s.size() > 2) {
       bool known = false;
       for (auto& k : known_options)
@@ -246,6 +287,53 @@ void setup(caf::actor_system_config& cfg, const raft::tls_options& tls) {
 
 // -- serve ------------------------------------------------------------------------
 
+std::string join_ids(const std::vector<std::string>& xs,
+                     const char* empty = "-") {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ",") + x;
+  return out.empty() ? std::string{empty} : out;
+}
+
+/// Once the data directory holds a configuration, it alone counts (thesis
+/// §4.1: the latest configuration in the log); --members only bootstraps a
+/// new cluster. Obeying a changed list could split the cluster (issue 12: a
+/// member restarted with --members naming only itself elected itself).
+void report_configuration(caf::actor_system& sys,
+                          const raft::member_actor& member,
+                          const raft::config& cfg,
+                          std::vector<std::string> members) {
+  caf::scoped_actor self{sys};
+  raft::cluster_configuration stored;
+  bool answered = false;
+  self->request(member, std::chrono::seconds(5), raft::members_atom::value)
+    .receive(
+      [&](raft::cluster_configuration& x) {
+        stored = std::move(x);
+        answered = true;
+      },
+      [&](caf::error&) {});
+  if (!answered || stored.empty()) {
+    if (cfg.join)
+      std::cout << "raft-kv: joining: waiting to be added (raft-kv member "
+                   "add "
+                << cfg.host_port << ")" << std::endl;
+    return;
+  }
+  if (cfg.join) {
+    std::cout << "raft-kv: --join ignored: the data directory holds the "
+                 "configuration "
+              << raft::to_string(stored) << std::endl;
+    return;
+  }
+  std::sort(members.begin(), members.end());
+  if (members != stored.members())
+    std::cerr << "raft-kv: warning: --members " << join_ids(members)
+              << " ignored: the data directory holds the configuration "
+              << raft::to_string(stored)
+              << "; change members with `raft-kv member`" << std::endl;
+}
+
 int serve(const args& a) {
   if (!a.positional.empty())
     usage("serve takes no positional arguments");
@@ -261,9 +349,13 @@ int serve(const args& a) {
   cfg.snapshot_threshold = number(a, "--snapshot-threshold",
                                   cfg.snapshot_threshold, 0);
   cfg.acl = split_list(a.get("--acl"));
+  auto admins = split_list(a.get("--admins"));
   auto tls = tls_of(a);
   if (!cfg.acl.empty() && !tls.enabled())
     usage("--acl needs TLS (without certificates identities are only "
+          "claimed)");
+  if (!admins.empty() && !tls.enabled())
+    usage("--admins needs TLS (without certificates identities are only "
           "claimed)");
   if (auto hp = raft::split_host_port(cfg.host_port); !hp)
     usage("--id: '" + cfg.host_port + "' is not HOST:PORT");
@@ -272,17 +364,25 @@ int serve(const args& a) {
       usage("--members: '" + m + "' is not HOST:PORT");
   if (a.has("--metrics") && !kv::metrics_exporter::valid_address(a.get("--metrics")))
     usage("--metrics: '" + a.get("--metrics") + "' is not HOST:PORT");
+  // A joining member waits to be added (config::join): --members only
+  // tells it whom to reach, the current members or one of them.
+  cfg.join = a.flag("--join");
+  if (cfg.join && members.empty())
+    usage("--join needs --members: the current cluster's members (or one "
+          "of them)");
   // A member missing from its own list would never win an election (it
   // counts a majority of a cluster it is not part of).
-  if (std::find(members.begin(), members.end(), cfg.host_port)
-      == members.end())
+  if (!cfg.join
+      && std::find(members.begin(), members.end(), cfg.host_port)
+           == members.end())
     usage("--id " + cfg.host_port + " is not in --members (list every "
-          "member, this one included)");
+          "member, this one included; a new member of a running cluster "
+          "starts with --join)");
   for (size_t i = 0; i < members.size(); ++i)
     for (size_t j = i + 1; j < members.size(); ++j)
       if (members[i] == members[j])
         usage("--members lists " + members[i] + " twice");
-  if (members.size() % 2 == 0)
+  if (!cfg.join && members.size() % 2 == 0)
     std::cerr << "raft-kv: warning: " << members.size()
               << " members tolerate no more failures than "
               << members.size() - 1 << " (a majority is "
@@ -308,6 +408,7 @@ int serve(const args& a) {
   raft::remote_options opts;
   opts.members = members;
   opts.tls = tls;
+  opts.admins = admins;
   auto sm = std::make_shared<kv::machine>();
   auto m = raft::spawn_remote_member(sys, cfg, sm, opts);
   if (!m) {
@@ -323,6 +424,7 @@ int serve(const args& a) {
              });
   if (!started)
     finish(1);
+  report_configuration(sys, m->member, cfg, members);
   std::unique_ptr<kv::metrics_exporter> exporter;
   if (a.has("--metrics")) {
     auto e = kv::metrics_exporter::start(sys, m->member, a.get("--metrics"));
@@ -400,6 +502,104 @@ std::string read_value(const std::string& file) {
   return value;
 }
 
+/// The client options every client command shares.
+raft::client_options client_options_of(const args& a,
+                                       int64_t default_timeout_ms) {
+  raft::client_options opts;
+  opts.cluster = split_list(a.required("--cluster"));
+  if (opts.cluster.empty())
+    usage("--cluster is empty");
+  for (auto& m : opts.cluster)
+    if (auto hp = raft::split_host_port(m); !hp)
+      usage("--cluster: '" + m + "' is not HOST:PORT");
+  opts.timeout = std::chrono::milliseconds(
+    number(a, "--timeout", default_timeout_ms, 1));
+  opts.tls = tls_of(a);
+  return opts;
+}
+
+/// A configuration, one line per list (member list, and after a change).
+void print_configuration(const raft::cluster_configuration& x) {
+  std::cout << "voters: " << join_ids(x.voters) << '\n'
+            << "learners: " << join_ids(x.learners) << '\n';
+  if (x.joint())
+    std::cout << "old voters: " << join_ids(x.old_voters)
+              << " (joint: changing)\n";
+}
+
+/// raft-kv member list|add|promote|remove, raft-kv transfer. They go to
+/// the leader; a refusal that passes by itself (another change not yet
+/// committed, a learner still catching up) is retried until --timeout.
+int run_membership(const args& a) {
+  auto& p = a.positional;
+  std::string what = a.command;
+  if (a.command == "member") {
+    if (p.empty())
+      usage("member needs list, add, promote or remove");
+    what = p[0];
+    static const std::map<std::string, size_t> arity{
+      {"list", 1}, {"add", 2}, {"promote", 2}, {"remove", 2}};
+    auto i = arity.find(what);
+    if (i == arity.end())
+      usage("unknown member command '" + what + "'");
+    if (p.size() != i->second)
+      usage("member " + what + " takes "
+            + std::to_string(i->second - 1) + " argument(s), not "
+            + std::to_string(p.size() - 1));
+  } else if (p.size() != 1) {
+    usage("transfer takes 1 argument (ID), not " + std::to_string(p.size()));
+  }
+  if (a.flag("--learner") && what != "add")
+    usage("--learner is for member add only");
+  if (a.has("--value-file"))
+    usage("--value-file is for put only");
+  auto id = what == "list" ? std::string{} : p.back();
+  if (!id.empty())
+    if (auto hp = raft::split_host_port(id); !hp)
+      usage("'" + id + "' is not HOST:PORT");
+  // Adding a voter waits for it to catch up (snapshot and log).
+  auto opts = client_options_of(a, 60000);
+  caf::actor_system_config sys_cfg;
+  setup(sys_cfg, opts.tls);
+  caf::actor_system sys{sys_cfg};
+  auto c = kv::client::make(sys, std::move(opts));
+  if (!c) {
+    std::cerr << "raft-kv: " << sys.render(c.error()) << '\n';
+    finish(exit_usage);
+  }
+  kv::client::change_result r;
+  if (what == "list")
+    r = (*c)->members();
+  else if (what == "add")
+    r = (*c)->add_learner(id, !a.flag("--learner"));
+  else if (what == "promote")
+    r = (*c)->promote(id);
+  else if (what == "remove")
+    r = (*c)->remove(id);
+  else
+    r = (*c)->transfer(id);
+  auto name = a.command == "member" ? "member " + what : what;
+  switch (r.outcome) {
+    case kv::outcome::ok:
+      if (what == "transfer")
+        std::cout << id << " leads\n";
+      else
+        print_configuration(r.configuration);
+      break;
+    case kv::outcome::unknown:
+      std::cerr << "raft-kv: " << name
+                << ": outcome unknown (may or may not be done; see `raft-kv "
+                   "member list`): "
+                << r.message << '\n';
+      break;
+    default:
+      std::cerr << "raft-kv: " << name << " failed (nothing changed): "
+                << r.message << '\n';
+      break;
+  }
+  finish(static_cast<int>(r.outcome));
+}
+
 int run_client(const args& a) {
   static const std::map<std::string, size_t> arity{
     {"put", 2}, {"get", 1}, {"cas", 3}, {"delete", 1}, {"status", 0}};
@@ -421,15 +621,7 @@ int run_client(const args& a) {
   if (positional.size() != n)
     usage(a.command + " takes " + std::to_string(n) + " argument(s), not "
           + std::to_string(positional.size()));
-  raft::client_options opts;
-  opts.cluster = split_list(a.required("--cluster"));
-  if (opts.cluster.empty())
-    usage("--cluster is empty");
-  for (auto& m : opts.cluster)
-    if (auto hp = raft::split_host_port(m); !hp)
-      usage("--cluster: '" + m + "' is not HOST:PORT");
-  opts.timeout = std::chrono::milliseconds(number(a, "--timeout", 5000, 1));
-  opts.tls = tls_of(a);
+  auto opts = client_options_of(a, 5000);
   caf::actor_system_config sys_cfg;
   setup(sys_cfg, opts.tls);
   caf::actor_system sys{sys_cfg};
@@ -454,7 +646,12 @@ int run_client(const args& a) {
       std::cout << s->id << ' ' << to_string(s->role) << " term=" << s->term
                 << " leader=" << (s->leader.empty() ? "-" : s->leader)
                 << " commit=" << s->commit_index
-                << " applied=" << s->last_applied << '\n';
+                << " applied=" << s->last_applied
+                << " voters=" << join_ids(s->configuration.voters)
+                << " learners=" << join_ids(s->configuration.learners);
+      if (s->configuration.joint())
+        std::cout << " old=" << join_ids(s->configuration.old_voters);
+      std::cout << '\n';
     }
     finish(answered > 0 ? 0 : 1);
   }
@@ -503,15 +700,19 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string{argv[1]} == "serve") {
     auto known = tls_opts;
     for (auto k : {"--id", "--members", "--data", "--heartbeat",
-                   "--snapshot-threshold", "--acl", "--metrics"})
+                   "--snapshot-threshold", "--acl", "--admins", "--metrics"})
       known.push_back(k);
-    return serve(parse(argc, argv, known));
+    return serve(parse(argc, argv, known, {"--join"}));
   }
   auto known = tls_opts;
   known.push_back("--cluster");
   known.push_back("--timeout");
   known.push_back("--value-file");
-  auto a = parse(argc, argv, known);
+  auto a = parse(argc, argv, known, {"--learner"});
+  if (a.command == "member" || a.command == "transfer")
+    return run_membership(a);
+  if (a.flag("--learner"))
+    usage("--learner is for member add only");
   if (a.command == "put" || a.command == "get" || a.command == "cas"
       || a.command == "delete" || a.command == "status")
     return run_client(a);

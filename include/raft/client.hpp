@@ -47,10 +47,27 @@ struct client_options {
 /// - query: a linearizable read (ReadIndex at the leader); any failure
 ///   changed nothing.
 /// - status: the named member's status.
+/// - membership (member_actor's messages, docs/membership.md): `members`
+///   reads the configuration at the leader; `learner`, `promote`,
+///   `remove`, `reconfig` and `transfer` change the cluster. They go to
+///   the leader (redirected by not_leader, like an append) and are retried
+///   until the timeout while they certainly changed nothing
+///   (change_in_progress, not_caught_up, no_leader, ...): the last error
+///   comes back then. A change sent and then lost (timeout, connection
+///   lost) is not retried: `client_outcome_unknown(err)` says so; read the
+///   configuration to learn what happened. Members may require an admin
+///   identity (remote_options::admins): access_denied otherwise.
 using client_actor = caf::typed_actor<
   caf::replies_to<append_atom, payload>::with<append_reply>,
   caf::replies_to<query_atom, payload>::with<append_reply>,
-  caf::replies_to<status_atom, member_id>::with<member_status>>;
+  caf::replies_to<status_atom, member_id>::with<member_status>,
+  caf::replies_to<members_atom>::with<cluster_configuration>,
+  caf::replies_to<learner_atom, member_id, bool>::with<cluster_configuration>,
+  caf::replies_to<promote_atom, member_id>::with<cluster_configuration>,
+  caf::replies_to<remove_atom, member_id>::with<cluster_configuration>,
+  caf::replies_to<reconfig_atom,
+                  cluster_configuration>::with<cluster_configuration>,
+  caf::replies_to<transfer_atom, member_id>::with<caf::ok_atom>>;
 
 /// Spawns a client in a system prepared with configure_remote(). It quits
 /// when sent an exit message (or when its system shuts down).

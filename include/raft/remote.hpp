@@ -22,8 +22,12 @@
 //   when the sender id inside the message (candidate_id, leader_id, from)
 //   is the session's identity; client operations (append, query, status)
 //   from the members and from the identities in the access list (empty:
-//   any authenticated identity). Anything else is refused, logged
-//   (rate-limited) and changes nothing.
+//   any authenticated identity); membership changes moreover only from
+//   the admin list when there is one (remote_options::admins). Anything
+//   else is refused, logged (rate-limited) and changes nothing.
+// - A member added to the configuration while the cluster runs is let in
+//   once this member's own configuration names it (its transport is asked
+//   to reach it).
 //
 // Without TLS the same protocol runs but identities are only claimed, not
 // proven: use it on a trusted host only. An access list without TLS is
@@ -107,6 +111,12 @@ struct remote_options {
   caf::timespan backoff_max = std::chrono::milliseconds(400);
   /// The wire's limits and timeouts (docs/wire.md, "Limits").
   wire::limits limits;
+
+  /// Identities allowed to change the cluster (add, promote, remove,
+  /// reconfigure, transfer: docs/operations.md, "Changing the members");
+  /// empty: whoever may send client operations (`config::acl`). Needs TLS,
+  /// like the access list. Reading the configuration is a client operation.
+  std::vector<std::string> admins;
 };
 
 /// A member running in this process, reachable from others.

@@ -13,7 +13,7 @@ bool known_frame_type(uint8_t x) {
     case 0x01: case 0x02: case 0x03: case 0x04: case 0x05:
     case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15:
     case 0x16:
-    case 0x20: case 0x21: case 0x22:
+    case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
       return true;
     default:
       return false;
@@ -40,6 +40,8 @@ const char* to_string(frame_type x) {
     case frame_type::client_request: return "client_request";
     case frame_type::client_reply: return "client_reply";
     case frame_type::status_reply: return "status_reply";
+    case frame_type::membership_request: return "membership_request";
+    case frame_type::membership_reply: return "membership_reply";
   }
   return "unknown";
 }

@@ -126,7 +126,8 @@ bool get_error(reader& r, caf::error& err) {
   std::string ctx;
   if (!r.u8(code) || !r.str(ctx))
     return false;
-  if (code == 0 || code > static_cast<uint8_t>(errc::transfer_in_progress))
+  // Every raft::errc of this version (the last one is not_member).
+  if (code == 0 || code > static_cast<uint8_t>(errc::not_member))
     return false;
   err = ctx.empty() ? make_error(static_cast<errc>(code))
                     : make_error(static_cast<errc>(code), std::move(ctx));
@@ -550,6 +551,7 @@ void encode(std::string& out, const status_reply& x) {
     w.u64(s.counters.entries_written);
     w.u64(s.counters.messages_sent);
     w.u64(s.counters.entries_sent);
+    put_configuration(w, s.configuration); // since version 3
   }
   end(out, at);
 }
@@ -587,7 +589,70 @@ bool decode(std::string_view in, status_reply& x) {
   r.u64(s.counters.entries_written);
   r.u64(s.counters.messages_sent);
   r.u64(s.counters.entries_sent);
+  if (!get_configuration(r, s.configuration))
+    return false;
   return r.done();
+}
+
+// -- membership ----------------------------------------------------------------------
+
+void encode(std::string& out, const membership_request& x) {
+  auto at = begin(out, frame_type::membership_request);
+  writer w{out};
+  w.u64(x.id);
+  w.u8(static_cast<uint8_t>(x.op));
+  w.str(x.member);
+  w.boolean(x.promote);
+  put_configuration(w, x.target);
+  end(out, at);
+}
+
+bool decode(std::string_view in, membership_request& x) {
+  reader r{in};
+  uint8_t op = 0;
+  r.u64(x.id);
+  r.u8(op);
+  r.str(x.member);
+  r.boolean(x.promote);
+  if (!r.ok() || op < 1 || op > 6 || !get_configuration(r, x.target)
+      || !r.done())
+    return false;
+  x.op = static_cast<membership_op>(op);
+  // Each operation uses its own fields; the others must be empty.
+  bool wants_member = x.op != membership_op::members
+                      && x.op != membership_op::reconfigure;
+  if (wants_member == x.member.empty())
+    return false;
+  if (x.promote && x.op != membership_op::add_learner)
+    return false;
+  if ((x.op == membership_op::reconfigure) == x.target.empty())
+    return false;
+  return true;
+}
+
+void encode(std::string& out, const membership_reply& x) {
+  auto at = begin(out, frame_type::membership_reply);
+  writer w{out};
+  w.u64(x.id);
+  if (x.error) {
+    w.u8(0);
+    put_error(w, x.error);
+  } else {
+    w.u8(1);
+    put_configuration(w, x.configuration);
+  }
+  end(out, at);
+}
+
+bool decode(std::string_view in, membership_reply& x) {
+  reader r{in};
+  bool ok = false;
+  r.u64(x.id);
+  if (!r.boolean(ok))
+    return false;
+  if (!ok)
+    return get_error(r, x.error) && r.done();
+  return get_configuration(r, x.configuration) && r.done();
 }
 
 } // namespace raft::wire

@@ -63,6 +63,22 @@ expect 2 "--heartbeat 3600001 is too large: at most 3600000" -- serve \
 expect 2 "--timeout needs a number, not '5s'" -- get --cluster 127.0.0.1:1 --timeout 5s k
 expect 2 "unknown option --key" -- put --cluster 127.0.0.1:1 --key v
 expect 2 "--value-file is for put only" -- get --cluster 127.0.0.1:1 --value-file /dev/null k
+# Membership commands (docs/operations.md, "Changing the members").
+expect 2 "member needs list, add, promote or remove" -- member --cluster 127.0.0.1:1
+expect 2 "unknown member command 'join'" -- member --cluster 127.0.0.1:1 join 127.0.0.1:2
+expect 2 "member add takes 1 argument(s), not 0" -- member --cluster 127.0.0.1:1 add
+expect 2 "'nohost' is not HOST:PORT" -- member --cluster 127.0.0.1:1 remove nohost
+expect 2 "--learner is for member add only" -- put --cluster 127.0.0.1:1 --learner k v
+expect 2 "--learner is for member add only" -- member --cluster 127.0.0.1:1 \
+  promote 127.0.0.1:2 --learner
+expect 2 "--learner given twice" -- member --cluster 127.0.0.1:1 \
+  add 127.0.0.1:2 --learner --learner
+expect 2 "transfer takes 1 argument" -- transfer --cluster 127.0.0.1:1
+expect 2 "--admins needs TLS" -- serve --id 127.0.0.1:7001 \
+  --members 127.0.0.1:7001 --data "$work/x" --admins alice
+expect 2 "a new member of a running cluster starts with --join" -- serve \
+  --id 127.0.0.1:7009 --members 127.0.0.1:7001 --data "$work/x"
+expect 0 "raft-kv member add" -- member --help
 # An even member count: a warning (then a usage error, so nothing serves).
 expect 2 "warning: 4 members tolerate no more failures than 3" -- serve \
   --id 127.0.0.1:7001 \
@@ -90,6 +106,11 @@ perm=$(stat -c %a "$work/one")
 [ "$perm" = 700 ] || fail "data directory mode $perm, expected 700"
 expect 0 "" -- put --cluster "$id" -- --key --value
 expect 0 "--value" -- get --cluster "$id" -- --key
+expect 0 " learners=-" -- status --cluster "$id"
+expect 0 "voters: $id" -- member list --cluster "$id"
+# Removing a member that is not there changes nothing (exit 1).
+expect 1 "member remove failed (nothing changed)" -- member remove \
+  --cluster "$id" --timeout 2000 127.0.0.1:1
 head -c 1000000 /dev/urandom | base64 -w0 >"$work/big"
 "$kv" put --cluster "$id" big - <"$work/big" || fail "put from stdin"
 "$kv" get --cluster "$id" big >"$work/big.got" || fail "get big"

@@ -170,6 +170,7 @@ kv_cluster::kv_cluster(options opts) : opts_(std::move(opts)) {
   for (size_t i = 0; i < opts_.size; ++i)
     ids_.push_back("127.0.0.1:" + std::to_string(free_port()));
   pids_.assign(opts_.size, -1);
+  boot_size_ = ids_.size();
   if (opts_.tls) {
     // Certificates for these ids (and the default client) in the CA dir.
     auto ids = ids_;
@@ -189,16 +190,41 @@ kv_cluster::~kv_cluster() {
 
 std::string kv_cluster::members() const {
   std::string s;
-  for (auto& id : ids_)
-    s += (s.empty() ? "" : ",") + id;
+  for (size_t i = 0; i < boot_size_; ++i)
+    s += (s.empty() ? "" : ",") + ids_[i];
   return s;
 }
 
+std::string kv_cluster::list(const std::vector<size_t>& members) const {
+  std::string s;
+  for (auto i : members)
+    s += (s.empty() ? "" : ",") + ids_.at(i);
+  return s;
+}
+
+size_t kv_cluster::add_member() {
+  ids_.push_back("127.0.0.1:" + std::to_string(free_port()));
+  pids_.push_back(-1);
+  if (opts_.tls)
+    make_certs(opts_.tls->dir, {ids_.back()});
+  return ids_.size() - 1;
+}
+
+void kv_cluster::wipe(size_t i) {
+  if (pids_[i] > 0)
+    throw std::logic_error("wipe a running member");
+  fs::remove_all(dir() + "/data" + std::to_string(i));
+}
+
 void kv_cluster::start(size_t i) {
+  start_with(i, members(), false);
+}
+
+void kv_cluster::start_with(size_t i, const std::string& members, bool join) {
   if (pids_[i] > 0)
     throw std::logic_error("member already running");
   std::vector<std::string> argv{raft_kv_binary(), "serve",   "--id",
-                                ids_[i],          "--members", members(),
+                                ids_[i],          "--members", members,
                                 "--data",         dir() + "/data" + std::to_string(i),
                                 "--heartbeat",    std::to_string(opts_.heartbeat_ms)};
   if (opts_.snapshot_threshold >= 0) {
@@ -217,6 +243,8 @@ void kv_cluster::start(size_t i) {
     argv.push_back(acl);
   }
   argv.insert(argv.end(), opts_.serve_args.begin(), opts_.serve_args.end());
+  if (join)
+    argv.push_back("--join");
   auto log = dir() + "/member" + std::to_string(i) + ".log";
   pids_[i] = spawn(argv, log, log);
 }
@@ -278,10 +306,17 @@ run_result kv_cluster::cli(const std::string& cmd,
 std::map<std::string, member_line>
 kv_cluster::status(const std::string& as) const {
   std::map<std::string, member_line> result;
-  auto r = cli("status", {"--timeout", "2000"}, {}, as);
+  // The running members (a dead one would only cost the timeout), the
+  // ones added later included.
+  std::vector<size_t> up;
+  for (size_t i = 0; i < size(); ++i)
+    if (running(i))
+      up.push_back(i);
+  auto r = cli("status", {"--timeout", "2000"},
+               up.empty() ? std::string{} : list(up), as);
   for (auto& line : split(r.out, '\n')) {
     auto f = split(line, ' ');
-    if (f.size() != 6 || f[2].rfind("term=", 0) != 0)
+    if (f.size() < 6 || f[2].rfind("term=", 0) != 0)
       continue; // "ID unreachable (...)"
     member_line m;
     m.id = f[0];
@@ -290,6 +325,17 @@ kv_cluster::status(const std::string& as) const {
     m.leader = f[3].substr(7);
     m.commit = std::stoull(f[4].substr(7));
     m.applied = std::stoull(f[5].substr(8));
+    for (size_t k = 6; k < f.size(); ++k) {
+      auto eq = f[k].find('=');
+      auto key = f[k].substr(0, eq);
+      auto value = eq == std::string::npos ? "" : f[k].substr(eq + 1);
+      if (key == "voters")
+        m.voters = value;
+      else if (key == "learners")
+        m.learners = value;
+      else if (key == "old")
+        m.old = value;
+    }
     result.emplace(m.id, m);
   }
   return result;

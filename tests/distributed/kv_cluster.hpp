@@ -54,6 +54,11 @@ struct member_line {
   std::string leader;
   uint64_t commit = 0;
   uint64_t applied = 0;
+  /// The configuration in force there ("-" when empty); old: C_old's
+  /// voters while joint, else empty.
+  std::string voters;
+  std::string learners;
+  std::string old;
 };
 
 /// Paths the build passes in.
@@ -99,7 +104,7 @@ public:
   const std::vector<std::string>& ids() const {
     return ids_;
   }
-  /// "H1:P1,H2:P2,H3:P3".
+  /// "H1:P1,H2:P2,H3:P3": the members the cluster was bootstrapped with.
   std::string members() const;
   const std::string& dir() const {
     return tmp_.path;
@@ -107,6 +112,17 @@ public:
 
   /// Starts member i (again: same data directory).
   void start(size_t i);
+  /// Starts member i with `--members members` (e.g. a changed list on a
+  /// restart) and, with `join`, `--join` (a new member of a running
+  /// cluster, docs/operations.md).
+  void start_with(size_t i, const std::string& members, bool join);
+  /// A new member on a fresh port (not started): its index. members()
+  /// stays the list the cluster was bootstrapped with.
+  size_t add_member();
+  /// Removes member i's data directory (a dead machine's disk).
+  void wipe(size_t i);
+  /// "H1:P1,..." of the given members.
+  std::string list(const std::vector<size_t>& members) const;
   void start_all();
   /// SIGKILL (crash) or SIGTERM (graceful) member i and reap it.
   void kill(size_t i);
@@ -156,6 +172,8 @@ private:
   temp_dir tmp_;
   std::vector<std::string> ids_;
   std::vector<pid_t> pids_;
+  /// The ids of the bootstrap members (the --members of start()).
+  size_t boot_size_ = 0;
 };
 
 } // namespace raft::dist

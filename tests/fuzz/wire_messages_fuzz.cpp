@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0)
     return 0;
   std::string in{reinterpret_cast<const char*>(data + 1), size - 1};
-  switch (data[0] % 12) {
+  switch (data[0] % 14) {
     case 0:
       round_trip<hello>(in, frame_type::hello, "hello", true);
       break;
@@ -109,9 +109,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       round_trip<client_reply>(in, frame_type::client_reply, "client_reply",
                                false);
       break;
-    default:
+    case 11:
       round_trip<status_reply>(in, frame_type::status_reply, "status_reply",
                                false);
+      break;
+    case 12:
+      round_trip<membership_request>(in, frame_type::membership_request,
+                                     "membership_request", true);
+      break;
+    default:
+      round_trip<membership_reply>(in, frame_type::membership_reply,
+                                   "membership_reply", false);
   }
   return 0;
 }

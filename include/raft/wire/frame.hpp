@@ -7,7 +7,7 @@
 //
 //   offset  size  field
 //        0     1  magic 0xCA
-//        1     1  version (2)
+//        1     1  version (3)
 //        2     1  type (frame_type)
 //        3     1  flags (0; anything else is refused)
 //        4     4  payload length n (u32, little-endian)
@@ -30,7 +30,9 @@ constexpr uint8_t frame_magic = 0xCA;
 /// Version of the frame format; a frame of another version is refused.
 /// 2: request_vote_request/response carry PreVote and transfer flags, and
 /// TimeoutNow (0x16) exists (docs/wire.md, History).
-constexpr uint8_t frame_version = 2;
+/// 3: membership: membership_request/reply (0x23, 0x24), status_reply
+/// carries the configuration.
+constexpr uint8_t frame_version = 3;
 
 /// Size of the fixed header.
 constexpr size_t header_size = 8;
@@ -77,6 +79,11 @@ enum class frame_type : uint8_t {
   client_reply = 0x21,
   /// The member_status a status request asked for.
   status_reply = 0x22,
+  /// Read or change the cluster's configuration, or transfer leadership
+  /// (docs/membership.md); since version 3.
+  membership_request = 0x23,
+  /// The configuration a membership_request produced, or its error.
+  membership_reply = 0x24,
 };
 
 /// True if `x` is one of the frame_type values above.

@@ -160,11 +160,58 @@ struct client_reply {
 
 /// status_reply: u64 id, u8 ok; ok: member_status (str id, u8 role,
 /// u64 term, str leader, u64 commit_index, u64 last_applied,
-/// u64 last_log_index, u32 count, count x str member, u64 x 4 counters);
-/// not ok: u8 errc, str context.
+/// u64 last_log_index, u32 count, count x str member, u64 x 4 counters,
+/// configuration (since version 3)); not ok: u8 errc, str context.
 struct status_reply {
   uint64_t id = 0;
   member_status status;
+  caf::error error;
+};
+
+// -- membership (docs/membership.md) ------------------------------------------------
+//
+// A configuration on the wire: three lists (voters, learners, old_voters),
+// each u32 count, count x str member. Decoded configurations are checked
+// (raft::check: sorted, no duplicates, no member twice).
+
+/// What a membership_request asks (member_actor's membership messages).
+enum class membership_op : uint8_t {
+  /// (members_atom): the configuration in force at the member asked.
+  members = 1,
+  /// (learner_atom, member, promote).
+  add_learner = 2,
+  /// (promote_atom, member).
+  promote = 3,
+  /// (remove_atom, member).
+  remove = 4,
+  /// (reconfig_atom, target).
+  reconfigure = 5,
+  /// (transfer_atom, member): the reply's configuration is empty.
+  transfer = 6,
+};
+
+/// True for the operations that change the cluster (all but `members`):
+/// administrative, subject to remote_options::admins.
+inline bool changes_cluster(membership_op op) {
+  return op != membership_op::members;
+}
+
+/// membership_request: u64 id, u8 op, str member, bool promote,
+/// configuration target. Unused fields are empty (member ""; promote 0;
+/// target three counts 0); anything else is malformed.
+struct membership_request {
+  uint64_t id = 0;
+  membership_op op = membership_op::members;
+  member_id member;
+  bool promote = false;
+  cluster_configuration target;
+};
+
+/// membership_reply: u64 id, u8 ok; ok: configuration; not ok: u8 errc,
+/// str context.
+struct membership_reply {
+  uint64_t id = 0;
+  cluster_configuration configuration;
   caf::error error;
 };
 
@@ -185,6 +232,8 @@ void encode(std::string& out, const timeout_now_request& x);
 void encode(std::string& out, const client_request& x);
 void encode(std::string& out, const client_reply& x);
 void encode(std::string& out, const status_reply& x);
+void encode(std::string& out, const membership_request& x);
+void encode(std::string& out, const membership_reply& x);
 
 // -- decoding: payload only (the frame's type selects the function) ----------------------
 // Each returns false for a malformed payload (then `x` is unspecified).
@@ -202,5 +251,7 @@ bool decode(std::string_view in, timeout_now_request& x);
 bool decode(std::string_view in, client_request& x);
 bool decode(std::string_view in, client_reply& x);
 bool decode(std::string_view in, status_reply& x);
+bool decode(std::string_view in, membership_request& x);
+bool decode(std::string_view in, membership_reply& x);
 
 } // namespace raft::wire
