@@ -9,6 +9,8 @@
 //   --steps M       simulated milliseconds of faults per seed
 //   --members K     3 or 5 (default: drawn from the seed)
 //   --broken V      a broken variant (see docs/testing.md)
+//   --membership on|off  membership changes in every seed, or in none
+//                   (default: drawn, in a fifth of the seeds)
 //   --no-queries    every get through the log (default: half as ReadIndex
 //                   queries)
 //   --strict-liveness  a stall after healing (no convergence while idle)
@@ -49,6 +51,7 @@ struct cli {
   size_t members = 0;
   variant broken = variant::none;
   bool queries = true;
+  int membership = -1;
   bool strict_liveness = false;
   size_t trace = 60;
   bool verbose = false;
@@ -79,6 +82,11 @@ struct cli {
         auto name = next();
         if (!from_string(name, broken))
           throw std::invalid_argument("unknown variant " + name);
+      } else if (arg == "--membership") {
+        auto v = next();
+        if (v != "on" && v != "off")
+          throw std::invalid_argument("--membership on|off, not " + v);
+        membership = v == "on" ? 1 : 0;
       } else if (arg == "--no-queries") {
         queries = false;
       } else if (arg == "--strict-liveness") {
@@ -124,6 +132,7 @@ struct cli {
     o.members = members;
     o.broken = broken;
     o.queries = queries;
+    o.membership = membership;
     o.strict_liveness = strict_liveness;
     o.trace_size = trace;
     return o;

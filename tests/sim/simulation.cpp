@@ -31,12 +31,17 @@ testing::options kit_options(const options& opts) {
   k.idle_ms = opts.idle_ms;
   k.strict_liveness = opts.strict_liveness;
   k.check_budget = opts.check_budget;
+  k.membership = opts.membership;
   k.label = "variant " + to_string(opts.broken);
   k.program = "sim_test --";
   if (opts.broken != variant::none)
     k.replay_args = "--broken " + to_string(opts.broken);
   if (!opts.queries)
     k.replay_args += (k.replay_args.empty() ? "" : " ") + std::string{"--no-queries"};
+  if (opts.membership >= 0)
+    k.replay_args += (k.replay_args.empty() ? "" : " ")
+                     + std::string{"--membership "}
+                     + (opts.membership > 0 ? "on" : "off");
   auto broken = opts.broken;
   k.tweak = [broken](size_t, testing::member_setup& cfg) {
     switch (broken) {

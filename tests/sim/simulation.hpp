@@ -70,6 +70,9 @@ struct options {
   bool strict_liveness = false;
   /// Search budget of the linearizability checker (steps; 0: unlimited).
   uint64_t check_budget = 50'000'000;
+  /// Membership changes: -1 drawn from the seed (a fifth of the seeds), 0
+  /// never, 1 always (raft::testing::options::membership).
+  int membership = -1;
 };
 
 /// Runs one simulation of the key-value machine.
