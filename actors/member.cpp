@@ -24,6 +24,7 @@
 #include "member_spawn.hpp"
 #include "member_state.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <tuple>
 
@@ -108,10 +109,17 @@ member_status make_status(member_self* self) {
   s.commit_index = st.commit_index;
   s.last_applied = st.last_applied;
   s.last_log_index = st.log.last_index();
-  s.members.push_back(st.id());
-  for (auto& kvp : st.peers)
-    s.members.push_back(kvp.first);
+  // Thesis §4.1: the voters of the configuration in force (both while
+  // joint).
+  auto& cfg = st.configuration();
+  s.members = cfg.voters;
+  s.members.insert(s.members.end(), cfg.old_voters.begin(),
+                   cfg.old_voters.end());
+  std::sort(s.members.begin(), s.members.end());
+  s.members.erase(std::unique(s.members.begin(), s.members.end()),
+                  s.members.end());
   s.counters = st.counters;
+  s.configuration = cfg;
   return s;
 }
 
@@ -206,15 +214,19 @@ void on_heartbeat(member_self* self) {
   }
   replicate(self, true);
   check_transfers(self);
+  if (!st.changes.empty())
+    maybe_promote(self); // a learner waiting for automatic promotion
   // Thesis §6.2 (check quorum): a leader that has not heard from a majority
   // within an election timeout steps down, so a leader cut off in a
   // minority stops accepting appends that can never commit.
   if (st.cfg.check_quorum && ++st.leading().ticks_since_check * st.cfg.heartbeat
                                >= st.cfg.election_timeout_max) {
-    auto heard = st.leading().active.size() + 1;
+    // Thesis §4.3: a majority of each configuration while joint.
+    auto heard = st.leading().active;
+    heard.insert(st.id());
     st.leading().active.clear();
     st.leading().ticks_since_check = 0;
-    if (heard < quorum_size(st.cluster_size())) {
+    if (!has_quorum(st, heard)) {
       fail_all_requests(self, make_error(errc::no_quorum,
                                          "leader lost contact with a "
                                          "majority; outcome unknown"));
@@ -274,8 +286,9 @@ void on_vote_response(member_self* self, request_vote_response& resp) {
     return;
   st.candidacy().votes.insert(resp.from);
   // §5.2: "A candidate wins an election if it receives votes from a majority
-  // of the servers in the full cluster for the same term."
-  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+  // of the servers in the full cluster for the same term"; thesis §4.3: of
+  // each configuration while joint.
+  if (won_election(st))
     become_leader(self);
 }
 
@@ -357,8 +370,8 @@ auto running(member_self* self) {
   return std::make_tuple(
     [=](caf::add_atom, const member_id& id,
         const caf::actor& handle) -> caf::result<caf::ok_atom> {
-      // After start: a new handle for a known member (a restart), never a
-      // new voter.
+      // After start: registers or replaces how to reach `id` (peers by
+      // id); the configuration does not change.
       if (auto err = replace_peer(self, id, handle, false))
         return err;
       return caf::ok_atom::value;
@@ -376,9 +389,12 @@ auto running(member_self* self) {
     [=](reconfig_atom, cluster_configuration& target) {
       return change_configuration(self, std::move(target));
     },
-    [=](caf::add_atom, const member_id&) -> caf::result<caf::ok_atom> {
-      return make_error(errc::already_started,
-                        "members are added before start");
+    [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
+      // Peers by id: how to reach `id` through the transport; the
+      // configuration does not change.
+      if (auto err = register_remote_peer(self, id))
+        return err;
+      return caf::ok_atom::value;
     },
     [=](start_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started);
@@ -416,6 +432,7 @@ member_behavior idle(member_self* self) {
         return make_error(errc::unknown_member,
                           "cannot add member '" + id + "'");
       st.peers[id] = caf::actor_cast<peer_actor>(handle);
+      st.added_before_start.insert(id);
       // Peers by id: a dead handle is forgotten, and at start we tell this
       // peer our own handle (a restarted member rejoins by itself).
       self->monitor(handle);
@@ -431,10 +448,12 @@ member_behavior idle(member_self* self) {
         return make_error(errc::unknown_member,
                           "no transport to reach '" + id + "'");
       st.peers.emplace(id, peer_actor{});
+      st.added_before_start.insert(id);
       self->send(st.transport, caf::connect_atom::value, id);
       return caf::ok_atom::value;
     },
     [=](start_atom) {
+      start_configuration(self);
       become_follower(self, member_id{});
       announce_self(self);
       return caf::ok_atom::value;
@@ -483,12 +502,16 @@ member_behavior following(member_self* self) {
     [=](append_atom, payload& cmd) -> caf::result<append_reply> {
       if (auto err = check_entry_size(self, cmd))
         return err;
+      if (auto err = not_member_error(self))
+        return err;
       // Append anywhere (Vanadium's raft interface): a follower forwards to the leader.
       auto rp = self->make_response_promise();
       forward_append(self, std::move(cmd), rp);
       return caf::delegated<append_reply>{};
     },
     [=](query_atom, payload& query) -> caf::result<append_reply> {
+      if (auto err = not_member_error(self))
+        return err;
       auto rp = self->make_response_promise();
       forward_query(self, std::move(query), rp);
       return caf::delegated<append_reply>{};
@@ -575,6 +598,9 @@ member_behavior member_impl(member_self* self, config cfg,
     self->link_to(st.snapshots);
   if (!newest.none())
     restore_at_start(self, newest);
+  // Thesis §4.1. (Interim: the snapshot's and the bootstrap configuration
+  // come with h12store's recovery.)
+  load_configuration(self, cluster_configuration{}, cluster_configuration{});
   // An error message from a peer (e.g. it refused something) must never
   // take the member down: CAF's default would quit.
   self->set_error_handler([](caf::scheduled_actor* ptr, caf::error& err) {
@@ -604,6 +630,8 @@ void become_follower(member_self* self, const member_id& leader) {
   auto& st = self->state;
   auto was = st.role;
   if (auto* ld = st.if_leading()) {
+    fail_changes(self, make_error(errc::leadership_lost,
+                                  "the leader stepped down"));
     // Callers fail the leader's requests first (a newer term, no quorum);
     // reads still held are failed here, never dropped unanswered.
     for (auto& r : ld->reads)
@@ -622,6 +650,11 @@ void become_follower(member_self* self, const member_id& leader) {
 
 void become_candidate(member_self* self) {
   auto& st = self->state;
+  if (!may_campaign(st)) {
+    // Thesis §4.2.1, §4.2.2: learners, removed and joining members wait.
+    reset_election_timer(self);
+    return;
+  }
   if (!st.cfg.pre_vote) {
     start_election(self, false);
     return;
@@ -640,14 +673,18 @@ void become_candidate(member_self* self) {
   req.last_log_index = st.log.last_index();
   req.last_log_term = st.log.last_term();
   req.pre_vote = true;
-  for (auto& kvp : st.peers)
-    send_to_peer(self, kvp.second, req);
-  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+  for (auto& id : voters_but_self(st))
+    send_to_peer(self, st.peers[id], req);
+  if (won_election(st))
     start_election(self, false);
 }
 
 void start_election(member_self* self, bool transfer) {
   auto& st = self->state;
+  if (!may_campaign(st)) {
+    reset_election_timer(self);
+    return;
+  }
   // §5.2: "To begin an election, a follower increments its current term and
   // transitions to candidate state. It then votes for itself and issues
   // RequestVote RPCs in parallel to each of the other servers."
@@ -667,9 +704,10 @@ void start_election(member_self* self, bool transfer) {
   req.last_log_term = st.log.last_term();
   req.transfer = transfer;
   // The vote for ourselves must be durable before we ask for others'.
-  for (auto& kvp : st.peers)
-    send_after_persist(self, kvp.second, req);
-  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+  // Thesis §4.3: only voters (of both configurations while joint).
+  for (auto& id : voters_but_self(st))
+    send_after_persist(self, st.peers[id], req);
+  if (won_election(st))
     become_leader(self);
 }
 
@@ -679,9 +717,9 @@ void become_leader(member_self* self) {
   auto& ld = st.role_data.emplace<leader_state>();
   st.leader = st.id();
   st.metrics.on_leader(st.leader);
-  // Figure 2: "nextIndex initialized to leader last log index + 1".
-  for (auto& kvp : st.peers)
-    ld.followers.emplace(kvp.first, progress{st.log.last_index() + 1});
+  // Figure 2: "nextIndex initialized to leader last log index + 1", for
+  // every member of the configuration (thesis §4.1).
+  sync_followers(self);
   // §5.4.2 / thesis §6.4: commit a no-op of our term at once, which commits
   // every earlier entry and lets reads and commits proceed.
   log_entry noop;
@@ -709,14 +747,16 @@ void replicate(member_self* self, bool heartbeat) {
 
 void advance_commit(member_self* self) {
   auto& st = self->state;
-  std::vector<index_t> matches;
-  matches.reserve(st.cluster_size());
+  std::map<member_id, index_t> matches;
   // The leader counts itself only for what its log writer confirmed.
-  matches.push_back(st.writes.durable_index());
+  matches.emplace(st.id(), st.writes.durable_index());
   for (auto& kvp : st.leading().followers)
-    matches.push_back(kvp.second.match_index());
-  auto commit = leader_commit(st.log, st.persistent.current_term, st.commit_index,
-                              std::move(matches), st.broken);
+    matches.emplace(kvp.first, kvp.second.match_index());
+  // Thesis §4.3: a majority of each configuration while joint; learners
+  // never count (thesis §4.2.1).
+  auto n = joint_quorum_index(st.configuration(), matches, st.broken);
+  auto commit = leader_commit_at(st.log, st.persistent.current_term,
+                                 st.commit_index, n, st.broken);
   if (commit > st.commit_index) {
     observe_commits(self, st.commit_index, commit);
     st.commit_index = commit;
@@ -724,6 +764,7 @@ void advance_commit(member_self* self) {
     st.leading().commit_dirty = true;
     schedule_flush(self);
     apply_committed(self);
+    on_commit_advanced(self);
   }
 }
 
@@ -753,6 +794,10 @@ void receive_entries(member_self* self, append_entries_request& req,
     st.writes.truncate(out.truncated_from);
   for (auto i = out.first_appended; i != 0 && i <= st.log.last_index(); ++i)
     st.writes.append(st.log.at(i));
+  // Thesis §4.1: a configuration entry is in force once in the log; a
+  // truncated one no longer is.
+  if (out.first_appended != 0)
+    on_log_changed(self, out.first_appended);
   st.commit_index = follower_commit(st.commit_index, req.leader_commit,
                                     out.last_new_index);
   apply_committed(self);

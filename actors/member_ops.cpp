@@ -244,6 +244,8 @@ void fail_all_requests(member_self* self, const caf::error& appended,
       r.promise.deliver(not_appended);
     ld->reads.clear();
   }
+  // Configuration changes (member_config.cpp): appended, outcome unknown.
+  fail_changes(self, appended);
 }
 
 void park_append(member_self* self, payload cmd, caf::response_promise rp,

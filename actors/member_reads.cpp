@@ -33,14 +33,11 @@ void query_state_machine(member_self* self, index_t read_index,
 
 /// The highest round a majority (this leader included) has answered.
 uint64_t confirmed_round(const member_state& st) {
-  std::vector<uint64_t> rounds;
-  rounds.reserve(st.cluster_size());
-  rounds.push_back(st.leading().read_round);
-  for (auto& kvp : st.peers) {
-    auto i = st.leading().read_acks.find(kvp.first);
-    rounds.push_back(i == st.leading().read_acks.end() ? 0 : i->second);
-  }
-  return quorum_match_index(std::move(rounds));
+  // Thesis §6.4 with §4.3: a majority of each configuration while joint.
+  std::map<member_id, index_t> rounds{st.leading().read_acks.begin(),
+                                      st.leading().read_acks.end()};
+  rounds[st.id()] = st.leading().read_round;
+  return joint_quorum_index(st.configuration(), rounds);
 }
 
 } // namespace

@@ -21,6 +21,7 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
   st.snapshot = meta;
   st.log.compact(meta);
   st.writes.compact(meta);
+  st.configs.compact(meta.last_index);
   schedule_flush(self);
 }
 
@@ -195,6 +196,7 @@ void finish_install(member_self* self, const snapshot_info& info,
         && st.log.matches(meta.last_index, meta.last_term)) {
       st.writes.compact(meta);
       st.log.compact(meta);
+      st.configs.compact(meta.last_index);
       st.snapshot = meta;
       schedule_flush(self);
     }
@@ -213,12 +215,17 @@ void finish_install(member_self* self, const snapshot_info& info,
         // Figure 13, receiver 6-7: "If existing log entry has same index and
         // term as snapshot's last included entry, retain log entries
         // following it"; otherwise discard the entire log.
-        if (st.log.matches(meta.last_index, meta.last_term)) {
+        auto keep_later = st.log.matches(meta.last_index, meta.last_term);
+        if (keep_later) {
           st.writes.compact(meta);
         } else {
           st.writes.reset(meta, st.persistent);
         }
         st.log.compact(meta);
+        // Thesis §4.1: the snapshot's configuration, unless a later entry
+        // kept in the log overrides it.
+        on_snapshot_installed(self, meta.last_index, cluster_configuration{},
+                              keep_later);
         st.snapshot = meta;
         st.commit_index = std::max(st.commit_index, meta.last_index);
         st.last_applied = meta.last_index;

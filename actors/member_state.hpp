@@ -21,6 +21,7 @@
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/detail/type_list.hpp"
 
+#include "raft/core/configuration_history.hpp"
 #include "raft/core/log.hpp"
 #include "raft/core/progress.hpp"
 #include "raft/member.hpp"
@@ -133,6 +134,20 @@ struct pending_transfer {
   caf::response_promise promise;
   /// Tells this transfer's timeout from an earlier one's.
   uint64_t id = 0;
+};
+
+/// A configuration change this leader accepted and has not answered yet
+/// (member_config.cpp): answered once `index` commits, with leadership_lost
+/// if the leader steps down first.
+struct pending_change {
+  caf::response_promise promise;
+  /// The configuration entry whose commit answers it; 0 while an automatic
+  /// promotion waits for its learner to catch up.
+  index_t index = 0;
+  /// `index` holds C_old,new: the answer waits for C_new (thesis §4.3).
+  bool leaves_joint = false;
+  /// Automatic promotion (learner_atom, id, true): the learner to promote.
+  member_id promote;
 };
 
 /// Member to member, in-process: the others learn the handle of a restarted
@@ -286,6 +301,21 @@ struct member_state {
   /// start this member sends each of them (rejoin_atom, id, self), so that a
   /// restarted incarnation replaces the dead handle they hold.
   std::set<member_id> announce_to;
+
+  // -- membership (member_config.cpp, thesis chapter 4) ---------------------------
+
+  /// The configurations in the log (thesis §4.1): current() is in force.
+  configuration_history configs;
+  /// Leader: changes accepted and not yet answered.
+  std::vector<pending_change> changes;
+  /// The members added before start (they bootstrap the first configuration
+  /// of a new cluster).
+  std::set<member_id> added_before_start;
+
+  /// The configuration in force (thesis §4.1).
+  const cluster_configuration& configuration() const {
+    return configs.current();
+  }
 };
 
 /// Everything a member handles: what applications ask (member_actor), what
@@ -544,6 +574,66 @@ caf::result<cluster_configuration> remove_member(member_self* self,
                                                  const member_id& id);
 caf::result<cluster_configuration>
 change_configuration(member_self* self, cluster_configuration target);
+
+/// At spawn: the configuration from the log, the snapshot or the stored
+/// bootstrap one (thesis §4.1).
+void load_configuration(member_self* self, cluster_configuration snapshot_cfg,
+                        cluster_configuration stored_bootstrap);
+
+/// At start: a new cluster bootstraps {self + members added before start}
+/// unless config::join; a stored configuration wins over them (warning).
+void start_configuration(member_self* self);
+
+/// The log changed from `from` on (entries appended or truncated by
+/// AppendEntries): updates the configuration in force.
+void on_log_changed(member_self* self, index_t from);
+
+/// commit_index moved: the leader leaves a joint configuration, answers
+/// changes, drops removed followers, steps down if removed (thesis §4.2.2).
+void on_commit_advanced(member_self* self);
+
+/// Leader: makes `followers` the members of the configuration in force and
+/// of the committed one, except itself.
+void sync_followers(member_self* self);
+
+/// Asks the transport for members of the configuration that have no entry in
+/// the directory (peers by id).
+void ensure_directory(member_self* self);
+
+/// Thesis §4.2.1 and §4.2.2: only voters of the configuration in force start
+/// elections (learners, removed and joining members never do).
+bool may_campaign(const member_state& st);
+
+/// Election (and pre-vote) won: a majority of each configuration (thesis
+/// §4.3).
+bool won_election(const member_state& st);
+
+/// Leader: the voters it must hear from (check quorum, thesis §6.2):
+/// `heard` (self included) holds a majority of each configuration.
+bool has_quorum(const member_state& st, const std::set<member_id>& heard);
+
+/// The voters of the configuration in force (both configurations while
+/// joint), this member excepted: whom elections ask (thesis §4.3).
+std::vector<member_id> voters_but_self(const member_state& st);
+
+/// `(add_atom, id)`: registers `id` in the directory, reached through the
+/// transport (peers by id); the configuration does not change.
+caf::error register_remote_peer(member_self* self, const member_id& id);
+
+/// Leader: a learner that waits for automatic promotion may be promoted.
+void maybe_promote(member_self* self);
+
+/// Fails the pending changes (leadership lost, stopped).
+void fail_changes(member_self* self, const caf::error& err);
+
+/// A snapshot at `index` holding `cfg` replaced the log (Figure 13); with
+/// `keep_later`, the entries after it stay.
+void on_snapshot_installed(member_self* self, index_t index,
+                           cluster_configuration cfg, bool keep_later);
+
+/// The client-facing error of a member that is not in the configuration
+/// (removed, or waiting to join), or none.
+caf::error not_member_error(member_self* self);
 
 // -- metrics (metrics.cpp) -----------------------------------------------------------
 

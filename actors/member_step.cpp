@@ -117,8 +117,13 @@ std::string malformed(const append_entries_request& req) {
     if (e.term < min_term || e.term > req.term)
       return "entry " + std::to_string(e.index) + " has term "
              + std::to_string(e.term) + " out of order";
-    if (e.kind != entry_kind::command && e.kind != entry_kind::noop)
+    if (e.kind != entry_kind::command && e.kind != entry_kind::noop
+        && e.kind != entry_kind::configuration)
       return "entry " + std::to_string(e.index) + " of unknown kind";
+    // Thesis §4.1: in force once appended, so checked before it is.
+    if (e.kind == entry_kind::configuration && !decode_configuration(e.data))
+      return "entry " + std::to_string(e.index)
+             + " holds a malformed configuration";
     ++expected_index;
     min_term = e.term;
   }

@@ -56,8 +56,8 @@ void on_pre_vote_response(member_self* self, request_vote_response& resp) {
   st.candidacy().votes.insert(resp.from);
   // Thesis §9.6: "Only if the candidate believed it could get votes from a
   // majority of the cluster would it increment its term and start a normal
-  // election."
-  if (st.candidacy().votes.size() >= quorum_size(st.cluster_size()))
+  // election" (of each configuration while joint, thesis §4.3).
+  if (won_election(st))
     start_election(self, false);
 }
 
@@ -83,9 +83,10 @@ caf::result<caf::ok_atom> start_transfer(member_self* self,
     return make_error(errc::not_leader, st.leader);
   if (target == st.id())
     return caf::ok_atom::value; // It leads already.
-  if (st.peers.count(target) == 0)
+  // Thesis §3.10 with §4.3: only a voter can take over.
+  if (st.peers.count(target) == 0 || !st.configuration().is_voter(target))
     return make_error(errc::unknown_member,
-                      "'" + target + "' is not a member");
+                      "'" + target + "' is not a voter");
   if (st.transfer)
     return make_error(errc::transfer_in_progress,
                       "a transfer to " + st.transfer->target
@@ -161,13 +162,21 @@ void on_transfer_timeout(member_self* self, uint64_t id) {
 caf::error replace_peer(member_self* self, const member_id& id,
                         const caf::actor& handle, bool only_if_dead) {
   auto& st = self->state;
-  auto i = st.peers.find(id);
-  if (i == st.peers.end())
-    return make_error(errc::unknown_member,
-                      "'" + id + "' is not a member; a running member "
-                      "replaces known members' handles only");
+  if (id.empty() || id == st.id())
+    return make_error(errc::unknown_member, "cannot add member '" + id + "'");
   if (!handle)
     return make_error(errc::unknown_member, "no handle for '" + id + "'");
+  auto i = st.peers.find(id);
+  if (i == st.peers.end()) {
+    // Peers by id: a member the directory did not know (added to the
+    // configuration later, or announcing itself after a restart).
+    log_line(self, log_level::info, "directory: member " + id + " added");
+    st.peers.emplace(id, caf::actor_cast<peer_actor>(handle));
+    self->monitor(handle);
+    if (st.if_leading())
+      schedule_flush(self);
+    return caf::none;
+  }
   if (i->second.address() == handle.address())
     return caf::none;
   if (only_if_dead && i->second)
@@ -183,6 +192,19 @@ caf::error replace_peer(member_self* self, const member_id& id,
       f->second.on_silence();
     schedule_flush(self);
   }
+  return caf::none;
+}
+
+caf::error register_remote_peer(member_self* self, const member_id& id) {
+  auto& st = self->state;
+  if (id.empty() || id == st.id() || id.find(':') == std::string::npos)
+    return make_error(errc::unknown_member,
+                      "'" + id + "' is not a host:port of another member");
+  if (!st.transport)
+    return make_error(errc::unknown_member,
+                      "no transport to reach '" + id + "'");
+  st.peers.emplace(id, peer_actor{});
+  self->send(st.transport, caf::connect_atom::value, id);
   return caf::none;
 }
 

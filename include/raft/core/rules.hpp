@@ -2,8 +2,14 @@
 // The member actor calls them; tests/core checks each against the paper.
 #pragma once
 
+#include <map>
+#include <set>
 #include <vector>
 
+#include "caf/error.hpp"
+#include "caf/expected.hpp"
+
+#include "raft/core/configuration.hpp"
 #include "raft/core/log.hpp"
 #include "raft/messages.hpp"
 
@@ -42,6 +48,18 @@ struct broken_rules {
   /// minimum election timeout (thesis §9.6 without its second condition), so
   /// a member that rejoins can still disrupt the cluster.
   bool grant_pre_vote_despite_leader = false;
+
+  // -- membership (thesis chapter 4) ------------------------------------------
+
+  /// Accept a configuration change while another is still uncommitted
+  /// (thesis §4.1/§4.3 allow one at a time), so two changes can overlap.
+  bool accept_concurrent_changes = false;
+  /// While joint, count commitment on C_new's majority alone (thesis §4.3
+  /// requires a majority of C_old as well).
+  bool joint_commit_on_new_majority = false;
+  /// Accept a change before the leader committed an entry of its term (the
+  /// single-server change bug reported on raft-dev in 2015).
+  bool change_before_term_commit = false;
 };
 
 /// Figure 2, RequestVote receiver: decides whether to grant a vote. The
@@ -155,5 +173,64 @@ index_t quorum_match_index(std::vector<index_t> match_indexes);
 index_t leader_commit(const log& leader_log, term_t current_term,
                       index_t commit_index, std::vector<index_t> match_indexes,
                       const broken_rules& broken = {});
+
+// -- membership (thesis chapter 4) ----------------------------------------------
+
+/// Thesis §4.3: "Agreement (for elections and entry commitment) requires
+/// separate majorities from both the old and new configurations." The
+/// highest value that a majority of `cfg.voters` holds and, while joint, a
+/// majority of `cfg.old_voters` too (the smaller of the two). `values` by
+/// member (a missing voter counts 0); 0 for a configuration without voters.
+/// Used for match indexes (commitment) and ReadIndex rounds (thesis §6.4).
+/// `broken.joint_commit_on_new_majority` ignores old_voters.
+index_t joint_quorum_index(const cluster_configuration& cfg,
+                           const std::map<member_id, index_t>& values,
+                           const broken_rules& broken = {});
+
+/// Thesis §4.3 (and §5.2 "a majority of the servers"): `granted` holds a
+/// majority of `cfg.voters` and, while joint, of `cfg.old_voters`. Learners
+/// never count (thesis §4.2.1). False without voters.
+bool has_joint_majority(const cluster_configuration& cfg,
+                        const std::set<member_id>& granted);
+
+/// Figure 2's commit rule once the quorum's index is known: `quorum_index`
+/// if it is above `commit_index` and holds an entry of `current_term`
+/// (§5.4.2), else `commit_index`.
+index_t leader_commit_at(const log& leader_log, term_t current_term,
+                         index_t commit_index, index_t quorum_index,
+                         const broken_rules& broken = {});
+
+/// Whether a leader may start a configuration change now (errc if not):
+/// - thesis §4.1/§4.3, one change at a time: the latest configuration entry
+///   (`config_index`) must be committed, the automatic C_new included
+///   (change_in_progress);
+/// - thesis §4.1 (the fix for the single-server change bug reported on
+///   raft-dev in 2015): the leader must have committed an entry of its own
+///   term (`term_start`, its no-op), so that no configuration entry of an
+///   earlier leader can still appear (change_in_progress).
+caf::error change_allowed(index_t config_index, index_t term_start,
+                          index_t commit_index,
+                          const broken_rules& broken = {});
+
+/// The configuration entry that starts a change from `current` (not joint)
+/// to `target` (voters and learners, no old_voters): thesis §4.3, a change
+/// of voters goes through the joint configuration {voters: target's,
+/// old_voters: current's, learners: target's}; a change of learners alone
+/// is one step (learners count for nothing, thesis §4.2.1). invalid_config
+/// for a target that is joint or breaks the invariants (check()), has no
+/// voter, or is the current configuration.
+caf::expected<cluster_configuration>
+start_change(const cluster_configuration& current,
+             cluster_configuration target);
+
+/// Thesis §4.3: "Once C_old,new has been committed ... the leader [creates] a
+/// log entry describing C_new": the joint configuration without old_voters.
+cluster_configuration leave_joint(const cluster_configuration& joint);
+
+/// Thesis §4.2.1: a learner is caught up when it is within one round of
+/// entries of the leader: its match index at most `max_entries` (one
+/// AppendEntries' worth) behind `last_index`.
+bool learner_caught_up(index_t match_index, index_t last_index,
+                       size_t max_entries);
 
 } // namespace raft
