@@ -295,3 +295,18 @@ BOOST_AUTO_TEST_CASE(catches_ack_before_durable) {
 BOOST_AUTO_TEST_CASE(catches_serve_reads_without_quorum_check) {
   expect_caught(variant::serve_reads_without_quorum_check);
 }
+
+// Membership changes (thesis chapter 4): caught on the seeds that draw
+// membership changes (3, 8, 13, ... of the bounded range).
+
+BOOST_AUTO_TEST_CASE(catches_accept_concurrent_changes) {
+  expect_caught(variant::accept_concurrent_changes);
+}
+
+BOOST_AUTO_TEST_CASE(catches_joint_commit_on_new_majority) {
+  expect_caught(variant::joint_commit_on_new_majority);
+}
+
+BOOST_AUTO_TEST_CASE(catches_change_before_term_commit) {
+  expect_caught(variant::change_before_term_commit);
+}

@@ -36,6 +36,16 @@ enum class variant : uint8_t {
   ack_before_durable,
   /// Serve reads without confirming leadership (thesis §6.4).
   serve_reads_without_quorum_check,
+  /// Grant pre-votes despite a current leader (thesis §9.6): a disruption,
+  /// no safety violation; tests/actors/disruption_test.cpp catches it.
+  grant_pre_vote_despite_leader,
+  /// Accept a membership change while another is uncommitted (thesis §4.1).
+  accept_concurrent_changes,
+  /// While joint, commit on C_new's majority alone (thesis §4.3).
+  joint_commit_on_new_majority,
+  /// Accept a change before the leader committed an entry of its term (the
+  /// single-server change bug, raft-dev 2015).
+  change_before_term_commit,
 };
 
 /// Every broken variant, in declaration order.
