@@ -268,8 +268,8 @@ void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
       return entries->front().term == term;
     // Not in the stored log: compacted into a snapshot, or not there. A
     // live member's log starts where its storage does (no copy needed).
-    if (alive(k))
-      return index < state(k).log.first_index();
+    if (alive(static_cast<size_t>(k)))
+      return index < state(static_cast<size_t>(k)).log.first_index();
     return store.contents().snapshot.last_index >= index;
   };
   relays_.resize(n);
