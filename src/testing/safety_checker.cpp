@@ -23,9 +23,12 @@ std::string str(const cluster_configuration& c) {
 
 } // namespace
 
+namespace {
+
 std::optional<std::pair<index_t, cluster_configuration>>
-latest_configuration(const raft::log& l) {
-  for (auto i = l.last_index(); i >= l.first_index() && i > 0; --i) {
+latest_configuration_upto(const raft::log& l, index_t upto) {
+  for (auto i = std::min(upto, l.last_index()); i >= l.first_index() && i > 0;
+       --i) {
     auto& e = l.at(i);
     if (e.kind != entry_kind::configuration)
       continue;
@@ -35,9 +38,21 @@ latest_configuration(const raft::log& l) {
   return std::nullopt;
 }
 
+} // namespace
+
+std::optional<std::pair<index_t, cluster_configuration>>
+latest_configuration(const raft::log& l) {
+  return latest_configuration_upto(l, l.last_index());
+}
+
 cluster_configuration
 safety_checker::configuration_of(const member_view& m) const {
-  if (auto c = latest_configuration(*m.log))
+  return configuration_of(m, m.log->last_index());
+}
+
+cluster_configuration
+safety_checker::configuration_of(const member_view& m, index_t upto) const {
+  if (auto c = latest_configuration_upto(*m.log, upto))
     return std::move(c->second);
   // Compacted: the snapshot carries the latest configuration it covers,
   // which was committed (only committed entries go into a snapshot).
@@ -58,6 +73,8 @@ std::string safety_checker::check(const std::vector<member_view>& ms) {
     if (!err.empty())
       return err;
   }
+  for (auto& m : ms)
+    last_seen_[m.id] = m.log->last_index();
   return {};
 }
 
@@ -150,7 +167,12 @@ std::string safety_checker::check_change_rules(const member_view& m,
 std::string safety_checker::check_committed_on_majorities(
   const member_view& m, index_t from, index_t to,
   const std::vector<member_view>& ms) {
-  auto cfg = configuration_of(m);
+  // The configuration in force when the commit was decided: the entries
+  // appended while handling this very message (C_new once C_old,new
+  // committed, an automatic promotion) came after the decision.
+  auto seen = last_seen_.find(m.id);
+  auto upto = seen != last_seen_.end() ? seen->second : m.log->last_index();
+  auto cfg = configuration_of(m, upto);
   if (cfg.empty())
     return {};
   auto holds = [&](const member_id& id, index_t i, term_t t) {

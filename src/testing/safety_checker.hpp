@@ -81,6 +81,9 @@ private:
   /// The configuration in force at member `m`: its log's latest, else the
   /// latest committed one the log's snapshot covers, else its bootstrap.
   cluster_configuration configuration_of(const member_view& m) const;
+  /// The same, from entries up to `upto` only.
+  cluster_configuration configuration_of(const member_view& m,
+                                         index_t upto) const;
 
   /// Election Safety: at most one leader per term.
   std::map<term_t, member_id> leaders_;
@@ -95,6 +98,10 @@ private:
   /// Committed configuration entries (index -> configuration): what a
   /// snapshot that covers them carries.
   std::map<index_t, cluster_configuration> committed_configs_;
+  /// Each member's last index as the previous check saw it: a commit is
+  /// decided under the configuration in the log before the message that
+  /// moved it (a leader appends C_new, or a promotion, right after).
+  std::map<member_id, index_t> last_seen_;
 };
 
 } // namespace raft::testing
