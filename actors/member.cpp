@@ -262,8 +262,14 @@ void on_append_response(member_self* self, append_entries_response& resp) {
              refusal::bad_response);
       return;
     }
-    if (pr.on_success(resp.match_index))
+    if (pr.on_success(resp.match_index)) {
       advance_commit(self);
+      // A committed configuration may have ended our leadership (thesis
+      // §4.2.2) or removed this follower (member_config.cpp).
+      auto* ld = st.if_leading();
+      if (!ld || ld->followers.count(resp.from) == 0)
+        return;
+    }
   } else {
     auto next = next_index_after_reject(st.log, resp.rejected_index,
                                         resp.conflict_index,

@@ -244,7 +244,8 @@ void on_log_changed(member_self* self, index_t from) {
     st.configs.append(i, std::move(*cfg));
     changed = true;
   }
-  if (changed)
+  // Before start the directory is not filled yet (start_configuration).
+  if (changed && st.role != role::idle)
     ensure_directory(self);
 }
 

@@ -153,7 +153,10 @@ void on_install_response(member_self* self, install_snapshot_response& resp) {
     // The follower's log now matches ours up to the snapshot.
     if (f->second.on_success(resp.last_included_index))
       advance_commit(self);
-    replicate(self, false);
+    // A committed configuration may have ended our leadership (thesis
+    // §4.2.2).
+    if (st.if_leading())
+      replicate(self, false);
     return;
   }
   t->second.busy = false;

@@ -166,6 +166,9 @@ caf::error replace_peer(member_self* self, const member_id& id,
     return make_error(errc::unknown_member, "cannot add member '" + id + "'");
   if (!handle)
     return make_error(errc::unknown_member, "no handle for '" + id + "'");
+  if (handle.address() == self->address())
+    return make_error(errc::unknown_member,
+                      "'" + id + "' cannot be reached through this member");
   auto i = st.peers.find(id);
   if (i == st.peers.end()) {
     // Peers by id: a member the directory did not know (added to the

@@ -3,6 +3,7 @@
 // that it can travel through any transport (local, remote, simulated).
 #pragma once
 
+#include "raft/core/configuration.hpp"
 #include "raft/core/types.hpp"
 
 namespace raft {
@@ -154,6 +155,9 @@ struct install_snapshot_request {
   /// Size and crc32c of the whole snapshot, checked when it is complete.
   uint64_t size = 0;
   uint32_t crc = 0;
+  /// The latest configuration as of last_included_index (§7, thesis §5.1),
+  /// stored with the snapshot; empty if the leader's snapshot has none.
+  cluster_configuration configuration;
 };
 
 template <class Inspector>
@@ -161,7 +165,7 @@ typename Inspector::result_type inspect(Inspector& f,
                                         install_snapshot_request& x) {
   return f(caf::meta::type_name("install_snapshot_request"), x.term,
            x.leader_id, x.last_included_index, x.last_included_term, x.offset,
-           x.data, x.done, x.size, x.crc);
+           x.data, x.done, x.size, x.crc, x.configuration);
 }
 
 struct install_snapshot_response {

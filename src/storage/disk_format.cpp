@@ -173,8 +173,10 @@ bool is_torn_tail(const char* data, size_t n, size_t off, std::string& err) {
 
 // -- metadata file ------------------------------------------------------------------
 
-std::vector<char> encode_metadata_file(const std::vector<char>& archive) {
-  std::vector<char> buf(metadata_fixed_header + archive.size() + 4);
+std::vector<char> encode_metadata_file(const std::vector<char>& archive,
+                                       const std::string& configuration) {
+  std::vector<char> buf(metadata_fixed_header + archive.size() + 4
+                        + configuration.size() + 4);
   auto p = buf.data();
   std::memcpy(p, metadata_magic, 8);
   put_le32(p + 8, metadata_format_version);
@@ -183,13 +185,19 @@ std::vector<char> encode_metadata_file(const std::vector<char>& archive) {
   put_le32(p + 16, static_cast<uint32_t>(archive.size()));
   if (!archive.empty())
     std::memcpy(p + metadata_fixed_header, archive.data(), archive.size());
-  auto body = metadata_fixed_header + archive.size();
+  auto at = metadata_fixed_header + archive.size();
+  put_le32(p + at, static_cast<uint32_t>(configuration.size()));
+  if (!configuration.empty())
+    std::memcpy(p + at + 4, configuration.data(), configuration.size());
+  auto body = at + 4 + configuration.size();
   put_le32(p + body, crc32c(p, body));
   return buf;
 }
 
 bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
-                          size_t& archive_length, std::string& err,
+                          size_t& archive_length,
+                          size_t& configuration_offset,
+                          size_t& configuration_length, std::string& err,
                           size_t& err_offset) {
   err_offset = 0;
   if (n < 8 || std::memcmp(data, metadata_magic, 8) != 0) {
@@ -202,21 +210,42 @@ bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
     return false;
   }
   auto version = get_le32(data + 8);
-  if (version != metadata_format_version) {
+  if (version != 1 && version != 2) {
     err = "unsupported metadata format version " + std::to_string(version)
-          + " (this build reads version "
+          + " (this build reads versions 1 and "
           + std::to_string(metadata_format_version) + ")";
     err_offset = 8;
     return false;
   }
   auto len = get_le32(data + 16);
-  if (metadata_fixed_header + size_t{len} + 4 != n) {
-    err = "archive length " + std::to_string(len) + " does not match the "
-          + std::to_string(n) + "-byte file";
-    err_offset = 16;
-    return false;
+  // Every length is checked against the file's size before it is used.
+  size_t body = 0;
+  size_t conf_len = 0;
+  if (version == 1) {
+    if (metadata_fixed_header + size_t{len} + 4 != n) {
+      err = "archive length " + std::to_string(len) + " does not match the "
+            + std::to_string(n) + "-byte file";
+      err_offset = 16;
+      return false;
+    }
+    body = metadata_fixed_header + len;
+  } else {
+    if (metadata_fixed_header + size_t{len} + 8 > n) {
+      err = "archive length " + std::to_string(len) + " does not fit the "
+            + std::to_string(n) + "-byte file";
+      err_offset = 16;
+      return false;
+    }
+    auto at = metadata_fixed_header + size_t{len};
+    conf_len = get_le32(data + at);
+    if (conf_len > max_metadata_configuration || at + 8 + conf_len != n) {
+      err = "configuration length " + std::to_string(conf_len)
+            + " does not match the " + std::to_string(n) + "-byte file";
+      err_offset = at;
+      return false;
+    }
+    body = at + 4 + conf_len;
   }
-  auto body = metadata_fixed_header + len;
   if (crc32c(data, body) != get_le32(data + body)) {
     err = "metadata checksum mismatch";
     err_offset = body;
@@ -236,7 +265,18 @@ bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
   }
   archive_offset = metadata_fixed_header;
   archive_length = len;
+  configuration_offset = version == 1 ? 0 : body - conf_len;
+  configuration_length = conf_len;
   return true;
+}
+
+bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
+                          size_t& archive_length, std::string& err,
+                          size_t& err_offset) {
+  size_t conf_offset = 0;
+  size_t conf_length = 0;
+  return decode_metadata_file(data, n, archive_offset, archive_length,
+                              conf_offset, conf_length, err, err_offset);
 }
 
 } // namespace raft::detail

@@ -75,17 +75,36 @@ bool is_torn_tail(const char* data, size_t n, size_t off, std::string& err);
 /// First bytes of the metadata file.
 constexpr char metadata_magic[8] = {'C', 'A', 'F', 'R', 'M', 'E', 'T', 'A'};
 
-constexpr uint32_t metadata_format_version = 1;
+/// The version written: 2 (since issue 12) adds the bootstrap configuration
+/// after the archive. Version 1 (no configuration) is still read.
+constexpr uint32_t metadata_format_version = 2;
 
 /// Bytes before the archive: magic 8, version 4, archive version 2, flags 2,
-/// archive length 4. A crc32c of everything before it follows the archive.
+/// archive length 4. Version 1: a crc32c of everything before it follows the
+/// archive. Version 2: u32 configuration length c, c bytes of configuration
+/// (a configuration entry's payload; 0 bytes: none), then the crc32c.
 constexpr size_t metadata_fixed_header = 20;
 
-/// The metadata file's bytes around an archive.
-std::vector<char> encode_metadata_file(const std::vector<char>& archive);
+/// Upper bound of the configuration bytes in a metadata file (a sanity check
+/// against a damaged length field).
+constexpr uint32_t max_metadata_configuration = 1024 * 1024;
 
-/// Finds the archive inside a metadata file's bytes (checks magic, versions,
-/// length and checksum); on failure returns false with reason and offset.
+/// The metadata file's bytes (version 2) around an archive and the bootstrap
+/// configuration's encoded bytes (empty: none).
+std::vector<char> encode_metadata_file(const std::vector<char>& archive,
+                                       const std::string& configuration = {});
+
+/// Finds the archive and the configuration bytes inside a metadata file's
+/// bytes (checks magic, versions, lengths and checksum; a version-1 file has
+/// no configuration: length 0); on failure returns false with reason and
+/// offset.
+bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
+                          size_t& archive_length,
+                          size_t& configuration_offset,
+                          size_t& configuration_length, std::string& err,
+                          size_t& err_offset);
+
+/// As above, ignoring the configuration.
 bool decode_metadata_file(const char* data, size_t n, size_t& archive_offset,
                           size_t& archive_length, std::string& err,
                           size_t& err_offset);

@@ -120,6 +120,7 @@ file_storage::load_locked(const snapshot_meta* snap) {
       return err;
     out.state = state_;
     out.snapshot = base_;
+    out.configuration = bootstrap_;
     return out;
   } catch (std::exception& ex) {
     // E.g. bad_alloc for a huge log: nothing was changed on disk, but the
@@ -159,6 +160,11 @@ caf::error file_storage::write_locked(const write_batch& batch) {
     return invalid_batch("current term would go back from "
                          + str(state_.current_term) + " to "
                          + str(batch.state.current_term));
+  if (batch.bootstrap) {
+    if (auto err = check(*batch.bootstrap))
+      return invalid_batch("bootstrap configuration: "
+                           + detail::context_text(err));
+  }
   auto max_term = batch.has_state ? batch.state.current_term
                                   : state_.current_term;
   auto prev_term = next - 1 > base_.last_index ? term_at(next - 1)
@@ -181,11 +187,15 @@ caf::error file_storage::write_locked(const write_batch& batch) {
     prev_term = e.term;
   }
   // Hard state first: on a crash in between, no stored entry is ever newer
-  // than the stored current term.
-  if (batch.has_state) {
-    if (auto err = write_metadata(batch.state, base_, generation_))
+  // than the stored current term. The bootstrap configuration goes in the
+  // same metadata write.
+  if (batch.has_state || batch.bootstrap) {
+    const auto& st = batch.has_state ? batch.state : state_;
+    const auto& conf = batch.bootstrap ? *batch.bootstrap : bootstrap_;
+    if (auto err = write_metadata(st, base_, generation_, conf))
       return fail(std::move(err));
-    state_ = batch.state;
+    state_ = st;
+    bootstrap_ = conf;
   }
   if (cut != 0) {
     if (auto err = truncate_suffix(cut))
@@ -252,7 +262,7 @@ caf::error file_storage::compact_locked(snapshot_meta meta) {
                         + str(term_at(meta.last_index))
                         + " but the snapshot says " + str(meta.last_term));
   // The new base is durable before any entry it covers disappears.
-  if (auto err = write_metadata(state_, meta, generation_))
+  if (auto err = write_metadata(state_, meta, generation_, bootstrap_))
     return fail(std::move(err));
   base_ = meta;
   bool removed = false;
@@ -303,7 +313,8 @@ caf::error file_storage::reset_locked(snapshot_meta meta) {
                         + str(state_.current_term));
   // The metadata's new generation is the commit point: from here on, every
   // existing segment is garbage, even if a crash stops the unlinks below.
-  if (auto err = write_metadata(state_, meta, generation_ + 1))
+  if (auto err = write_metadata(state_, meta, generation_ + 1,
+                                bootstrap_))
     return fail(std::move(err));
   ++generation_;
   base_ = meta;
@@ -483,13 +494,25 @@ caf::error file_storage::read_metadata(load_plan& plan) {
     return detail::io_failure("read", meta_path, err);
   size_t off = 0;
   size_t len = 0;
+  size_t conf_off = 0;
+  size_t conf_len = 0;
   size_t err_off = 0;
   std::string why;
-  if (!detail::decode_metadata_file(bytes.data(), bytes.size(), off, len, why,
-                                    err_off))
+  if (!detail::decode_metadata_file(bytes.data(), bytes.size(), off, len,
+                                    conf_off, conf_len, why, err_off))
     return corrupt(meta_path, err_off, why);
   if (!detail::decode_metadata(bytes.data() + off, len, meta, why))
     return corrupt(meta_path, off, why);
+  meta.configuration = cluster_configuration{};
+  if (conf_len > 0) {
+    auto conf = decode_configuration(
+      payload{std::string{bytes.data() + conf_off, conf_len}});
+    if (!conf)
+      return corrupt(meta_path, conf_off,
+                     "bad bootstrap configuration ("
+                       + detail::context_text(conf.error()) + ")");
+    meta.configuration = std::move(*conf);
+  }
   if (meta.base.last_term > meta.state.current_term)
     return corrupt(meta_path, off,
                    "base term " + str(meta.base.last_term)
@@ -773,7 +796,8 @@ caf::error file_storage::repair(load_plan& plan) {
   // crash after it leaves garbage that the next load removes.
   if (plan.rewrite_metadata) {
     auto& meta = plan.meta;
-    if (auto err = write_metadata(meta.state, meta.base, meta.generation))
+    if (auto err = write_metadata(meta.state, meta.base, meta.generation,
+                                  meta.configuration))
       return fail(std::move(err));
     if (!plan.reset_note.empty())
       warn(dir_ + ": " + plan.reset_note);
@@ -815,7 +839,8 @@ caf::error file_storage::repair(load_plan& plan) {
   }
   if (plan.fresh && !plan.rewrite_metadata) {
     auto& meta = plan.meta;
-    if (auto err = write_metadata(meta.state, meta.base, meta.generation))
+    if (auto err = write_metadata(meta.state, meta.base, meta.generation,
+                                  meta.configuration))
       return fail(std::move(err));
   }
   return caf::none;
@@ -826,6 +851,7 @@ void file_storage::install_index(load_plan& plan) {
   state_ = plan.meta.state;
   base_ = plan.meta.base;
   generation_ = plan.meta.generation;
+  bootstrap_ = plan.meta.configuration;
   for (auto scan : plan.live) {
     if (scan->covered)
       continue;
@@ -874,12 +900,17 @@ caf::error file_storage::refuse() const {
 
 caf::error file_storage::write_metadata(const hard_state& st,
                                         const snapshot_meta& base,
-                                        uint64_t generation) {
+                                        uint64_t generation,
+                                        const cluster_configuration& conf) {
   detail::metadata_record rec;
   rec.state = st;
   rec.base = base;
   rec.generation = generation;
-  auto bytes = detail::encode_metadata_file(detail::encode_metadata(rec));
+  std::string conf_bytes;
+  if (!conf.empty())
+    conf_bytes = encode_configuration(conf).bytes();
+  auto bytes = detail::encode_metadata_file(detail::encode_metadata(rec),
+                                            conf_bytes);
   return detail::replace_file(*io_, dir_, metadata_name, bytes.data(),
                               bytes.size(), opts_.sync);
 }

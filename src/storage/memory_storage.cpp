@@ -20,6 +20,8 @@ caf::error memory_storage::write(const write_batch& batch) {
     return make_error(errc::storage_failure, "injected write failure");
   if (batch.has_state)
     data_.state = batch.state;
+  if (batch.bootstrap)
+    data_.configuration = *batch.bootstrap;
   auto& entries = data_.entries;
   if (batch.truncate_from != 0) {
     while (!entries.empty() && entries.back().index >= batch.truncate_from)

@@ -74,7 +74,9 @@ void load(Archive& ar, raft::log_entry& x, unsigned) {
   std::string bytes;
   ar >> x.term >> x.index >> kind;
   load_bounded(ar, bytes);
-  if (kind > static_cast<uint8_t>(raft::entry_kind::noop))
+  // Configuration entries (kind 2, issue 12) are stored like commands; their
+  // payload is checked where it is used (decode_configuration).
+  if (kind > static_cast<uint8_t>(raft::entry_kind::configuration))
     throw std::runtime_error("unknown entry kind " + std::to_string(kind));
   x.kind = static_cast<raft::entry_kind>(kind);
   x.data = raft::payload{std::move(bytes)};

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/core/configuration.hpp"
 #include "raft/core/types.hpp"
 
 namespace raft::detail {
@@ -31,6 +32,10 @@ struct metadata_record {
   snapshot_meta base;
   /// Incremented by every reset(); segments of older generations are garbage.
   uint64_t generation = 0;
+  /// The bootstrap configuration (empty: none). Not part of the archive:
+  /// stored after it in the metadata file (format version 2), as a
+  /// configuration entry's payload.
+  cluster_configuration configuration;
 };
 
 /// The version of Boost's archive library of this build (stored in headers:

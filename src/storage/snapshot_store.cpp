@@ -24,8 +24,13 @@ constexpr size_t digits = 20;
 constexpr size_t stem_len = prefix_len + digits + 1 + digits;
 
 constexpr char sidecar_magic[8] = {'C', 'A', 'F', 'R', 'S', 'N', 'A', 'P'};
-constexpr uint32_t sidecar_version = 1;
+/// The version written; version 1 (no configuration) is still read.
+constexpr uint32_t sidecar_version = 2;
+/// Size of a version-1 sidecar, and of a version-2 one without the
+/// configuration's bytes.
 constexpr size_t sidecar_size = 48;
+/// Version 2: the fixed fields (bytes 0-43), then u32 configuration length.
+constexpr size_t sidecar_v2_fixed = 48;
 
 /// Read size for checksumming data files.
 constexpr size_t chunk_size = 1 << 20;
@@ -63,8 +68,12 @@ bool newer(const snapshot_meta& x, const snapshot_meta& y) {
 }
 
 std::vector<char> encode_sidecar(snapshot_meta meta, uint64_t size,
-                                 uint32_t crc) {
-  std::vector<char> buf(sidecar_size);
+                                 uint32_t crc,
+                                 const cluster_configuration& configuration) {
+  std::string conf;
+  if (!configuration.empty())
+    conf = encode_configuration(configuration).bytes();
+  std::vector<char> buf(sidecar_v2_fixed + conf.size() + 4);
   auto p = buf.data();
   std::memcpy(p, sidecar_magic, 8);
   detail::put_le32(p + 8, sidecar_version);
@@ -73,7 +82,11 @@ std::vector<char> encode_sidecar(snapshot_meta meta, uint64_t size,
   detail::put_le64(p + 24, meta.last_term);
   detail::put_le64(p + 32, size);
   detail::put_le32(p + 40, crc);
-  detail::put_le32(p + 44, crc32c(p, 44));
+  detail::put_le32(p + 44, static_cast<uint32_t>(conf.size()));
+  if (!conf.empty())
+    std::memcpy(p + sidecar_v2_fixed, conf.data(), conf.size());
+  auto body = sidecar_v2_fixed + conf.size();
+  detail::put_le32(p + body, crc32c(p, body));
   return buf;
 }
 
@@ -134,6 +147,14 @@ caf::expected<std::string> snapshot_store::begin(snapshot_meta meta) {
 }
 
 caf::expected<snapshot_info> snapshot_store::commit(snapshot_meta meta) {
+  return commit(meta, cluster_configuration{});
+}
+
+caf::expected<snapshot_info>
+snapshot_store::commit(snapshot_meta meta,
+                       const cluster_configuration& configuration) {
+  if (auto err = check(configuration))
+    return err;
   std::lock_guard<std::mutex> guard{mtx_};
   auto tmp = detail::join(dir_, name(meta) + ".data.tmp");
   int fd = io_->open(tmp, O_RDONLY);
@@ -159,7 +180,7 @@ caf::expected<snapshot_info> snapshot_store::commit(snapshot_meta meta) {
     if (static_cast<size_t>(got) < buf_.size())
       break;
   }
-  return publish(meta, tmp, fd, size, crc);
+  return publish(meta, tmp, fd, size, crc, configuration);
 }
 
 void snapshot_store::abort(snapshot_meta meta) {
@@ -169,7 +190,8 @@ void snapshot_store::abort(snapshot_meta meta) {
 
 caf::expected<snapshot_info>
 snapshot_store::publish(snapshot_meta meta, const std::string& tmp, int fd,
-                        uint64_t size, uint32_t crc) {
+                        uint64_t size, uint32_t crc,
+                        const cluster_configuration& configuration) {
   // Data durable, then under its final name, then the sidecar (the commit
   // point), each step durable before the next.
   auto give_up = [&](caf::error err) {
@@ -190,7 +212,7 @@ snapshot_store::publish(snapshot_meta meta, const std::string& tmp, int fd,
     if (auto err = detail::sync_dir(*io_, dir_))
       return detail::io_failure("fsync directory", dir_, err);
   }
-  auto sidecar = encode_sidecar(meta, size, crc);
+  auto sidecar = encode_sidecar(meta, size, crc, configuration);
   if (auto err = detail::replace_file(*io_, dir_, name(meta) + ".meta",
                                       sidecar.data(), sidecar.size(),
                                       opts_.sync))
@@ -202,6 +224,7 @@ snapshot_store::publish(snapshot_meta meta, const std::string& tmp, int fd,
   info.path = std::move(data);
   info.size = size;
   info.crc = crc;
+  info.configuration = configuration;
   return info;
 }
 
@@ -290,18 +313,41 @@ caf::expected<snapshot_info> snapshot_store::verify(snapshot_meta meta) {
   auto p = side.data();
   if (side.size() < 8 || std::memcmp(p, sidecar_magic, 8) != 0)
     return corrupt(meta_path, 0, "bad magic (not a snapshot sidecar)");
-  if (side.size() != sidecar_size)
-    return corrupt(meta_path, std::min(side.size(), sidecar_size),
-                   "sidecar has " + str(side.size()) + " bytes, expected "
-                     + str(sidecar_size));
-  if (detail::get_le32(p + 8) != sidecar_version)
+  if (side.size() < 12)
+    return corrupt(meta_path, side.size(),
+                   "sidecar has " + str(side.size()) + " bytes, too short");
+  auto version = detail::get_le32(p + 8);
+  if (version != 1 && version != 2)
     return corrupt(meta_path, 8,
-                   "unsupported snapshot format version "
-                     + str(detail::get_le32(p + 8))
-                     + " (this build reads version " + str(sidecar_version)
-                     + ")");
-  if (crc32c(p, 44) != detail::get_le32(p + 44))
-    return corrupt(meta_path, 44, "sidecar checksum mismatch");
+                   "unsupported snapshot format version " + str(version)
+                     + " (this build reads versions 1 and "
+                     + str(sidecar_version) + ")");
+  // Where the trailing checksum is: after byte 43 (version 1) or after the
+  // configuration's bytes (version 2).
+  size_t body = 44;
+  uint32_t conf_len = 0;
+  if (version == 1) {
+    if (side.size() != sidecar_size)
+      return corrupt(meta_path, std::min(side.size(), sidecar_size),
+                     "sidecar has " + str(side.size()) + " bytes, expected "
+                       + str(sidecar_size));
+  } else {
+    if (side.size() < sidecar_v2_fixed + 4)
+      return corrupt(meta_path, side.size(),
+                     "sidecar has " + str(side.size())
+                       + " bytes, too short for version 2 (at least "
+                       + str(sidecar_v2_fixed + 4) + ")");
+    conf_len = detail::get_le32(p + 44);
+    if (conf_len > max_sidecar_configuration
+        || sidecar_v2_fixed + size_t{conf_len} + 4 != side.size())
+      return corrupt(meta_path, 44,
+                     "configuration length " + str(conf_len)
+                       + " does not match the " + str(side.size())
+                       + "-byte sidecar");
+    body = sidecar_v2_fixed + conf_len;
+  }
+  if (crc32c(p, body) != detail::get_le32(p + body))
+    return corrupt(meta_path, body, "sidecar checksum mismatch");
   if (detail::get_le32(p + 12) != 0)
     return corrupt(meta_path, 12, "unknown sidecar flags");
   if (detail::get_le64(p + 16) != meta.last_index
@@ -310,11 +356,22 @@ caf::expected<snapshot_info> snapshot_store::verify(snapshot_meta meta) {
                    "sidecar describes index " + str(detail::get_le64(p + 16))
                      + ", term " + str(detail::get_le64(p + 24))
                      + ", unlike its file name");
+  cluster_configuration configuration;
+  if (conf_len > 0) {
+    auto decoded = decode_configuration(
+      payload{std::string{p + sidecar_v2_fixed, conf_len}});
+    if (!decoded)
+      return corrupt(meta_path, sidecar_v2_fixed,
+                     "bad configuration ("
+                       + detail::context_text(decoded.error()) + ")");
+    configuration = std::move(*decoded);
+  }
   snapshot_info info;
   info.meta = meta;
   info.path = data;
   info.size = detail::get_le64(p + 32);
   info.crc = detail::get_le32(p + 40);
+  info.configuration = std::move(configuration);
   int fd = io_->open(data, O_RDONLY);
   if (fd < 0) {
     if (errno == ENOENT)
@@ -474,16 +531,27 @@ bool snapshot_store::receiving() const {
 caf::expected<snapshot_info> snapshot_store::finish_receive(uint64_t size,
                                                             uint32_t crc) {
   std::lock_guard<std::mutex> guard{mtx_};
-  return finish_locked(true, size, crc);
+  return finish_locked(true, size, crc, cluster_configuration{});
+}
+
+caf::expected<snapshot_info>
+snapshot_store::finish_receive(uint64_t size, uint32_t crc,
+                               const cluster_configuration& configuration) {
+  // The configuration came from a peer: never store an invalid one.
+  if (auto err = raft::check(configuration))
+    return err;
+  std::lock_guard<std::mutex> guard{mtx_};
+  return finish_locked(true, size, crc, configuration);
 }
 
 caf::expected<snapshot_info> snapshot_store::finish_receive() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return finish_locked(false, 0, 0);
+  return finish_locked(false, 0, 0, cluster_configuration{});
 }
 
 caf::expected<snapshot_info>
-snapshot_store::finish_locked(bool check, uint64_t size, uint32_t crc) {
+snapshot_store::finish_locked(bool check, uint64_t size, uint32_t crc,
+                              const cluster_configuration& configuration) {
   if (!receiving_)
     return transfer_error("finish refused: no snapshot transfer in progress");
   if (check && recv_size_ != size) {
@@ -508,7 +576,8 @@ snapshot_store::finish_locked(bool check, uint64_t size, uint32_t crc) {
   recv_fd_ = -1;
   auto path = std::move(recv_path_);
   recv_path_.clear();
-  auto result = publish(recv_meta_, path, fd, recv_size_, recv_crc_);
+  auto result = publish(recv_meta_, path, fd, recv_size_, recv_crc_,
+                        configuration);
   recv_size_ = 0;
   recv_crc_ = 0;
   return result;

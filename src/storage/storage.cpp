@@ -24,10 +24,12 @@ caf::error persist(storage& store, const write_batch& batch) {
   } else {
     // InstallSnapshot (§7): the term first (an extra sync, only here), then
     // the log restarts after the snapshot, then what follows it.
-    if (batch.has_state) {
+    // The bootstrap configuration travels with the hard state.
+    if (batch.has_state || batch.bootstrap) {
       write_batch state;
-      state.has_state = true;
+      state.has_state = batch.has_state;
       state.state = batch.state;
+      state.bootstrap = batch.bootstrap;
       if (auto err = store.write(state))
         return err;
     }
@@ -35,6 +37,7 @@ caf::error persist(storage& store, const write_batch& batch) {
       return err;
     write_batch rest = batch;
     rest.has_state = false;
+    rest.bootstrap.reset();
     rest.reset_to = snapshot_meta{};
     rest.compact_to = snapshot_meta{};
     if (!rest.empty())

@@ -136,6 +136,55 @@ bool get_error(reader& r, caf::error& err) {
 /// Smallest encoded log entry: term, index, kind, empty data.
 constexpr size_t min_entry_size = 8 + 8 + 1 + 4;
 
+/// Smallest encoded member id: its length field.
+constexpr size_t min_member_size = 4;
+
+void put_members(writer& w, const std::vector<member_id>& xs) {
+  w.u32(static_cast<uint32_t>(xs.size()));
+  for (auto& x : xs)
+    w.str(x);
+}
+
+bool get_members(reader& r, std::vector<member_id>& xs) {
+  uint32_t n = 0;
+  if (!r.count(n, min_member_size)) // bounded by the bytes left
+    return false;
+  xs.clear();
+  xs.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    member_id id;
+    if (!r.str(id))
+      return false;
+    xs.push_back(std::move(id));
+  }
+  return true;
+}
+
+/// A configuration: voters, learners, old voters, each a u32 count and that
+/// many strings.
+void put_configuration(writer& w, const cluster_configuration& x) {
+  put_members(w, x.voters);
+  put_members(w, x.learners);
+  put_members(w, x.old_voters);
+}
+
+/// Reads a configuration and checks its invariants (sorted, unique, no
+/// learner that votes): a peer never gets an invalid one past the codec.
+bool get_configuration(reader& r, cluster_configuration& x) {
+  return get_members(r, x.voters) && get_members(r, x.learners)
+         && get_members(r, x.old_voters) && !check(x);
+}
+
+/// An entry kind this version knows; a configuration entry must carry a
+/// configuration (thesis §4.1: it is in force as soon as it is stored).
+bool valid_entry(uint8_t kind, const payload& data) {
+  if (kind > static_cast<uint8_t>(entry_kind::configuration))
+    return false;
+  if (kind == static_cast<uint8_t>(entry_kind::configuration))
+    return static_cast<bool>(decode_configuration(data));
+  return true;
+}
+
 } // namespace
 
 // -- handshake -----------------------------------------------------------------------
@@ -307,10 +356,12 @@ bool decode(std::string_view in, append_entries_request& x) {
     r.u64(e.index);
     r.u8(kind);
     r.str(data);
-    if (!r.ok() || kind > 1)
+    if (!r.ok())
       return false;
     e.kind = static_cast<entry_kind>(kind);
     e.data = payload{std::move(data)};
+    if (!valid_entry(kind, e.data))
+      return false;
     x.entries.push_back(std::move(e));
   }
   return r.done();
@@ -355,6 +406,7 @@ void encode(std::string& out, const install_snapshot_request& x) {
   w.boolean(x.done);
   w.u64(x.size);
   w.u32(x.crc);
+  put_configuration(w, x.configuration);
   end(out, at);
 }
 
@@ -369,6 +421,8 @@ bool decode(std::string_view in, install_snapshot_request& x) {
   r.boolean(x.done);
   r.u64(x.size);
   r.u32(x.crc);
+  if (!get_configuration(r, x.configuration))
+    return false;
   return r.done();
 }
 

@@ -13,6 +13,16 @@
 
 #include "core_fixtures.hpp"
 
+namespace raft {
+
+// Boost.Test prints configurations in failed checks.
+inline std::ostream& boost_test_print_type(std::ostream& os,
+                                           const cluster_configuration& x) {
+  return os << to_string(x);
+}
+
+} // namespace raft
+
 using namespace raft;
 using namespace raft::test;
 

@@ -21,6 +21,15 @@ std::ostream& operator<<(std::ostream& os, decode_error x) {
 
 } // namespace raft::wire
 
+namespace raft {
+
+// For Boost.Test's messages.
+std::ostream& operator<<(std::ostream& os, const cluster_configuration& x) {
+  return os << to_string(x);
+}
+
+} // namespace raft
+
 using namespace raft;
 using namespace raft::wire;
 
@@ -407,4 +416,144 @@ BOOST_AUTO_TEST_CASE(incomplete_frames_are_charged_to_a_shared_budget) {
   }
   // Gone decoders give back what they held.
   BOOST_TEST(budget.used == 0u);
+}
+
+// -- membership (issue 12): configurations in snapshots and in the log -------
+
+namespace {
+
+cluster_configuration joint_configuration() {
+  cluster_configuration c;
+  c.voters = {"a:1", "b:2", "d:4"};
+  c.learners = {"e:5"};
+  c.old_voters = {"a:1", "b:2", "c:3"};
+  return c;
+}
+
+install_snapshot_request sample_install() {
+  install_snapshot_request x;
+  x.term = 5;
+  x.leader_id = "a:1";
+  x.last_included_index = 1000;
+  x.last_included_term = 4;
+  x.offset = 65536;
+  x.data = "chunk bytes";
+  x.done = true;
+  x.size = 65547;
+  x.crc = 0xDEADBEEF;
+  x.configuration = joint_configuration();
+  return x;
+}
+
+/// The bytes of install_snapshot_request before its configuration.
+size_t install_fixed_part(const install_snapshot_request& x) {
+  return 8 + 4 + x.leader_id.size() + 8 + 8 + 8 + 4 + x.data.size() + 1 + 8
+         + 4;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(install_snapshot_request_carries_the_configuration) {
+  for (auto conf : {joint_configuration(), cluster_configuration{}}) {
+    auto x = sample_install();
+    x.configuration = conf;
+    std::string bytes;
+    encode(bytes, x);
+    auto payload = only_payload(bytes, frame_type::install_snapshot_request);
+    install_snapshot_request back;
+    BOOST_REQUIRE(decode(payload, back));
+    BOOST_TEST(back.configuration == conf);
+    BOOST_TEST(back.crc == x.crc);
+    BOOST_TEST(back.data == x.data);
+    BOOST_TEST(back.done);
+    // Every truncation, and a trailing byte, is malformed.
+    for (size_t n = 0; n < payload.size(); ++n)
+      BOOST_TEST(!decode(std::string_view{payload}.substr(0, n), back));
+    BOOST_TEST(!decode(payload + "x", back));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_hostile_member_count_is_refused_without_allocating) {
+  auto x = sample_install();
+  x.configuration = cluster_configuration{};
+  std::string bytes;
+  encode(bytes, x);
+  auto payload = only_payload(bytes, frame_type::install_snapshot_request);
+  auto at = install_fixed_part(x);
+  BOOST_REQUIRE_EQUAL(payload.size(), at + 12);
+  // 2^32 - 1 voters claimed in 20 bytes.
+  auto forged = payload.substr(0, at) + std::string(4, '\xff')
+                + std::string(16, 'a');
+  install_snapshot_request back;
+  BOOST_TEST(!decode(forged, back));
+  BOOST_TEST(back.configuration.voters.capacity() < 100u);
+  // The same for learners and old voters.
+  for (size_t list = 1; list < 3; ++list) {
+    forged = payload.substr(0, at) + std::string(4 * list, '\0')
+             + std::string(4, '\xff') + std::string(16, 'a');
+    BOOST_TEST(!decode(forged, back));
+    BOOST_TEST(back.configuration.learners.capacity() < 100u);
+    BOOST_TEST(back.configuration.old_voters.capacity() < 100u);
+  }
+  // A member id that claims 4 GiB.
+  forged = payload.substr(0, at) + std::string{"\x01\0\0\0", 4}
+           + std::string(4, '\xff') + "a:1" + std::string(8, '\0');
+  BOOST_TEST(!decode(forged, back));
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_configuration_is_refused_at_the_wire) {
+  std::vector<cluster_configuration> bad(4, joint_configuration());
+  bad[0].voters = {"d:4", "a:1"};       // not sorted
+  bad[1].learners = {"a:1"};            // a learner that votes
+  bad[2].voters = {"a:1", "a:1"};       // a duplicate
+  bad[3].voters.clear();                // learners but no voter
+  for (auto& conf : bad) {
+    auto x = sample_install();
+    x.configuration = conf;
+    std::string bytes;
+    encode(bytes, x);
+    install_snapshot_request back;
+    BOOST_TEST(!decode(
+      only_payload(bytes, frame_type::install_snapshot_request), back));
+    // The same configuration as a log entry.
+    auto ae = sample_append();
+    ae.entries.push_back(log_entry{7, 46, entry_kind::configuration,
+                                   encode_configuration(conf)});
+    bytes.clear();
+    encode(bytes, ae);
+    append_entries_request aback;
+    BOOST_TEST(!decode(
+      only_payload(bytes, frame_type::append_entries_request), aback));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(configuration_entries_pass_the_codec) {
+  auto x = sample_append();
+  x.entries.push_back(log_entry{7, 46, entry_kind::configuration,
+                                encode_configuration(joint_configuration())});
+  std::string bytes;
+  encode(bytes, x);
+  auto payload = only_payload(bytes, frame_type::append_entries_request);
+  append_entries_request back;
+  BOOST_REQUIRE(decode(payload, back));
+  BOOST_REQUIRE_EQUAL(back.entries.size(), x.entries.size());
+  BOOST_TEST((back.entries == x.entries));
+  BOOST_TEST((back.entries.back().kind == entry_kind::configuration));
+  // A configuration entry whose payload is no configuration is malformed
+  // (the session refuses it: docs/wire.md).
+  auto garbage = sample_append();
+  garbage.entries.push_back(
+    log_entry{7, 46, entry_kind::configuration, raft::payload{"not a config"}});
+  bytes.clear();
+  encode(bytes, garbage);
+  BOOST_TEST(!decode(only_payload(bytes, frame_type::append_entries_request),
+                     back));
+  // Kind 3 is unknown.
+  auto kind_at = payload.size() - (encode_configuration(joint_configuration())
+                                     .size()
+                                   + 4 + 1);
+  BOOST_REQUIRE_EQUAL(static_cast<int>(payload[kind_at]), 2);
+  auto forged = payload;
+  forged[kind_at] = 3;
+  BOOST_TEST(!decode(forged, back));
 }

@@ -44,11 +44,14 @@ struct file_storage_options {
 /// binary archives, which are NOT portable between platforms (byte order,
 /// sizes): a directory can be read back only on the same kind of machine.
 ///
-///     <dir>/metadata                      hard state, log base, generation
-///       "CAFRMETA" | u32 format version (1) | u16 Boost archive version |
+///     <dir>/metadata                      hard state, log base, generation,
+///                                         bootstrap configuration
+///       "CAFRMETA" | u32 format version (2) | u16 Boost archive version |
 ///       u16 flags (0) | u32 n | n bytes: binary archive (with class info) of
 ///       {hard_state{current_term, voted_for}, snapshot_meta base,
-///        u64 generation} | u32 crc32c of all preceding bytes
+///        u64 generation} | u32 c | c bytes: the bootstrap configuration as
+///       a configuration entry's payload (0: none) | u32 crc32c of all
+///       preceding bytes. Version 1 (no c and no configuration) still loads.
 ///     <dir>/log-<first index, 20 digits>  one segment of the log
 ///       header: "CAFRLOG\n" | u32 format version (1) | u16 Boost archive
 ///       version | u16 flags (0) | u64 first index | u64 generation |
@@ -61,7 +64,8 @@ struct file_storage_options {
 ///       lives in the header. Per entry: 8 bytes of frame, 25 of fields.
 ///
 /// Updates and what is synced:
-/// - write(batch): the hard state first (metadata.tmp written, fsynced,
+/// - write(batch): the hard state and the bootstrap configuration first
+///   (one metadata file: metadata.tmp written, fsynced,
 ///   renamed over metadata, directory fsynced); then truncation (segments
 ///   after the cut unlinked one by one with a directory fsync each, the
 ///   segment holding the cut ftruncated and fdatasynced: one extra sync, only
@@ -222,7 +226,8 @@ private:
   caf::error refuse() const;
 
   caf::error write_metadata(const hard_state& st, const snapshot_meta& base,
-                            uint64_t generation);
+                            uint64_t generation,
+                            const cluster_configuration& conf);
 
   caf::error truncate_suffix(index_t from);
 
@@ -264,6 +269,8 @@ private:
   /// Invariant: every stored entry with index <= base_.last_index is ignored.
   snapshot_meta base_;
   uint64_t generation_ = 0;
+  /// The stored bootstrap configuration (write_batch::bootstrap).
+  cluster_configuration bootstrap_;
   std::deque<segment> segments_;
   /// Invariant: runs cover exactly the stored entries after the base.
   std::vector<term_run> term_runs_;

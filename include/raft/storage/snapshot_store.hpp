@@ -13,6 +13,7 @@
 #include "caf/error.hpp"
 #include "caf/expected.hpp"
 
+#include "raft/core/configuration.hpp"
 #include "raft/core/types.hpp"
 #include "raft/storage/file_io.hpp"
 
@@ -28,12 +29,21 @@ struct snapshot_info {
   uint64_t size = 0;
   /// crc32c of the application's bytes.
   uint32_t crc = 0;
+  /// The configuration in force at meta.last_index (§7: a snapshot carries
+  /// the latest configuration as of its last included index; thesis §5.1).
+  /// Empty for a snapshot written by a version without membership changes.
+  cluster_configuration configuration;
 
   /// True if this describes no snapshot at all.
   bool none() const {
     return path.empty();
   }
 };
+
+/// Upper bound of the configuration bytes in a sidecar (a sanity check
+/// against a damaged length field; a configuration of 1000 members with
+/// 100-byte ids takes ~100 KiB).
+constexpr uint32_t max_sidecar_configuration = 1024 * 1024;
 
 /// Options of a snapshot_store.
 struct snapshot_store_options {
@@ -52,7 +62,14 @@ struct snapshot_store_options {
 /// Snapshot files (docs/storage.md):
 ///
 ///     snapshot-<index, 20 digits>-<term, 20 digits>.data  application bytes
-///     snapshot-<index, 20 digits>-<term, 20 digits>.meta  48-byte sidecar:
+///     snapshot-<index, 20 digits>-<term, 20 digits>.meta  sidecar, version 2
+///       (written since issue 12):
+///       "CAFRSNAP" | u32 format version (2) | u32 flags (0) | u64 last index
+///       | u64 last term | u64 size | u32 crc32c(data) | u32 c (at most
+///       max_sidecar_configuration) | c bytes: the configuration, as a
+///       configuration entry's payload (0 bytes: empty) | u32 crc32c(all
+///       preceding bytes)
+///     version 1 (still read; its configuration is empty), 48 bytes:
 ///       "CAFRSNAP" | u32 format version (1) | u32 flags (0) | u64 last index
 ///       | u64 last term | u64 size | u32 crc32c(data) | u32 crc32c(bytes 0-43)
 ///     ...data.tmp (being written by the application), ...recv.tmp (being
@@ -92,6 +109,11 @@ public:
   /// (fsync, rename, directory fsync), then removes older snapshots beyond
   /// `keep`. An empty file is a valid (empty) snapshot.
   caf::expected<snapshot_info> commit(snapshot_meta meta);
+
+  /// Like commit(meta), and the sidecar carries `configuration`, the
+  /// configuration in force at meta.last_index.
+  caf::expected<snapshot_info>
+  commit(snapshot_meta meta, const cluster_configuration& configuration);
 
   /// Drops begin(meta)'s temporary file.
   void abort(snapshot_meta meta);
@@ -133,6 +155,12 @@ public:
   /// mismatch the transfer is dropped and corrupt_record returned.
   caf::expected<snapshot_info> finish_receive(uint64_t size, uint32_t crc);
 
+  /// Like finish_receive(size, crc), and the sidecar carries `configuration`
+  /// (install_snapshot_request::configuration).
+  caf::expected<snapshot_info>
+  finish_receive(uint64_t size, uint32_t crc,
+                 const cluster_configuration& configuration);
+
   /// Completes the transfer without comparing against the sender's values
   /// (Figure 13 sends none): publishes what was received.
   caf::expected<snapshot_info> finish_receive();
@@ -153,12 +181,13 @@ public:
   std::vector<snapshot_meta> list() const;
 
 private:
-  caf::expected<snapshot_info> publish(snapshot_meta meta,
-                                       const std::string& tmp, int fd,
-                                       uint64_t size, uint32_t crc);
+  caf::expected<snapshot_info>
+  publish(snapshot_meta meta, const std::string& tmp, int fd, uint64_t size,
+          uint32_t crc, const cluster_configuration& configuration);
 
-  caf::expected<snapshot_info> finish_locked(bool check, uint64_t size,
-                                             uint32_t crc);
+  caf::expected<snapshot_info>
+  finish_locked(bool check, uint64_t size, uint32_t crc,
+                const cluster_configuration& configuration);
 
   caf::error prune(snapshot_meta newest);
 

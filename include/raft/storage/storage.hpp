@@ -8,6 +8,9 @@
 #include "caf/error.hpp"
 #include "caf/expected.hpp"
 
+#include <optional>
+
+#include "raft/core/configuration.hpp"
 #include "raft/core/types.hpp"
 
 namespace raft {
@@ -31,9 +34,18 @@ struct write_batch {
   /// (last_index 0: no compaction).
   snapshot_meta compact_to;
 
+  // -- membership (issue 12) ------------------------------------------------
+
+  /// The bootstrap configuration (members added before Start), stored
+  /// durably with the hard state (persist() writes it in the same step) and
+  /// returned by load() as recovered_state::configuration. Replaces any
+  /// stored one; nullopt: unchanged.
+  std::optional<cluster_configuration> bootstrap;
+
   bool empty() const {
     return !has_state && truncate_from == 0 && entries.empty()
-           && reset_to.last_index == 0 && compact_to.last_index == 0;
+           && reset_to.last_index == 0 && compact_to.last_index == 0
+           && !bootstrap;
   }
 
   void clear() {
@@ -42,6 +54,7 @@ struct write_batch {
     truncate_from = 0;
     entries.clear();
     compact_to = snapshot_meta{};
+    bootstrap.reset();
   }
 };
 
@@ -52,6 +65,10 @@ struct recovered_state {
   snapshot_meta snapshot;
   /// The entries after the snapshot.
   entry_vector entries;
+  /// The stored bootstrap configuration (write_batch::bootstrap), empty if
+  /// none was ever stored. The configuration in force is the latest one in
+  /// the log, else the snapshot's, else this (thesis §4.1).
+  cluster_configuration configuration;
 };
 
 /// Stable storage of one member. Implementations: memory_storage (tests,
@@ -87,8 +104,8 @@ public:
 
 using storage_ptr = std::shared_ptr<storage>;
 
-/// Makes `batch` durable on `store` in its order: a new hard state before a
-/// reset (the snapshot a reset installs may carry the term that came with it,
+/// Makes `batch` durable on `store` in its order: a new hard state (and the
+/// bootstrap configuration, in the same write) before a reset (the snapshot a reset installs may carry the term that came with it,
 /// and storage refuses a base newer than its current term), then the reset,
 /// the rest of the batch, and the compaction. The log writer's only call.
 caf::error persist(storage& store, const write_batch& batch);
