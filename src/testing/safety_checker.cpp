@@ -17,7 +17,51 @@ const std::string& data_at(const raft::log& l, index_t i) {
                                                       : none;
 }
 
+std::string str(const cluster_configuration& c) {
+  return to_string(c);
+}
+
 } // namespace
+
+namespace {
+
+std::optional<std::pair<index_t, cluster_configuration>>
+latest_configuration_upto(const raft::log& l, index_t upto) {
+  for (auto i = std::min(upto, l.last_index()); i >= l.first_index() && i > 0;
+       --i) {
+    auto& e = l.at(i);
+    if (e.kind != entry_kind::configuration)
+      continue;
+    if (auto c = decode_configuration(e.data))
+      return std::make_pair(i, std::move(*c));
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::pair<index_t, cluster_configuration>>
+latest_configuration(const raft::log& l) {
+  return latest_configuration_upto(l, l.last_index());
+}
+
+cluster_configuration
+safety_checker::configuration_of(const member_view& m) const {
+  return configuration_of(m, m.log->last_index());
+}
+
+cluster_configuration
+safety_checker::configuration_of(const member_view& m, index_t upto) const {
+  if (auto c = latest_configuration_upto(*m.log, upto))
+    return std::move(c->second);
+  // Compacted: the snapshot carries the latest configuration it covers,
+  // which was committed (only committed entries go into a snapshot).
+  auto first = m.log->first_index();
+  auto i = committed_configs_.lower_bound(first);
+  if (i != committed_configs_.begin())
+    return std::prev(i)->second;
+  return m.bootstrap != nullptr ? *m.bootstrap : cluster_configuration{};
+}
 
 std::string safety_checker::check(const std::vector<member_view>& ms) {
   for (auto f : {&safety_checker::check_election_safety,
@@ -29,6 +73,8 @@ std::string safety_checker::check(const std::vector<member_view>& ms) {
     if (!err.empty())
       return err;
   }
+  for (auto& m : ms)
+    last_seen_[m.id] = m.log->last_index();
   return {};
 }
 
@@ -42,6 +88,17 @@ std::string safety_checker::check_election_safety(
     if (!added && i->second != m.id)
       return "election safety: " + i->second + " and " + m.id
              + " both leaders in term " + str(m.term);
+    if (added) {
+      // Thesis §4.1-§4.3: votes are asked of, and counted among, the voters
+      // of the configuration in the candidate's log; a learner or a member
+      // outside it never wins. (A leader may leave the configuration later:
+      // one not in C_new manages the change, thesis §4.2.2.)
+      auto cfg = configuration_of(m);
+      if (!cfg.empty() && !cfg.is_voter(m.id))
+        return "election safety: " + m.id + " leads term " + str(m.term)
+               + " but is no voter of the configuration in its log "
+               + str(cfg);
+    }
   }
   return {};
 }
@@ -63,8 +120,90 @@ std::string safety_checker::check_leader_append_only(
                + ") lost or changed its entry " + str(e.index);
     }
     auto from = seen.empty() ? l.first_index() : seen.back().index + 1;
-    for (auto i = std::max(from, l.first_index()); i <= l.last_index(); ++i)
+    for (auto i = std::max(from, l.first_index()); i <= l.last_index(); ++i) {
       seen.push_back(l.at(i));
+      auto& e = l.at(i);
+      if (e.kind == entry_kind::configuration && e.term == m.term)
+        if (auto err = check_change_rules(m, e); !err.empty())
+          return err;
+    }
+  }
+  return {};
+}
+
+// The rules for starting a change, checked on the leader's own state the
+// moment a configuration entry of its term shows in its log:
+// - thesis §4.1: "a leader [...] does not begin a new configuration change
+//   until the previous change's entry has committed" (joint consensus:
+//   C_new follows only once C_old,new committed, thesis §4.3);
+// - a leader appends a configuration entry only once it committed an entry
+//   of its current term (the single-server-change bug reported on raft-dev
+//   in 2015 and its fix, thesis §4.1's errata).
+std::string safety_checker::check_change_rules(const member_view& m,
+                                               const log_entry& appended) {
+  auto& l = *m.log;
+  auto commit_term = l.term_at(m.commit_index);
+  if (!commit_term || *commit_term != m.term)
+    return "configuration change: leader " + m.id + " of term " + str(m.term)
+           + " appended configuration entry " + str(appended.index)
+           + " before committing an entry of its term (commit index "
+           + str(m.commit_index) + ")";
+  for (auto i = std::max(m.commit_index + 1, l.first_index());
+       i < appended.index; ++i)
+    if (l.at(i).kind == entry_kind::configuration)
+      return "configuration change: leader " + m.id + " of term "
+             + str(m.term) + " appended configuration entry "
+             + str(appended.index) + " while entry " + str(i)
+             + " (another configuration) was uncommitted (commit index "
+             + str(m.commit_index) + ")";
+  return {};
+}
+
+// Thesis §4.3: while joint, "agreement (for elections and entry commitment)
+// requires separate majorities from both the old and new configurations";
+// otherwise a majority of the one configuration. So every entry, when it
+// commits, is on stable storage at a majority of each configuration in
+// force at the member that committed it.
+std::string safety_checker::check_committed_on_majorities(
+  const member_view& m, index_t from, index_t to,
+  const std::vector<member_view>& ms) {
+  // The configuration in force when the commit was decided: the entries
+  // appended while handling this very message (C_new once C_old,new
+  // committed, an automatic promotion) came after the decision.
+  auto seen = last_seen_.find(m.id);
+  auto upto = seen != last_seen_.end() ? seen->second : m.log->last_index();
+  auto cfg = configuration_of(m, upto);
+  if (cfg.empty())
+    return {};
+  auto holds = [&](const member_id& id, index_t i, term_t t) {
+    if (stored)
+      return stored(id, i, t);
+    for (auto& v : ms)
+      if (v.id == id)
+        return i < v.log->first_index()
+               || (i <= v.log->last_index() && v.log->at(i).term == t);
+    return false;
+  };
+  auto& l = *m.log;
+  for (auto i = std::max(from, l.first_index()); i <= to; ++i) {
+    auto t = l.at(i).term;
+    for (auto* group : {&cfg.voters, &cfg.old_voters}) {
+      if (group->empty())
+        continue;
+      size_t n = 0;
+      std::string who;
+      for (auto& id : *group)
+        if (holds(id, i, t)) {
+          ++n;
+          who += (who.empty() ? "" : ", ") + id;
+        }
+      if (2 * n <= group->size())
+        return "committed on a minority: " + m.id + " (term " + str(m.term)
+               + ") committed entry " + str(i) + " (term " + str(t)
+               + ") but only {" + who + "} of "
+               + (group == &cfg.voters ? "the voters" : "C_old's voters")
+               + " of " + str(cfg) + " store it";
+    }
   }
   return {};
 }
@@ -110,9 +249,17 @@ std::string safety_checker::check_leader_completeness(
     auto upto = std::min(m.commit_index, l.last_index());
     auto start = committed_.empty() ? index_t{1}
                                     : committed_.rbegin()->first + 1;
-    for (auto i = std::max(start, l.first_index()); i <= upto; ++i)
-      committed_.emplace(i, committed_entry{l.at(i).term, m.term,
-                                            l.at(i).data.bytes()});
+    if (upto >= std::max(start, l.first_index()))
+      if (auto err = check_committed_on_majorities(m, start, upto, ms);
+          !err.empty())
+        return err;
+    for (auto i = std::max(start, l.first_index()); i <= upto; ++i) {
+      auto& e = l.at(i);
+      committed_.emplace(i, committed_entry{e.term, m.term, e.data.bytes()});
+      if (e.kind == entry_kind::configuration)
+        if (auto c = decode_configuration(e.data))
+          committed_configs_.emplace(i, std::move(*c));
+    }
     // An entry committed earlier must not differ from this member's copy.
     for (auto i = l.first_index(); i <= upto && i < start; ++i) {
       auto c = committed_.find(i);

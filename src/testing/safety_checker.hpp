@@ -1,14 +1,22 @@
 // Checks the five safety properties of Figure 3 (Raft paper, extended
-// version) over snapshots of every member's state. Tests call check() after
-// every delivered message; the first violation is reported with enough
-// detail to replay it.
+// version) over snapshots of every member's state, and what membership
+// changes add (Ongaro's thesis, chapter 4): a leader is a voter of the
+// configuration in its log, every committed entry is stored on a majority
+// of each configuration in force when it committed (both while joint), and
+// leaders follow the change rules. Configurations are read from the
+// members' logs (entry_kind::configuration), never from what a test meant
+// to change. Tests call check() after every delivered message; the first
+// violation is reported with enough detail to replay it.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "raft/core/configuration.hpp"
 #include "raft/core/log.hpp"
 
 namespace raft::testing {
@@ -25,7 +33,17 @@ struct member_view {
   const std::vector<std::pair<index_t, std::string>>* applied = nullptr;
   /// Distinguishes incarnations of one member across restarts.
   const void* incarnation = nullptr;
+  /// The configuration this member bootstrapped with (the members added
+  /// before start; empty for a member that joins): in force while its log
+  /// holds no configuration entry and no snapshot covers one.
+  const cluster_configuration* bootstrap = nullptr;
 };
+
+/// The configuration in force in `l` (thesis §4.1: the latest configuration
+/// entry, committed or not) and its index; nullopt if the log holds none.
+/// A configuration entry that does not decode counts as none.
+std::optional<std::pair<index_t, cluster_configuration>>
+latest_configuration(const raft::log& l);
 
 class safety_checker {
 public:
@@ -36,6 +54,11 @@ public:
   size_t committed_count() const {
     return committed_.size();
   }
+
+  /// Whether member `id` holds the entry (index, term) on stable storage
+  /// (or in a snapshot covering it); unset: whether a live member's log
+  /// holds it. Used for "committed entries are on a majority".
+  std::function<bool(const member_id& id, index_t index, term_t term)> stored;
 
 private:
   struct committed_entry {
@@ -49,6 +72,18 @@ private:
   std::string check_log_matching(const std::vector<member_view>& ms);
   std::string check_leader_completeness(const std::vector<member_view>& ms);
   std::string check_state_machine_safety(const std::vector<member_view>& ms);
+  std::string check_change_rules(const member_view& m,
+                                 const log_entry& appended);
+  std::string check_committed_on_majorities(const member_view& m,
+                                            index_t from, index_t to,
+                                            const std::vector<member_view>& ms);
+
+  /// The configuration in force at member `m`: its log's latest, else the
+  /// latest committed one the log's snapshot covers, else its bootstrap.
+  cluster_configuration configuration_of(const member_view& m) const;
+  /// The same, from entries up to `upto` only.
+  cluster_configuration configuration_of(const member_view& m,
+                                         index_t upto) const;
 
   /// Election Safety: at most one leader per term.
   std::map<term_t, member_id> leaders_;
@@ -60,6 +95,13 @@ private:
   std::map<index_t, std::string> applied_;
   /// How much of each incarnation's applied list was checked already.
   std::map<const void*, size_t> applied_checked_;
+  /// Committed configuration entries (index -> configuration): what a
+  /// snapshot that covers them carries.
+  std::map<index_t, cluster_configuration> committed_configs_;
+  /// Each member's last index as the previous check saw it: a commit is
+  /// decided under the configuration in the log before the message that
+  /// moved it (a leader appends C_new, or a promotion, right after).
+  std::map<member_id, index_t> last_seen_;
 };
 
 } // namespace raft::testing

@@ -1,6 +1,7 @@
 #include "sim_cluster.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
@@ -207,17 +208,26 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self,
 sim_cluster::sim_cluster(size_t n, uint64_t seed, tweak_fn tweak,
                          machine_factory make)
   : make_machine_(std::move(make)) {
-  init(std::vector<recovered_state>(n), seed, std::move(tweak));
+  init(std::vector<recovered_state>(n), seed, std::move(tweak), n);
+}
+
+sim_cluster::sim_cluster(size_t n, size_t voters, uint64_t seed,
+                         tweak_fn tweak, machine_factory make)
+  : make_machine_(std::move(make)) {
+  init(std::vector<recovered_state>(n), seed, std::move(tweak),
+       std::min(voters, n));
 }
 
 sim_cluster::sim_cluster(std::vector<recovered_state> initial, uint64_t seed,
                          tweak_fn tweak, machine_factory make)
   : make_machine_(std::move(make)) {
-  init(std::move(initial), seed, std::move(tweak));
+  auto n = initial.size();
+  init(std::move(initial), seed, std::move(tweak), n);
 }
 
 void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
-                        tweak_fn tweak) {
+                        tweak_fn tweak, size_t voters) {
+  voters_ = voters;
   rng.seed(seed);
   cfg.set("scheduler.policy", caf::atom("testing"));
   cfg.set("logger.verbosity", caf::atom("quiet"));
@@ -238,10 +248,30 @@ void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
     c.election_timeout_min = std::chrono::milliseconds(100);
     c.election_timeout_max = std::chrono::milliseconds(200);
     c.random_seed = rng();
+    c.join = i >= voters;
     if (tweak)
       tweak(i, c);
     configs.push_back(c);
   }
+  cluster_configuration first;
+  first.voters.assign(ids.begin(), ids.begin() + voters);
+  first.normalize();
+  for (size_t i = 0; i < n; ++i)
+    bootstraps.push_back(i < voters ? first : cluster_configuration{});
+  // "Stored on a majority" means on stable storage: what survives a crash.
+  checker_.stored = [this](const member_id& id, index_t index, term_t term) {
+    auto k = std::find(ids.begin(), ids.end(), id) - ids.begin();
+    if (static_cast<size_t>(k) >= storages.size())
+      return false;
+    auto& store = *storages[k];
+    if (auto entries = store.read(index, index))
+      return entries->front().term == term;
+    // Not in the stored log: compacted into a snapshot, or not there. A
+    // live member's log starts where its storage does (no copy needed).
+    if (alive(static_cast<size_t>(k)))
+      return index < state(static_cast<size_t>(k)).log.first_index();
+    return store.contents().snapshot.last_index >= index;
+  };
   relays_.resize(n);
   for (size_t to = 0; to < n; ++to)
     for (size_t from = 0; from < n; ++from)
@@ -316,8 +346,18 @@ void sim_cluster::spawn_member_at(size_t i, bool route) {
     if (jobs.size() > 1 && jobs[1] != nullptr)
       writers_[jobs[1]] = i;
   }
-  for (size_t j = 0; j < size(); ++j)
+  // Before start, only the members that bootstrap the cluster: a member
+  // with no stored configuration takes those added before start as its
+  // first configuration (a spare, joining, only as routes).
+  for (size_t j = 0; j < voters_; ++j)
     if (j != i)
+      call_ok(i, caf::make_message(caf::add_atom::value, ids[j],
+                                   relays_[j][i]));
+}
+
+void sim_cluster::add_late_peers(size_t i) {
+  for (size_t j = voters_; j < size(); ++j)
+    if (j != i && alive(i))
       call_ok(i, caf::make_message(caf::add_atom::value, ids[j],
                                    relays_[j][i]));
 }
@@ -331,6 +371,8 @@ void sim_cluster::start_all() {
   for (size_t i = 0; i < size(); ++i)
     if (alive(i))
       call_ok(i, caf::make_message(start_atom::value));
+  for (size_t i = 0; i < size(); ++i)
+    add_late_peers(i);
 }
 
 void sim_cluster::crash(size_t i) {
@@ -360,6 +402,29 @@ void sim_cluster::restart(size_t i) {
   spawn_member_at(i, route_before_start);
   call_ok(i, caf::make_message(start_atom::value));
   net->actors[ids[i]] = caf::actor_cast<caf::actor>(members[i]);
+  add_late_peers(i);
+}
+
+void sim_cluster::wipe(size_t i) {
+  if (alive(i))
+    crash(i);
+  else if (alive_[i] && *alive_[i]) // stopped, lingering
+    caf::anon_send_exit(members[i], caf::exit_reason::kill);
+  run();
+  storages[i] = std::make_shared<memory_storage>();
+  if (!configs[i].snapshot_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(configs[i].snapshot_dir, ec);
+  }
+  configs[i].join = true;
+  bootstraps[i] = cluster_configuration{};
+  restart(i);
+}
+
+bool sim_cluster::holds_state(size_t i) const {
+  auto c = storages[i]->contents();
+  return c.state.current_term != 0 || !c.entries.empty()
+         || c.snapshot.last_index != 0;
 }
 
 std::vector<caf::resumable*> sim_cluster::jobs_of(size_t i) {
@@ -604,7 +669,8 @@ void sim_cluster::check_safety() {
       continue;
     views.push_back(member_view{ids[i], st.role, st.persistent.current_term,
                                 &st.log, st.commit_index,
-                                &recorders[i]->applied, recorders[i].get()});
+                                &recorders[i]->applied, recorders[i].get(),
+                                &bootstraps[i]});
   }
   violation_ = checker_.check(views);
   if (!violation_.empty())

@@ -139,6 +139,12 @@ public:
   /// `n` empty members, each running a state machine from `make`.
   sim_cluster(size_t n, uint64_t seed, tweak_fn tweak, machine_factory make);
 
+  /// `n` empty members of which the first `voters` bootstrap the cluster
+  /// and the others are spares: they start with config::join and wait to
+  /// be added (thesis §4.2.1). Every member can reach every other.
+  sim_cluster(size_t n, size_t voters, uint64_t seed, tweak_fn tweak,
+              machine_factory make);
+
   /// One member per initial storage state (e.g. the logs of Figure 7).
   sim_cluster(std::vector<recovered_state> initial, uint64_t seed,
               tweak_fn tweak, machine_factory make);
@@ -203,6 +209,15 @@ public:
 
   /// Lets a paused member run again.
   void resume(size_t i);
+
+  /// Member i loses everything: killed if it runs, its storage and snapshot
+  /// files replaced by empty ones, and started again as a new member that
+  /// waits to be added (config::join), as an operator replaces a disk. Only
+  /// for a member that no configuration in force counts any more.
+  void wipe(size_t i);
+
+  /// Whether member i's storage holds anything (a term, a vote, entries).
+  bool holds_state(size_t i) const;
 
   bool paused(size_t i) const;
 
@@ -274,6 +289,20 @@ public:
   /// Calls a request that answers ok (start, stop, election) and runs it.
   caf::error call_ok(size_t i, caf::message msg);
 
+  /// Sends `msg` to member i from a new client actor with a client-side
+  /// timeout; `done` gets the reply of type T (e.g. a membership change's
+  /// cluster_configuration, a transfer's ok_atom) or the error.
+  template <class T>
+  void call_async(size_t i, caf::message msg, caf::timespan timeout,
+                  std::function<void(caf::expected<T>)> done) {
+    auto dest = caf::actor_cast<caf::actor>(members[i]);
+    track(sys->spawn([=](caf::event_based_actor* self) {
+      self->request(dest, timeout, msg)
+        .then([=](T& r) { done(std::move(r)); },
+              [=](caf::error& err) { done(std::move(err)); });
+    }));
+  }
+
   /// Messages run so far (Figure 3 was checked after each).
   size_t messages_run() const {
     return messages_run_;
@@ -297,10 +326,21 @@ public:
   std::vector<std::shared_ptr<recording_machine>> recorders;
   std::shared_ptr<sim_network> net;
   std::mt19937_64 rng;
+  /// The configuration each member bootstrapped with: the first `voters`
+  /// members for those, empty for members that joined (safety_checker).
+  std::vector<cluster_configuration> bootstraps;
 
 private:
   void init(std::vector<recovered_state> initial, uint64_t seed,
-            tweak_fn tweak);
+            tweak_fn tweak, size_t voters);
+
+  /// Tells member i, after its start, how to reach the members it was not
+  /// given before start (added then, they would bootstrap its
+  /// configuration): the spares, for a cluster with spares.
+  void add_late_peers(size_t i);
+
+  /// Members that bootstrap the cluster (the others are spares).
+  size_t voters_ = 0;
 
   machine_factory make_machine_;
   /// Spawns member i; `route`: peers' messages reach it from now on.

@@ -14,6 +14,7 @@
 #include <random>
 #include <cstdint>
 #include <sstream>
+#include <type_traits>
 
 #include <stdlib.h>
 
@@ -22,6 +23,7 @@
 
 #include "raft/errc.hpp"
 
+#include "safety_checker.hpp"
 #include "sim_cluster.hpp"
 
 namespace raft::testing {
@@ -33,7 +35,8 @@ namespace {
 const char* fault_names[] = {
   "partition", "one_way", "isolate_leader", "drop",    "duplicate",
   "delay",     "reorder", "heal",           "crash",   "power_loss",
-  "restart",   "pause",   "resume",         "clock_jump",
+  "restart",   "pause",   "resume",         "clock_jump", "change",
+  "transfer",
 };
 
 } // namespace
@@ -75,6 +78,8 @@ stats& stats::operator+=(const stats& x) {
   undecided += x.undecided;
   stalls += x.stalls;
   violations += x.violations;
+  changes_ok += x.changes_ok;
+  changes_refused += x.changes_refused;
   return *this;
 }
 
@@ -94,6 +99,8 @@ std::string summary(const stats& x) {
       << x.compacted << " members ended compacted, " << x.restored
       << " restored from a snapshot); "
       << x.undecided << " undecided; " << x.stalls << " idle stalls; "
+      << "membership changes and transfers: " << x.changes_ok << " done, "
+      << x.changes_refused << " refused or unanswered; "
       << x.violations << " violations";
   return out.str();
 }
@@ -156,6 +163,23 @@ private:
   void run_scheduled();
   void crash(size_t i, uint64_t down_ms);
   void links_fault(fault f);
+
+  // -- the membership nemesis (thesis chapter 4, §3.10) -----------------------
+
+  void maybe_change();
+  /// Asks member `l` for a change; its reply (of type T) or refusal goes to
+  /// the trace.
+  template <class T>
+  void ask(size_t l, fault kind, caf::message msg, const std::string& text);
+  /// The configuration in force at live member i as its log says (thesis
+  /// §4.1), or the last one seen when its log holds none; `at`: its index
+  /// (0: not in the log).
+  cluster_configuration config_of(size_t i, index_t& at);
+  /// Live members a client may talk to (with membership changes: the
+  /// members of the configuration last seen).
+  std::vector<size_t> serving_members();
+  std::string names(const cluster_configuration& x) const;
+  size_t index_of(const member_id& id) const;
 
   // -- clients --------------------------------------------------------------------
 
@@ -246,6 +270,14 @@ private:
   bool all_next_power_loss_ = false;
   bool queries_ = false;
 
+  /// Membership changes on: n_ counts the spares too, voters_ the members
+  /// that bootstrap the cluster.
+  bool membership_ = false;
+  size_t voters_ = 3;
+  double change_rate_ = 0; // per step
+  /// The configuration the nemesis saw last (the bootstrap one at first).
+  cluster_configuration known_config_;
+
   std::vector<scheduled> later_;
   uint64_t last_heal_ = 0;
   std::vector<std::pair<role, term_t>> roles_;
@@ -299,6 +331,10 @@ void simulation::fail(const std::string& what) {
 
 void simulation::draw_setup() {
   n_ = opts_.members != 0 ? opts_.members : (uniform(0, 1) == 0 ? 3 : 5);
+  // Membership changes in a fifth of the seeds (3, 8, 13, ...), decided
+  // without drawing, so that the other seeds' draws stay as they were.
+  membership_ = opts_.membership < 0 ? opts_.seed % 5 == 3
+                                     : opts_.membership > 0;
   auto nclients = uniform(2, 4);
   auto load_setup = load_.setup(rng_);
   for (size_t k = 0; k < nclients; ++k) {
@@ -361,8 +397,15 @@ void simulation::draw_setup() {
       snapshot_threshold = 0;
   }
   auto root = snapshot_root_;
+  voters_ = n_;
+  if (membership_) {
+    // Spares to grow into (3 -> 5) or to replace a member with; a change
+    // every 100-500 ms.
+    n_ += n_ == 3 ? 2 : 1;
+    change_rate_ = 1.0 / static_cast<double>(uniform(100, 500));
+  }
   c_ = std::make_unique<sim_cluster>(
-    n_, rng_(),
+    n_, voters_, rng_(),
     [=](size_t i, member_setup& cfg) {
       if (snapshot_threshold > 0) {
         cfg.snapshot_dir = root + "/m" + std::to_string(i);
@@ -392,8 +435,9 @@ void simulation::draw_setup() {
       return caf::timespan{milliseconds{dist(net->rng)}};
     };
   }
+  known_config_ = c_->bootstraps[0];
   std::ostringstream setup;
-  setup << n_ << " members, " << nclients << " clients, "
+  setup << voters_ << " members, " << nclients << " clients, "
         << (load_setup.empty() ? "" : load_setup + ", ")
         << "max_entries_per_message " << max_entries
         << ", max_in_flight " << in_flight << ", link latency "
@@ -416,6 +460,12 @@ void simulation::draw_setup() {
               ? ", a snapshot every " + std::to_string(snapshot_threshold)
                   + " entries"
               : std::string{})
+        << (membership_ ? ", " + std::to_string(n_ - voters_)
+                            + " spares, a membership change every ~"
+                            + std::to_string(
+                              static_cast<int>(1.0 / change_rate_))
+                            + " ms"
+                        : std::string{})
         << (opts_.label.empty() ? "" : ", ") << opts_.label;
   res_.setup = setup.str();
   roles_.assign(n_, {role::idle, 0});
@@ -638,6 +688,9 @@ void simulation::inject(fault f) {
     case fault::restart:
     case fault::resume:
       break; // scheduled only
+    case fault::change:
+    case fault::transfer:
+      break; // the membership nemesis's (maybe_change)
   }
 }
 
@@ -673,6 +726,226 @@ void simulation::run_scheduled() {
   }
 }
 
+// -- the membership nemesis ----------------------------------------------------------
+
+size_t simulation::index_of(const member_id& id) const {
+  return static_cast<size_t>(std::find(c_->ids.begin(), c_->ids.end(), id)
+                             - c_->ids.begin());
+}
+
+std::string simulation::names(const cluster_configuration& x) const {
+  auto list = [this](const std::vector<member_id>& ids) {
+    std::string out;
+    for (auto& id : ids)
+      out += (out.empty() ? "" : " ") + name(index_of(id));
+    return out;
+  };
+  std::string out = "{" + list(x.voters);
+  if (!x.learners.empty())
+    out += "; learners " + list(x.learners);
+  if (x.joint())
+    out += "; old " + list(x.old_voters);
+  return out + "}";
+}
+
+cluster_configuration simulation::config_of(size_t i, index_t& at) {
+  at = 0;
+  if (auto c = latest_configuration(c_->state(i).log)) {
+    at = c->first;
+    known_config_ = c->second;
+  }
+  return known_config_;
+}
+
+std::vector<size_t> simulation::serving_members() {
+  auto live = live_members();
+  if (!membership_)
+    return live;
+  if (auto l = c_->leader()) {
+    index_t at = 0;
+    config_of(*l, at);
+  }
+  std::vector<size_t> result;
+  for (auto i : live)
+    if (known_config_.contains(c_->ids[i]))
+      result.push_back(i);
+  return result.empty() ? live : result;
+}
+
+template <class T>
+void simulation::ask(size_t l, fault kind, caf::message msg,
+                     const std::string& text) {
+  ++res_.totals.faults[static_cast<size_t>(kind)];
+  event("ask " + name(l) + ": " + text);
+  auto* self = this;
+  c_->call_async<T>(
+    l, std::move(msg), std::chrono::seconds(3),
+    [self, text](caf::expected<T> r) {
+      if (self->closing_)
+        return;
+      if (r) {
+        ++self->res_.totals.changes_ok;
+        if constexpr (std::is_same_v<T, cluster_configuration>)
+          self->event(text + " => " + self->names(*r));
+        else
+          self->event(text + " => ok");
+      } else {
+        // Refusals are normal outcomes: another change in progress, not
+        // the leader (any more), not caught up, a timeout, ...
+        ++self->res_.totals.changes_refused;
+        self->event(text + " => refused: " + self->c_->sys->render(r.error()));
+      }
+    });
+}
+
+void simulation::maybe_change() {
+  if (!membership_ || settling_ || !chance(change_rate_))
+    return;
+  // Asked of whatever member the nemesis believes leads.
+  auto l = c_->leader();
+  if (!l)
+    return;
+  index_t at = 0;
+  auto cfg = config_of(*l, at);
+  bool committed = at <= c_->state(*l).commit_index;
+  std::vector<size_t> voters;
+  std::vector<size_t> learners;
+  std::vector<size_t> spares;
+  for (size_t i = 0; i < n_; ++i) {
+    auto& id = c_->ids[i];
+    if (std::count(cfg.voters.begin(), cfg.voters.end(), id) > 0)
+      voters.push_back(i);
+    else if (cfg.is_learner(id))
+      learners.push_back(i);
+    else if (!cfg.is_voter(id))
+      spares.push_back(i);
+  }
+  // A spare that was a member before starts empty (a new disk) when no
+  // configuration in force counts it any more: the one the leader has
+  // committed is the latest it knows. Otherwise it comes back as it was.
+  auto fresh = [&](size_t s) {
+    if (committed && c_->holds_state(s) && chance(0.7)) {
+      event("wipe " + name(s) + ": it starts empty and joins");
+      c_->wipe(s);
+    }
+  };
+  enum action { add, promote, remove, replace, transfer };
+  std::vector<std::pair<action, unsigned>> weights;
+  if (!spares.empty())
+    weights.emplace_back(add, 3);
+  if (!learners.empty())
+    weights.emplace_back(promote, 3);
+  if (voters.size() > 3 || !learners.empty())
+    weights.emplace_back(remove, 3);
+  if (voters.size() >= 3 && (!learners.empty() || !spares.empty()))
+    weights.emplace_back(replace, 2);
+  if (voters.size() > 1)
+    weights.emplace_back(transfer, 2);
+  unsigned total = 0;
+  for (auto& w : weights)
+    total += w.second;
+  if (total == 0)
+    return;
+  auto x = static_cast<unsigned>(uniform(0, total - 1));
+  auto what = weights.front().first;
+  for (auto& w : weights) {
+    if (x < w.second) {
+      what = w.first;
+      break;
+    }
+    x -= w.second;
+  }
+  switch (what) {
+    case add: {
+      auto s = pick(spares);
+      fresh(s);
+      bool promote_too = chance(0.5);
+      ask<cluster_configuration>(
+        *l, fault::change,
+        caf::make_message(learner_atom::value, c_->ids[s], promote_too),
+        "add " + name(s) + " as learner"
+          + (promote_too ? ", promote once caught up" : ""));
+      break;
+    }
+    case promote: {
+      auto s = pick(learners);
+      ask<cluster_configuration>(
+        *l, fault::change, caf::make_message(promote_atom::value, c_->ids[s]),
+        "promote " + name(s));
+      break;
+    }
+    case remove: {
+      std::vector<size_t> candidates = learners;
+      if (voters.size() > 3)
+        candidates.insert(candidates.end(), voters.begin(), voters.end());
+      bool voter_leader = voters.size() > 3
+                          && std::count(voters.begin(), voters.end(), *l) > 0;
+      auto s = voter_leader && chance(0.3) ? *l : pick(candidates);
+      ask<cluster_configuration>(
+        *l, fault::change, caf::make_message(remove_atom::value, c_->ids[s]),
+        "remove " + name(s) + (s == *l ? " (itself)" : ""));
+      break;
+    }
+    case replace: {
+      cluster_configuration target;
+      target.voters = cfg.voters;
+      target.learners = cfg.learners;
+      auto drop = [&](std::vector<member_id>& xs, size_t i) {
+        xs.erase(std::remove(xs.begin(), xs.end(), c_->ids[i]), xs.end());
+      };
+      std::string text;
+      if (voters.size() == 3 && learners.size() >= 2 && chance(0.3)) {
+        // Several at once: 3 -> 5.
+        for (size_t k = 0; k < 2; ++k) {
+          target.voters.push_back(c_->ids[learners[k]]);
+          drop(target.learners, learners[k]);
+        }
+        text = "grow to five";
+      } else if (voters.size() == 5 && chance(0.3)) {
+        // 5 -> 3, the leader perhaps among those leaving.
+        auto out = voters;
+        std::shuffle(out.begin(), out.end(), rng_);
+        drop(target.voters, out[0]);
+        drop(target.voters, out[1]);
+        text = "shrink to three";
+      } else {
+        auto out = chance(0.25) && std::count(voters.begin(), voters.end(), *l)
+                   ? *l
+                   : pick(voters);
+        size_t in = 0;
+        if (!learners.empty() && (spares.empty() || chance(0.7))) {
+          in = pick(learners);
+        } else {
+          in = pick(spares);
+          fresh(in);
+        }
+        drop(target.voters, out);
+        drop(target.learners, in);
+        target.voters.push_back(c_->ids[in]);
+        text = "replace " + name(out) + " by " + name(in);
+      }
+      target.normalize();
+      ask<cluster_configuration>(
+        *l, fault::change, caf::make_message(reconfig_atom::value, target),
+        "reconfigure to " + names(target) + " (" + text + ")");
+      break;
+    }
+    case transfer: {
+      std::vector<size_t> others;
+      for (auto v : voters)
+        if (v != *l)
+          others.push_back(v);
+      if (others.empty())
+        return;
+      auto s = pick(others);
+      ask<caf::ok_atom>(*l, fault::transfer,
+                        caf::make_message(transfer_atom::value, c_->ids[s]),
+                        "transfer leadership to " + name(s));
+      break;
+    }
+  }
+}
+
 // -- clients -------------------------------------------------------------------------
 
 void simulation::clients_act() {
@@ -682,10 +955,11 @@ void simulation::clients_act() {
 }
 
 void simulation::issue(client& cl) {
-  auto live = live_members();
+  auto live = serving_members();
   if (live.empty())
     return;
-  if (!c_->alive(cl.member) || chance(0.3))
+  if (std::find(live.begin(), live.end(), cl.member) == live.end()
+      || chance(0.3))
     cl.member = pick(live);
   client_call call;
   call.client = cl.id;
@@ -861,8 +1135,21 @@ std::string simulation::converged_or_why() {
     return "no leader";
   auto& lead = c_->state(*l);
   auto last = lead.log.last_index();
+  // With membership changes: the members of the leader's configuration,
+  // which must not be joint any more (leaving it is automatic, thesis
+  // §4.3); members removed or never added are left alone.
+  cluster_configuration cfg;
+  if (membership_) {
+    index_t at = 0;
+    cfg = config_of(*l, at);
+    if (cfg.joint())
+      return "the leader " + name(*l) + " is still in the joint configuration "
+             + names(cfg);
+  }
   std::ostringstream why;
   for (size_t i = 0; i < n_; ++i) {
+    if (membership_ && !cfg.contains(c_->ids[i]))
+      continue;
     if (!c_->alive(i))
       return name(i) + " is down";
     auto& st = c_->state(i);
@@ -948,7 +1235,9 @@ std::string simulation::settle() {
   if (!why.empty())
     return "liveness: no convergence within " + std::to_string(opts_.settle_ms)
            + " ms after healing: " + why;
-  event("converged at index " + std::to_string(c_->state(0).last_applied));
+  event("converged at index "
+        + std::to_string(c_->state(*c_->leader()).last_applied)
+        + (membership_ ? " in " + names(known_config_) : std::string{}));
   return {};
 }
 
@@ -968,6 +1257,7 @@ std::string simulation::check_apply_order() {
                + "'";
     }
   }
+  std::string reference;
   for (size_t i = 0; i < n_; ++i) {
     auto& m = *c_->recorders[i];
     auto from = m.restored_index;
@@ -987,14 +1277,19 @@ std::string simulation::check_apply_order() {
              + "' at " + std::to_string(mine->first) + " beyond "
              + std::to_string(to);
     // The same state everywhere, as the application's own snapshot shows
-    // it (save_snapshot writes the same bytes for the same state).
+    // it (save_snapshot writes the same bytes for the same state); with
+    // membership changes, on the members of the final configuration.
+    if (membership_ && !known_config_.contains(c_->ids[i]))
+      continue;
     std::string mine_state;
     if (auto err = state_of(i, mine_state); !err.empty())
       return err;
-    if (i == 0)
+    if (reference.empty()) {
       first_state = std::move(mine_state);
-    else if (mine_state != first_state)
-      return "state: " + name(i) + " holds different data than n1";
+      reference = name(i);
+    } else if (mine_state != first_state) {
+      return "state: " + name(i) + " holds different data than " + reference;
+    }
   }
   res_.totals.applied = all.size();
   for (size_t i = 0; i < n_; ++i) {
@@ -1062,6 +1357,7 @@ result simulation::run() {
   for (step_ = 0; step_ < opts_.steps && !stopped_; ++step_) {
     run_scheduled();
     maybe_fault();
+    maybe_change();
     clients_act();
     c_->advance(milliseconds{1});
     observe_roles();

@@ -9,6 +9,8 @@
 //   --steps M       simulated milliseconds of faults per seed
 //   --members K     3 or 5 (default: drawn from the seed)
 //   --broken V      a broken variant (see docs/testing.md)
+//   --membership on|off  membership changes in every seed, or in none
+//                   (default: drawn, in a fifth of the seeds)
 //   --no-queries    every get through the log (default: half as ReadIndex
 //                   queries)
 //   --strict-liveness  a stall after healing (no convergence while idle)
@@ -49,6 +51,7 @@ struct cli {
   size_t members = 0;
   variant broken = variant::none;
   bool queries = true;
+  int membership = -1;
   bool strict_liveness = false;
   size_t trace = 60;
   bool verbose = false;
@@ -79,6 +82,11 @@ struct cli {
         auto name = next();
         if (!from_string(name, broken))
           throw std::invalid_argument("unknown variant " + name);
+      } else if (arg == "--membership") {
+        auto v = next();
+        if (v != "on" && v != "off")
+          throw std::invalid_argument("--membership on|off, not " + v);
+        membership = v == "on" ? 1 : 0;
       } else if (arg == "--no-queries") {
         queries = false;
       } else if (arg == "--strict-liveness") {
@@ -124,6 +132,7 @@ struct cli {
     o.members = members;
     o.broken = broken;
     o.queries = queries;
+    o.membership = membership;
     o.strict_liveness = strict_liveness;
     o.trace_size = trace;
     return o;
@@ -204,7 +213,8 @@ BOOST_AUTO_TEST_CASE(bounded_seeds) {
 // draws leader churn and snapshots, 4 mixed faults and snapshots, 7 mixed
 // faults without.
 BOOST_AUTO_TEST_CASE(replay_is_deterministic) {
-  for (uint64_t seed : {3, 4, 7}) {
+  for (uint64_t seed : {3, 4, 7, 8}) {
+    // Seed 8 draws membership changes too.
     options o;
     o.seed = seed;
     o.steps = 2000;
@@ -230,6 +240,9 @@ void replay_all(std::initializer_list<regression> seeds) {
     options o;
     o.seed = x.seed;
     o.steps = x.steps;
+    // The schedules as they were found (100058 would draw membership
+    // changes now).
+    o.membership = 0;
     auto r = run(o);
     if (!r.ok())
       std::cout << report(r, o) << std::endl;
@@ -285,4 +298,19 @@ BOOST_AUTO_TEST_CASE(catches_ack_before_durable) {
 
 BOOST_AUTO_TEST_CASE(catches_serve_reads_without_quorum_check) {
   expect_caught(variant::serve_reads_without_quorum_check);
+}
+
+// Membership changes (thesis chapter 4): caught on the seeds that draw
+// membership changes (3, 8, 13, ... of the bounded range).
+
+BOOST_AUTO_TEST_CASE(catches_accept_concurrent_changes) {
+  expect_caught(variant::accept_concurrent_changes);
+}
+
+BOOST_AUTO_TEST_CASE(catches_joint_commit_on_new_majority) {
+  expect_caught(variant::joint_commit_on_new_majority);
+}
+
+BOOST_AUTO_TEST_CASE(catches_change_before_term_commit) {
+  expect_caught(variant::change_before_term_commit);
 }

@@ -16,6 +16,10 @@ const char* variant_names[] = {
   "keep_conflicting_suffix",
   "ack_before_durable",
   "serve_reads_without_quorum_check",
+  "grant_pre_vote_despite_leader",
+  "accept_concurrent_changes",
+  "joint_commit_on_new_majority",
+  "change_before_term_commit",
 };
 
 /// The kit's options for one of ours: the broken variant becomes a tweak of
@@ -31,12 +35,17 @@ testing::options kit_options(const options& opts) {
   k.idle_ms = opts.idle_ms;
   k.strict_liveness = opts.strict_liveness;
   k.check_budget = opts.check_budget;
+  k.membership = opts.membership;
   k.label = "variant " + to_string(opts.broken);
   k.program = "sim_test --";
   if (opts.broken != variant::none)
     k.replay_args = "--broken " + to_string(opts.broken);
   if (!opts.queries)
     k.replay_args += (k.replay_args.empty() ? "" : " ") + std::string{"--no-queries"};
+  if (opts.membership >= 0)
+    k.replay_args += (k.replay_args.empty() ? "" : " ")
+                     + std::string{"--membership "}
+                     + (opts.membership > 0 ? "on" : "off");
   auto broken = opts.broken;
   k.tweak = [broken](size_t, testing::member_setup& cfg) {
     switch (broken) {
@@ -57,6 +66,18 @@ testing::options kit_options(const options& opts) {
       case variant::serve_reads_without_quorum_check:
         cfg.broken.serve_reads_without_quorum_check = true;
         break;
+      case variant::grant_pre_vote_despite_leader:
+        cfg.broken.grant_pre_vote_despite_leader = true;
+        break;
+      case variant::accept_concurrent_changes:
+        cfg.broken.accept_concurrent_changes = true;
+        break;
+      case variant::joint_commit_on_new_majority:
+        cfg.broken.joint_commit_on_new_majority = true;
+        break;
+      case variant::change_before_term_commit:
+        cfg.broken.change_before_term_commit = true;
+        break;
     }
   };
   return k;
@@ -67,7 +88,11 @@ testing::options kit_options(const options& opts) {
 std::vector<variant> broken_variants() {
   return {variant::skip_vote_log_check, variant::commit_old_terms_by_counting,
           variant::keep_conflicting_suffix, variant::ack_before_durable,
-          variant::serve_reads_without_quorum_check};
+          variant::serve_reads_without_quorum_check,
+          variant::grant_pre_vote_despite_leader,
+          variant::accept_concurrent_changes,
+          variant::joint_commit_on_new_majority,
+          variant::change_before_term_commit};
 }
 
 std::string to_string(variant x) {

@@ -36,6 +36,16 @@ enum class variant : uint8_t {
   ack_before_durable,
   /// Serve reads without confirming leadership (thesis §6.4).
   serve_reads_without_quorum_check,
+  /// Grant pre-votes despite a current leader (thesis §9.6): a disruption,
+  /// no safety violation; tests/actors/disruption_test.cpp catches it.
+  grant_pre_vote_despite_leader,
+  /// Accept a membership change while another is uncommitted (thesis §4.1).
+  accept_concurrent_changes,
+  /// While joint, commit on C_new's majority alone (thesis §4.3).
+  joint_commit_on_new_majority,
+  /// Accept a change before the leader committed an entry of its term (the
+  /// single-server change bug, raft-dev 2015).
+  change_before_term_commit,
 };
 
 /// Every broken variant, in declaration order.
@@ -70,6 +80,9 @@ struct options {
   bool strict_liveness = false;
   /// Search budget of the linearizability checker (steps; 0: unlimited).
   uint64_t check_budget = 50'000'000;
+  /// Membership changes: -1 drawn from the seed (a fifth of the seeds), 0
+  /// never, 1 always (raft::testing::options::membership).
+  int membership = -1;
 };
 
 /// Runs one simulation of the key-value machine.

@@ -149,6 +149,12 @@ struct options {
   /// rules a member may break on purpose, to show that a check catches the
   /// bug (docs/testing-kit.md).
   std::function<void(size_t member, member_setup&)> tweak;
+  /// Membership changes (thesis chapter 4) interleaved with the faults:
+  /// spare members added as learners, promoted, voters removed (the leader
+  /// too), one-step replacements, leadership transfers. -1: drawn from the
+  /// seed (seeds 3, 8, 13, ...: a fifth of them, leaving the other seeds'
+  /// draws as they were); 0: never; 1: always.
+  int membership = -1;
   /// Appended to the setup line (e.g. which variant of the code runs).
   std::string label;
   /// How report() tells to replay a seed: the program, and the arguments
@@ -189,9 +195,14 @@ enum class fault : uint8_t {
   resume,
   /// The whole cluster's clock jumps forward.
   clock_jump,
+  /// A membership change asked of the leader (add a learner, promote,
+  /// remove, replace; thesis chapter 4).
+  change,
+  /// A leadership transfer asked of the leader (thesis §3.10).
+  transfer,
 };
 
-constexpr size_t fault_kinds = static_cast<size_t>(fault::clock_jump) + 1;
+constexpr size_t fault_kinds = static_cast<size_t>(fault::transfer) + 1;
 
 std::string to_string(fault x);
 
@@ -229,6 +240,11 @@ struct stats {
   /// Runs that did not converge while idle after healing (liveness).
   uint64_t stalls = 0;
   uint64_t violations = 0;
+  /// Membership changes and transfers that completed, and those refused or
+  /// not answered (refusals are normal: another change in progress, not the
+  /// leader, not caught up, ...).
+  uint64_t changes_ok = 0;
+  uint64_t changes_refused = 0;
 
   uint64_t ops() const {
     return ops_ok + ops_failed + ops_unknown;
