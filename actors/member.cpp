@@ -446,16 +446,9 @@ member_behavior idle(member_self* self) {
       return caf::ok_atom::value;
     },
     [=](caf::add_atom, const member_id& id) -> caf::result<caf::ok_atom> {
-      auto& st = self->state;
-      if (id.empty() || id == st.id() || id.find(':') == std::string::npos)
-        return make_error(errc::unknown_member,
-                          "'" + id + "' is not a host:port of another member");
-      if (!st.transport)
-        return make_error(errc::unknown_member,
-                          "no transport to reach '" + id + "'");
-      st.peers.emplace(id, peer_actor{});
-      st.added_before_start.insert(id);
-      self->send(st.transport, caf::connect_atom::value, id);
+      if (auto err = register_remote_peer(self, id))
+        return err;
+      self->state.added_before_start.insert(id);
       return caf::ok_atom::value;
     },
     [=](start_atom) {
