@@ -2,8 +2,7 @@
 // messages of Figure 2 and Figure 13 and TimeoutNow (thesis §3.10) all pass
 // through step(), which
 //   1. refuses, with one log line, what no correct peer sends: an unknown
-//      sender, a malformed request, or one that would replace a committed
-//      entry (thesis §3.5: committed means committed);
+//      sender or a malformed request;
 //   1b. keeps pre-votes (thesis §9.6) away from the term rule: they never
 //      change the receiver's term, and a pre-vote reply changes the
 //      sender's only when it was refused with a higher, real term; and
@@ -12,6 +11,9 @@
 //   2. answers a stale term (§5.1; Figure 2 and 13, receiver 1: "Reply
 //      false if term < currentTerm"): requests get our term, responses are
 //      dropped;
+//   2b. refuses, with one log line, a request of our term or a newer one
+//      that would replace a committed entry (thesis §3.5: committed means
+//      committed; a stale one is answered by 2 and changes nothing);
 //   3. adopts a newer term and becomes a follower (§5.1);
 //   4. accepts the sender of AppendEntries or InstallSnapshot in our term as
 //      the leader (§5.2: a candidate steps down; a leader refuses a second
@@ -318,21 +320,27 @@ void step(member_self* self, Message& msg) {
     return;
   }
   st.metrics.on_received(sender, payload_bytes(msg));
-  for (auto [why, kind] : {std::pair{malformed(msg), refusal::malformed},
-                           std::pair{replaces_committed(st, msg),
-                                     refusal::replaces_committed}}) {
-    if (!why.empty()) {
-      refuse(self, std::string{info::name} + " from " + sender + ": " + why,
-             kind);
-      return;
-    }
-  }
+  auto refused = [&](const std::string& why, refusal kind) {
+    if (why.empty())
+      return false;
+    refuse(self, std::string{info::name} + " from " + sender + ": " + why,
+           kind);
+    return true;
+  };
+  if (refused(malformed(msg), refusal::malformed))
+    return;
   if (outside_term_rule(self, msg, peer->second))
     return;
   if (msg.term < st.persistent.current_term) {
     reply_stale(self, peer->second, msg);
     return;
   }
+  // After the term rule: a delayed request of a deposed leader may well
+  // disagree with what was committed since; it only needs our term. In our
+  // term or a newer one, no correct leader sends it (Leader Completeness),
+  // and it is refused before it can move our term.
+  if (refused(replaces_committed(st, msg), refusal::replaces_committed))
+    return;
   observe_term(self, msg.term);
   if constexpr (info::from_leader)
     if (!accept_leader(self, sender, msg.term))

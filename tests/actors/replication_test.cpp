@@ -404,6 +404,61 @@ BOOST_AUTO_TEST_CASE(refusals_go_to_the_configured_log_sink) {
   }
 }
 
+// Figure 2, receiver 1 comes first: a deposed leader's AppendEntries,
+// delayed until entries of a later term were committed, disagrees with them
+// but is only stale. It is answered with our term (no refusal, no log line)
+// and changes nothing.
+BOOST_AUTO_TEST_CASE(a_stale_append_is_answered_not_refused) {
+  auto lines = std::make_shared<std::vector<std::string>>();
+  test_cluster c{3, 17, [lines](size_t, config& cfg) {
+    cfg.log.function = [lines](log_level level, const std::string& who,
+                               const std::string& text) {
+      if (level >= log_level::warning)
+        lines->push_back(who + " " + text);
+    };
+  }};
+  c.start_all();
+  auto old = c.await_leader();
+  BOOST_REQUIRE(old.has_value());
+  auto old_term = c.state(*old).persistent.current_term;
+  c.crash(*old);
+  auto l = c.await_leader();
+  BOOST_REQUIRE(l.has_value());
+  BOOST_REQUIRE(c.append(*l, put_cmd("a", "1"))->value.has_value());
+  c.run();
+  auto f = 3 - *old - *l; // the third member
+  auto& st = c.state(f);
+  auto commit = st.commit_index;
+  auto term = st.persistent.current_term;
+  BOOST_REQUIRE(term > old_term);
+  BOOST_REQUIRE(st.log.at(commit).term == term);
+  auto last = st.log.last_index();
+  // What the old leader would have sent: after the last entry of its
+  // term or earlier, one more entry of its term where the new leader's
+  // committed entries are now.
+  index_t prev = commit;
+  while (prev > 0 && st.log.at(prev).term > old_term)
+    --prev;
+  append_entries_request stale;
+  stale.term = old_term;
+  stale.leader_id = c.ids[*old];
+  stale.prev_log_index = prev;
+  stale.prev_log_term = prev == 0 ? 0 : st.log.at(prev).term;
+  stale.leader_commit = prev;
+  stale.entries.push_back(log_entry{old_term, prev + 1, entry_kind::command,
+                                    put_cmd("old", "1")});
+  lines->clear();
+  auto refused_before = st.metrics.totals.refused;
+  caf::anon_send(caf::actor_cast<caf::actor>(c.members[f]), stale);
+  c.run();
+  BOOST_TEST(lines->empty(), (lines->empty() ? "" : lines->front()));
+  BOOST_TEST((c.state(f).metrics.totals.refused == refused_before));
+  BOOST_TEST(c.state(f).log.last_index() == last);
+  BOOST_TEST(c.state(f).log.at(commit).term == term);
+  BOOST_TEST(c.state(f).persistent.current_term == term);
+  BOOST_TEST(c.violation() == "");
+}
+
 // Thesis §3.5 (committed means committed): an AppendEntries that names the
 // known leader but would replace an entry at or below the follower's commit
 // index is refused and logged; the follower keeps its log, its commit index
