@@ -249,6 +249,13 @@ void sim_cluster::init(std::vector<recovered_state> initial, uint64_t seed,
     c.election_timeout_max = std::chrono::milliseconds(200);
     c.random_seed = rng();
     c.join = i >= voters;
+    c.log.function = [this](log_level level, const std::string& who,
+                            const std::string& text) {
+      if (on_log_line)
+        on_log_line(who + " " + to_string(level) + ": " + text);
+      else
+        log_to_stderr(level, who, text);
+    };
     if (tweak)
       tweak(i, c);
     configs.push_back(c);

@@ -242,6 +242,10 @@ public:
   /// change `net`, not run messages.
   std::function<void()> after_message;
 
+  /// Where the members' log lines go, as "<member> <level>: <text>" (a
+  /// tweak that sets its own config::log wins). Unset: stderr.
+  std::function<void(const std::string& line)> on_log_line;
+
   /// See run(); 0: no limit.
   size_t livelock_limit = 50'000;
 

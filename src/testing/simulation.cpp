@@ -423,6 +423,8 @@ void simulation::draw_setup() {
   commit_at_start_.assign(n_, 0);
   last_commit_.assign(n_, 0);
   c_->after_message = [this] { react(); };
+  // The members' own lines belong in the trace, next to what caused them.
+  c_->on_log_line = [this](const std::string& line) { event(line); };
   c_->net->base.delay_min = milliseconds{latency.first};
   c_->net->base.delay_max = milliseconds{latency.second};
   if (disk_latency_max_ > 0) {
@@ -1000,17 +1002,12 @@ void simulation::issue(client& cl) {
         return;
       }
       auto& err = r.error();
-      // Definitely not applied: refused before it reached a log, or never
-      // handled (the member died with the request in its mailbox).
-      bool definite = query; // A query changes nothing.
-      if (definite) {
-        // nop
-      } else if (err.category() == errc_category) {
-        auto code = static_cast<errc>(err.code());
-        definite = code == errc::no_leader || code == errc::not_started;
-      } else if (err == caf::sec::request_receiver_down) {
-        definite = true;
-      }
+      // Definitely not applied: a query (it changes nothing), a refusal
+      // before the command reached a log (no_leader, not_member,
+      // transfer_in_progress, ...), or never handled (the member died with
+      // the request in its mailbox). The library's own rule decides, as an
+      // application's client would.
+      bool definite = query || !outcome_unknown(err);
       if (definite) {
         self->load_.failed(id, t);
         ++self->res_.totals.ops_failed;
