@@ -135,4 +135,13 @@ std::map<std::string, std::string> machine::contents() const {
   return {data_.begin(), data_.end()};
 }
 
+machine::data_stats machine::stats() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  data_stats st;
+  st.keys = data_.size();
+  for (auto& kvp : data_)
+    st.bytes += kvp.first.size() + kvp.second.size();
+  return st;
+}
+
 } // namespace kv

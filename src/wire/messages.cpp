@@ -126,7 +126,7 @@ bool get_error(reader& r, caf::error& err) {
   std::string ctx;
   if (!r.u8(code) || !r.str(ctx))
     return false;
-  if (code == 0 || code > static_cast<uint8_t>(errc::transfer_in_progress))
+  if (code == 0 || code > static_cast<uint8_t>(errc::overloaded))
     return false;
   err = ctx.empty() ? make_error(static_cast<errc>(code))
                     : make_error(static_cast<errc>(code), std::move(ctx));
