@@ -4,8 +4,8 @@
 # puts in flight (256-byte values over 100,000 keys) the whole time. After
 # WARMUP seconds one follower is stopped (SIGSTOP) for STOP seconds, then
 # continued (SIGCONT). Prints the leader's RSS each second, its level before
-# the stop, its peak while the follower was stopped and the ratio (target:
-# < 2), and how long the follower took to catch up (its applied index
+# the stop (the peak of the warmup's second half), its peak while the
+# follower was stopped and the ratio (target: < 2), and how long the follower took to catch up (its applied index
 # reaching the leader's commit index as of the SIGCONT; target: it does).
 # Takes WARMUP + STOP + up to 120 s: a benchmark, not a test.
 #
@@ -58,7 +58,9 @@ printf '#t_s\tleader_rss_kib\tphase\n'
 while [ $t -lt "$warmup" ]; do
   sleep 1; t=$((t + 1))
   r=$(rss_kib "${pids[$lead]}"); printf '%d\t%s\twarmup\n' $t "$r"
-  [ $t -gt $((warmup - 5)) ] && [ "$r" -gt "$before" ] && before=$r
+  # The level before: the peak of the warmup's second half (RSS saw-tooths
+  # with the snapshots, so a single sample could miss the top).
+  [ $t -gt $((warmup / 2)) ] && [ "$r" -gt "$before" ] && before=$r
 done
 kill -STOP "${pids[$victim]}"
 end=$((t + stop))
