@@ -21,6 +21,7 @@
 // role shares (`always`, `running`: votes, status, timers, flushing; see
 // behavior_of below). `state.role` always names the current role.
 
+#include "member_flow.hpp"
 #include "member_spawn.hpp"
 #include "member_state.hpp"
 
@@ -153,11 +154,12 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
   bool sent = false;
   while (pr.next_index() <= st.log.last_index()
          && pr.next_index() >= st.log.first_index()
-         && pr.can_send(st.cfg.max_in_flight)) {
+         && pr.sends_entries()
+         && pr.can_send(st.cfg.max_in_flight, st.cfg.max_inflight_bytes)) {
     auto req = make_request(pr.next_index() - 1);
     req.entries = st.log.slice(pr.next_index(), st.cfg.max_entries_per_message,
                                st.cfg.max_bytes_per_message);
-    pr.on_sent(req.entries.back().index);
+    pr.on_sent(req.entries.back().index, payload_bytes_of(req.entries));
     st.counters.entries_sent += req.entries.size();
     st.metrics.totals.append_entries.observe(req.entries.size());
     send_to_peer(self, peer, std::move(req));
@@ -177,6 +179,10 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
 
 void propose(member_self* self, payload cmd, caf::response_promise rp) {
   auto& st = self->state;
+  if (auto err = admit_proposal(self, cmd)) { // back-pressure (issue 14)
+    rp.deliver(std::move(err));
+    return;
+  }
   log_entry e;
   e.term = st.persistent.current_term;
   e.index = st.log.last_index() + 1;
@@ -760,6 +766,7 @@ void advance_commit(member_self* self) {
                                  st.commit_index, n, st.broken);
   if (commit > st.commit_index) {
     observe_commits(self, st.commit_index, commit);
+    release_committed(self, st.commit_index, commit);
     st.commit_index = commit;
     // Tell followers soon: their forwarded appends wait for it.
     st.leading().commit_dirty = true;

@@ -2,6 +2,7 @@
 // followers that need entries the leader has compacted away (InstallSnapshot,
 // Figure 13), one chunk at a time so no side holds a whole snapshot.
 
+#include "member_flow.hpp"
 #include "member_state.hpp"
 
 #include "caf/event_based_actor.hpp"
@@ -23,6 +24,7 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
   st.writes.compact(meta);
   st.configs.compact(meta.last_index);
   schedule_flush(self);
+  return_free_memory(self); // issue 14 (member_flow.hpp)
 }
 
 } // namespace

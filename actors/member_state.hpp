@@ -24,6 +24,7 @@
 #include "raft/core/configuration_history.hpp"
 #include "raft/core/log.hpp"
 #include "raft/core/progress.hpp"
+#include "raft/core/uncommitted_budget.hpp"
 #include "raft/member.hpp"
 #include "raft/messages.hpp"
 
@@ -125,6 +126,12 @@ struct leader_state {
   member_id transfer_target;
   /// TimeoutNow went to the target (its log matched ours).
   bool timeout_now_sent = false;
+  // -- memory bounds (issue 14, member_flow.cpp) --
+  /// Bytes of this term's commands not yet committed
+  /// (config::max_uncommitted_bytes).
+  uncommitted_budget uncommitted;
+  /// Appends refused with errc::overloaded in this term.
+  uint64_t overloaded_refusals = 0;
 };
 
 /// A leadership transfer this member started and has not yet answered: it

@@ -120,6 +120,7 @@ bool certainly_not_applied(const caf::error& err) {
       case errc::unreachable:
       case errc::invalid_config:
       case errc::access_denied:
+      case errc::overloaded: // back-pressure: refused before appending
         return true;
       default:
         return false;
@@ -158,9 +159,12 @@ bool membership_retryable(const wire::membership_request& req,
 
 /// Whether trying elsewhere may help (and is safe) for this error.
 bool retryable(op_kind kind, const caf::error& err) {
+  // overloaded: another member would forward to the same leader; the caller
+  // sees the back-pressure and decides when to try again.
   if (err.category() == errc_category
       && (static_cast<errc>(err.code()) == errc::access_denied
-          || static_cast<errc>(err.code()) == errc::invalid_config))
+          || static_cast<errc>(err.code()) == errc::invalid_config
+          || static_cast<errc>(err.code()) == errc::overloaded))
     return false;
   if (kind == op_kind::status)
     return false;

@@ -2,7 +2,14 @@
 // running cluster (for the figures in docs/operations.md).
 //
 //   raft-kv-bench --cluster H1:P1,... [--seconds S] [--threads T]
-//                 [--outstanding N] [--value-size B] [TLS options]
+//                 [--outstanding N] [--value-size B] [--keys K] [--puts P]
+//                 [TLS options]
+//
+// --keys K (with --outstanding): keys "00000000".."K-1" in turn, so that P
+// puts overwrite each key P / K times (the memory benchmark,
+// examples/bench/memory.sh). --puts P: stop after P puts (or --seconds).
+// Refusals with errc::overloaded (the leader's back-pressure) are counted
+// apart from other failures.
 //
 // --threads T: T threads each doing blocking puts one after another (the
 // library coalesces what they send concurrently). --outstanding N: one
@@ -24,6 +31,7 @@
 #include "caf/scoped_actor.hpp"
 
 #include "raft/client.hpp"
+#include "raft/errc.hpp"
 #include "raft/remote.hpp"
 
 #include "kv_client.hpp"
@@ -39,6 +47,8 @@ struct options {
   int threads = 0;
   int outstanding = 0;
   size_t value_size = 16;
+  size_t keys = 0;
+  size_t puts = 0;
   raft::tls_options tls;
 };
 
@@ -96,6 +106,10 @@ int main(int argc, char** argv) {
       o.outstanding = std::stoi(v);
     else if (a == "--value-size")
       o.value_size = std::stoul(v);
+    else if (a == "--keys")
+      o.keys = std::stoul(v);
+    else if (a == "--puts")
+      o.puts = std::stoul(v);
     else if (a == "--tls-cert")
       o.tls.certificate = v;
     else if (a == "--tls-key")
@@ -164,6 +178,7 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   auto lat = std::make_shared<std::vector<double>>();
   auto counts = std::make_shared<std::pair<size_t, size_t>>(0, 0);
+  auto overloaded = std::make_shared<size_t>(0);
   auto driver = sys.spawn([=](caf::event_based_actor* me) -> caf::behavior {
     auto next = std::make_shared<size_t>(0);
     auto in_flight = std::make_shared<int>(0);
@@ -171,15 +186,24 @@ int main(int argc, char** argv) {
     std::shared_ptr<std::function<void()>> send_one
       = std::make_shared<std::function<void()>>();
     *send_one = [=] {
-      if (clock_type::now() >= deadline) {
+      if (clock_type::now() >= deadline
+          || (o.puts > 0 && *next >= o.puts)) {
         if (*in_flight == 0)
           done->deliver(caf::ok_atom::value);
         return;
       }
       ++*in_flight;
       auto start = clock_type::now();
+      std::string key;
+      if (o.keys > 0) {
+        char buf[24];
+        std::snprintf(buf, sizeof(buf), "%08zu", (*next)++ % o.keys);
+        key = buf;
+      } else {
+        key = "o" + std::to_string((*next)++);
+      }
       me->request(hdl, std::chrono::seconds(20), raft::append_atom::value,
-                  kv::put_cmd("o" + std::to_string((*next)++), value))
+                  kv::put_cmd(key, value))
         .then(
           [=](raft::append_reply&) {
             --*in_flight;
@@ -189,13 +213,22 @@ int main(int argc, char** argv) {
                              .count());
             (*send_one)();
           },
-          [=](caf::error&) {
+          [=](caf::error& err) {
             --*in_flight;
             ++counts->second;
+            if (err.category() == raft::errc_category
+                && err.code() == static_cast<uint8_t>(raft::errc::overloaded)) {
+              // Back-pressure: wait a little before this slot tries again.
+              ++*overloaded;
+              me->delayed_send(me, std::chrono::milliseconds(10),
+                               caf::tick_atom::value);
+              return;
+            }
             (*send_one)();
           });
     };
     return {
+      [=](caf::tick_atom) { (*send_one)(); },
       [=](caf::ok_atom) {
         *done = me->make_response_promise();
         for (int i = 0; i < n; ++i)
@@ -209,6 +242,9 @@ int main(int argc, char** argv) {
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::string what = "library, " + std::to_string(n) + " puts in flight";
   report(what.c_str(), counts->first, counts->second, secs, *lat);
+  if (*overloaded > 0)
+    std::printf("of the failed: %zu refused with overloaded (the leader's "
+                "back-pressure, not applied)\n", *overloaded);
   self->send_exit(driver, caf::exit_reason::user_shutdown);
   std::fflush(stdout);
   std::_Exit(0);

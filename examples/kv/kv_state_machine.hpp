@@ -29,6 +29,13 @@ public:
   /// A copy of the data (any thread).
   std::map<std::string, std::string> contents() const;
 
+  /// Keys and the bytes of their keys and values (any thread).
+  struct data_stats {
+    size_t keys = 0;
+    size_t bytes = 0;
+  };
+  data_stats stats() const;
+
 private:
   mutable std::mutex mtx_; // apply runs on the adapter; contents() anywhere
   // Hashed: apply is on every member's hot path (an ordered map cost ~13%

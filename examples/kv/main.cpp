@@ -54,6 +54,7 @@
 #include "raft/wire/frame.hpp"
 
 #include "kv_client.hpp"
+#include "memory_report.hpp"
 #include "kv_command.hpp"
 #include "kv_state_machine.hpp"
 #include "metrics_exporter.hpp"
@@ -401,6 +402,7 @@ int serve(const args& a) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1); // a memory report (memory_report.hpp)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   caf::actor_system_config sys_cfg;
   setup(sys_cfg, tls);
@@ -443,7 +445,13 @@ int serve(const args& a) {
   // rather than leave it up with its port open.
   timespec poll{0, 200 * 1000 * 1000};
   int sig = -1;
-  while ((sig = sigtimedwait(&signals, nullptr, &poll)) < 0) {
+  while ((sig = sigtimedwait(&signals, nullptr, &poll)) < 0
+         || sig == SIGUSR1) {
+    if (sig == SIGUSR1) {
+      std::cerr << "raft-kv: " << kv::memory_report(self, m->member, *sm)
+                << std::endl;
+      continue;
+    }
     if (errno != EAGAIN && errno != EINTR)
       break;
     bool failed = false;

@@ -103,6 +103,29 @@ struct config {
   /// default_max_entry_size for members that talk over the wire.
   size_t max_entry_size = default_max_entry_size;
 
+  // -- memory bounds (issue 14) ---------------------------------------------------
+
+  /// Leader: payload bytes of unacknowledged AppendEntries per follower
+  /// (etcd's MaxInflightBytes). A follower that stops answering holds at
+  /// most this much of the leader's sending (plus one message). 0: derived,
+  /// max_in_flight x max_bytes_per_message (8 MiB by default): the count
+  /// limit alone lets 8 messages of one large entry each (up to
+  /// max_entry_size) be in flight, 32 MiB; the derived byte limit keeps
+  /// that at what 8 full messages of small entries hold.
+  size_t max_inflight_bytes = 0;
+  /// Leader: payload bytes of its log's commands that are not yet committed
+  /// (etcd's MaxUncommittedEntriesSize). An append that would pass it is
+  /// refused at once with errc::overloaded (not appended: retry later),
+  /// unless nothing is uncommitted (so any entry up to max_entry_size gets
+  /// in). The leader's own entries (no-op, configuration) are never
+  /// refused. 0: no limit. Default 32 MiB: about 120,000 puts of 256 bytes,
+  /// far more than a healthy cluster has uncommitted (a few batches).
+  size_t max_uncommitted_bytes = 32u * 1024 * 1024;
+  /// After a snapshot compacts the log, return the allocator's free memory
+  /// to the system (glibc: malloc_trim; elsewhere nothing). The compacted
+  /// entries' pages otherwise stay in the process between live allocations.
+  bool trim_memory_after_snapshot = true;
+
   /// This member's id (`host_port`).
   const std::string& id() const {
     return host_port;

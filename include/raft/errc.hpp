@@ -75,6 +75,10 @@ enum class errc : uint8_t {
   /// This member is not in the cluster's configuration: it was removed, or
   /// it waits to be added (config::join).
   not_member,
+  /// The leader holds config::max_uncommitted_bytes of commands that are not
+  /// yet committed (a slow majority or disk): back-pressure. Not appended;
+  /// retry later (after a pause), not at once.
+  overloaded,
 };
 
 /// Name of the CAF error category for errc.

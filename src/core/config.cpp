@@ -39,6 +39,8 @@ caf::error validate(config& cfg) {
     return fail("max_apply_batch must be positive");
   if (cfg.max_entry_size == 0)
     return fail("max_entry_size must be positive");
+  if (cfg.max_inflight_bytes == 0)
+    cfg.max_inflight_bytes = cfg.max_in_flight * cfg.max_bytes_per_message;
   return caf::none;
 }
 

@@ -30,6 +30,7 @@ std::string to_string(errc x) {
     case errc::change_in_progress: return "change_in_progress";
     case errc::not_caught_up: return "not_caught_up";
     case errc::not_member: return "not_member";
+    case errc::overloaded: return "overloaded";
   }
   return "unknown";
 }

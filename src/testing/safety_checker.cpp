@@ -45,6 +45,14 @@ latest_configuration(const raft::log& l) {
   return latest_configuration_upto(l, l.last_index());
 }
 
+std::pair<index_t, cluster_configuration>
+configuration_in_force(const raft::log& l, index_t below_index,
+                       const cluster_configuration& below) {
+  if (auto c = latest_configuration(l))
+    return std::move(*c);
+  return {below_index, below};
+}
+
 cluster_configuration
 safety_checker::configuration_of(const member_view& m) const {
   return configuration_of(m, m.log->last_index());

@@ -45,6 +45,16 @@ struct member_view {
 std::optional<std::pair<index_t, cluster_configuration>>
 latest_configuration(const raft::log& l);
 
+/// The configuration in force at a member whose log is `l` and its index:
+/// latest_configuration(l), or, when the log holds no configuration entry,
+/// `below` at `below_index` (the member's snapshot's or bootstrap's
+/// configuration). Never a configuration seen earlier: an entry that is not
+/// committed may be truncated by the next leader, and the member then falls
+/// back to the previous one (thesis §4.1; docs/testing.md, finding 8).
+std::pair<index_t, cluster_configuration>
+configuration_in_force(const raft::log& l, index_t below_index,
+                       const cluster_configuration& below);
+
 class safety_checker {
 public:
   /// Returns an empty string if all properties hold, else what broke.

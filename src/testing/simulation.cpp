@@ -172,8 +172,8 @@ private:
   template <class T>
   void ask(size_t l, fault kind, caf::message msg, const std::string& text);
   /// The configuration in force at live member i as its log says (thesis
-  /// §4.1), or the last one seen when its log holds none; `at`: its index
-  /// (0: not in the log).
+  /// §4.1): its latest configuration entry, or, when its log holds none, the
+  /// one below the log (its snapshot's or bootstrap's); `at`: its index.
   cluster_configuration config_of(size_t i, index_t& at);
   /// Live members a client may talk to (with membership changes: the
   /// members of the configuration last seen).
@@ -751,11 +751,14 @@ std::string simulation::names(const cluster_configuration& x) const {
 }
 
 cluster_configuration simulation::config_of(size_t i, index_t& at) {
-  at = 0;
-  if (auto c = latest_configuration(c_->state(i).log)) {
-    at = c->first;
-    known_config_ = c->second;
-  }
+  // Not the last configuration seen when the log holds none: a new leader
+  // may have truncated it (docs/testing.md, finding 8).
+  auto& st = c_->state(i);
+  auto c = configuration_in_force(st.log, st.configs.base_index(),
+                                  st.configs.base());
+  at = c.first;
+  if (!c.second.voters.empty()) // a member that joined and holds none yet
+    known_config_ = std::move(c.second);
   return known_config_;
 }
 

@@ -126,8 +126,8 @@ bool get_error(reader& r, caf::error& err) {
   std::string ctx;
   if (!r.u8(code) || !r.str(ctx))
     return false;
-  // Every raft::errc of this version (the last one is not_member).
-  if (code == 0 || code > static_cast<uint8_t>(errc::not_member))
+  // Every raft::errc of this version (the last one is overloaded).
+  if (code == 0 || code > static_cast<uint8_t>(errc::overloaded))
     return false;
   err = ctx.empty() ? make_error(static_cast<errc>(code))
                     : make_error(static_cast<errc>(code), std::move(ctx));

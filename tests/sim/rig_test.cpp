@@ -210,3 +210,30 @@ BOOST_AUTO_TEST_CASE(a_lost_append_is_resent_while_idle) {
   BOOST_TEST(c.state(f).commit_index == c.state(*l).commit_index);
   BOOST_TEST(c.violation() == "");
 }
+
+// docs/testing.md, finding 8 (a false stall in the rig itself): the rig took
+// the last configuration it had seen for the one in force when the leader's
+// log held no configuration entry, so a joint configuration truncated by a
+// new leader still counted. Thesis §4.1: a member falls back to the previous
+// configuration in its log, here the bootstrap one below it.
+BOOST_AUTO_TEST_CASE(a_truncated_configuration_entry_is_no_longer_in_force) {
+  cluster_configuration bootstrap;
+  bootstrap.voters = {"a:1", "b:2", "c:3"};
+  cluster_configuration joint;
+  joint.voters = {"a:1", "b:2", "d:4"};
+  joint.old_voters = bootstrap.voters;
+  raft::log l;
+  l.append(log_entry{1, 1, entry_kind::noop, {}});
+  l.append(log_entry{1, 2, entry_kind::configuration,
+                     encode_configuration(joint)});
+  auto before = testing::configuration_in_force(l, 0, bootstrap);
+  BOOST_TEST(before.first == 2u);
+  BOOST_TEST(before.second.joint());
+  // A leader of term 2 that never had entry 2 replaces it.
+  l.truncate_from(2);
+  l.append(log_entry{2, 2, entry_kind::noop, {}});
+  auto after = testing::configuration_in_force(l, 0, bootstrap);
+  BOOST_TEST(after.first == 0u);
+  BOOST_TEST(!after.second.joint());
+  BOOST_TEST((after.second.voters == bootstrap.voters));
+}

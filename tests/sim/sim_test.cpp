@@ -233,6 +233,8 @@ struct regression {
   uint64_t seed;
   uint64_t steps;
   const char* finding;
+  /// Membership changes drawn (1) or not (0), as when it was found.
+  int membership = 0;
 };
 
 void replay_all(std::initializer_list<regression> seeds) {
@@ -242,7 +244,7 @@ void replay_all(std::initializer_list<regression> seeds) {
     o.steps = x.steps;
     // The schedules as they were found (100058 would draw membership
     // changes now).
-    o.membership = 0;
+    o.membership = x.membership;
     auto r = run(o);
     if (!r.ok())
       std::cout << report(r, o) << std::endl;
@@ -267,6 +269,7 @@ BOOST_AUTO_TEST_CASE(regression_seeds) {
     {100109, 3900, "finding 3: snapshot install rolled the state machine back"},
     {101180, 10000, "finding 6: a new leader replayed the whole log (stall)"},
     {9100077, 15000, "finding 7: restart with a snapshot beyond the log"},
+    {26, 3000, "finding 8: the rig kept a truncated joint configuration", 1},
   });
 }
 

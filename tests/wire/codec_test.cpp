@@ -184,6 +184,28 @@ BOOST_AUTO_TEST_CASE(every_frame_type_round_trips) {
   }
 }
 
+// Every errc an append can end with crosses the wire as itself, the newest
+// included (issue 14's overloaded: back-pressure the client must see).
+BOOST_AUTO_TEST_CASE(every_error_code_round_trips) {
+  for (auto code : {errc::no_leader, errc::transfer_in_progress,
+                    errc::state_machine_failure, errc::entry_too_large,
+                    errc::not_member, errc::overloaded}) {
+    BOOST_TEST_CONTEXT(to_string(code)) {
+      std::string bytes;
+      client_reply x;
+      x.id = 1;
+      client_outcome bad;
+      bad.error = make_error(code);
+      x.outcomes = {bad};
+      encode(bytes, x);
+      client_reply back;
+      BOOST_TEST(decode(only_payload(bytes, frame_type::client_reply), back));
+      BOOST_REQUIRE_EQUAL(back.outcomes.size(), 1u);
+      BOOST_TEST((back.outcomes[0].error == make_error(code)));
+    }
+  }
+}
+
 // Version 2: PreVote (thesis §9.6) and transfer (§3.10) flags on
 // RequestVote, pre_vote on its response, and TimeoutNow.
 BOOST_AUTO_TEST_CASE(pre_vote_transfer_and_timeout_now_round_trip) {

@@ -13,7 +13,10 @@ namespace raft {
 ///
 /// A follower starts in probe mode: one append in flight until its log is
 /// found to match. Then the leader pipelines: it sends batches ahead without
-/// waiting, up to `max_in_flight` unacknowledged messages (thesis §10.2.2).
+/// waiting, up to `max_in_flight` unacknowledged messages (thesis §10.2.2)
+/// and, if a byte limit is given, until the payload bytes of those messages
+/// reach it (etcd's MaxInflightBytes): a follower that stops answering
+/// holds at most that much of the leader's sending.
 ///
 /// Invariant: match_index < next_index.
 /// Invariant: in_flight holds strictly increasing last indexes, all >= next
@@ -40,14 +43,33 @@ public:
     return in_flight_.size();
   }
 
-  /// Whether another append may be sent now.
-  bool can_send(size_t max_in_flight) const {
-    return in_flight_.size() < (probing_ ? size_t{1} : max_in_flight);
+  /// Payload bytes of the appends in flight.
+  size_t bytes_in_flight() const {
+    return bytes_in_flight_;
+  }
+
+  /// Whether another append may be sent now: fewer than `max_in_flight`
+  /// messages (one while probing) and, unless `max_bytes` is 0, fewer than
+  /// `max_bytes` payload bytes in flight. The last message sent may pass the
+  /// byte limit (it always carries at least one entry), as in etcd.
+  bool can_send(size_t max_in_flight, size_t max_bytes = 0) const {
+    if (in_flight_.size() >= (probing_ ? size_t{1} : max_in_flight))
+      return false;
+    return max_bytes == 0 || bytes_in_flight_ < max_bytes;
+  }
+
+  /// Whether appends to it may carry entries. Not after a heartbeat period
+  /// of silence (on_silence) until it answers again: a follower that stopped
+  /// (or whose link is down) then gets only empty probes, a heartbeat's
+  /// worth of bytes, instead of a message of entries per heartbeat piling up
+  /// in the transport. Its first answer resumes sending (one round trip).
+  bool sends_entries() const {
+    return !silent_;
   }
 
   /// Records an append sent with entries up to `last_index` (the previous
-  /// index for an empty probe).
-  void on_sent(index_t last_index);
+  /// index for an empty probe) carrying `bytes` payload bytes.
+  void on_sent(index_t last_index, size_t bytes = 0);
 
   /// The follower's log matches ours up to `match`. Returns whether the
   /// match index advanced.
@@ -77,7 +99,21 @@ private:
   index_t next_index_;
   bool probing_ = true;
   bool heard_ = false;
-  std::deque<index_t> in_flight_;
+  /// Set by on_silence, cleared by any answer (sends_entries).
+  bool silent_ = false;
+  /// One per append in flight: its last index and its payload bytes.
+  struct sent_append {
+    index_t last_index;
+    size_t bytes;
+  };
+  std::deque<sent_append> in_flight_;
+  /// Invariant: the sum of in_flight_[k].bytes.
+  size_t bytes_in_flight_ = 0;
+
+  void clear_in_flight() {
+    in_flight_.clear();
+    bytes_in_flight_ = 0;
+  }
 };
 
 } // namespace raft
