@@ -120,6 +120,9 @@ bool certainly_not_applied(const caf::error& err) {
       case errc::unreachable:
       case errc::invalid_config:
       case errc::access_denied:
+      // A member outside the configuration (removed, or waiting to join)
+      // refuses before appending or forwarding (docs/membership.md).
+      case errc::not_member:
         return true;
       default:
         return false;
