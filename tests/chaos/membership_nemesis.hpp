@@ -88,9 +88,14 @@ private:
   bool nap(double ms);
 
   void loop();
+  /// If `c` is not every member as a voter: one step back towards it (add
+  /// a missing member as a learner, or promote a learner); true if there
+  /// was something to do (or to wait for: a joint configuration).
+  bool repair(const configuration& c);
   /// Removes a random member, then adds it back and promotes it.
   void cycle();
-  void transfer();
+  /// Transfers leadership to a random voter of `c`.
+  void transfer(const configuration& c);
 
   std::vector<std::string> ids_;
   std::string cluster_;
