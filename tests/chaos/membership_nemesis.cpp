@@ -184,8 +184,8 @@ bool membership_nemesis::restore(milliseconds timeout, std::string& state) {
     }
     if (!repair(c) && c.voters.size() == ids_.size())
       return true;
-    if (c.joint)
-      std::this_thread::sleep_for(milliseconds(200));
+    // A refusal comes back at once: do not hammer the cluster.
+    std::this_thread::sleep_for(milliseconds(200));
   }
   return false;
 }
