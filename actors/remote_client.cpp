@@ -121,6 +121,9 @@ bool certainly_not_applied(const caf::error& err) {
       case errc::invalid_config:
       case errc::access_denied:
       case errc::overloaded: // back-pressure: refused before appending
+      // A member outside the configuration (removed, or waiting to join)
+      // refuses before appending or forwarding (docs/membership.md).
+      case errc::not_member:
         return true;
       default:
         return false;
@@ -151,6 +154,9 @@ bool membership_retryable(const wire::membership_request& req,
     // learner is still catching up (§4.2.1). Each passes by itself.
     case errc::change_in_progress:
     case errc::not_caught_up:
+    // Asked a member outside the configuration (removed, or waiting to
+    // join): it refused, and another member may lead.
+    case errc::not_member:
       return true;
     default:
       return !wire::changes_cluster(req.op);
@@ -266,6 +272,12 @@ bool take_call(client_self* self, uint64_t rid, call& out) {
 void on_op_error(client_self* self, op x, caf::error err) {
   auto& st = self->state;
   auto now = steady_clock::now();
+  // A member outside the configuration names no leader: the retry goes to
+  // the next member of the list, not to the same one again.
+  if (err.category() == errc_category
+      && static_cast<errc>(err.code()) == errc::not_member
+      && !st.opts.cluster.empty())
+    st.round_robin = (st.round_robin + 1) % st.opts.cluster.size();
   if (x.kind == op_kind::membership) {
     if (!membership_retryable(x.change, err) || now >= x.deadline) {
       x.rp.deliver(std::move(err));

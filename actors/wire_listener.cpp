@@ -19,6 +19,7 @@
 #include "caf/send.hpp"
 
 #include "raft/errc.hpp"
+#include "raft/remote.hpp"
 
 #include "remote_auth.hpp"
 #include "remote_protocol.hpp"
@@ -28,6 +29,29 @@ namespace raft::wire::detail {
 namespace {
 
 class listener;
+
+/// Longest member id a membership request may name: a DNS name (253
+/// bytes), a colon and a port.
+constexpr size_t max_member_id = 253 + 1 + 5;
+
+/// The first member id of `req` (its member, or one of its target's) that
+/// is not HOST:PORT, shortened for the log; empty if there is none.
+std::string bogus_member_id(const membership_request& req) {
+  auto bad = [](const member_id& id) {
+    return id.size() > max_member_id || !split_host_port(id);
+  };
+  auto shown = [](const member_id& id) {
+    return id.size() <= 64 ? id : id.substr(0, 64) + "...";
+  };
+  if (!req.member.empty() && bad(req.member))
+    return shown(req.member);
+  for (auto* xs : {&req.target.voters, &req.target.learners,
+                   &req.target.old_voters})
+    for (auto& id : *xs)
+      if (bad(id))
+        return shown(id);
+  return {};
+}
 
 // -- listener sessions ------------------------------------------------------------------------
 
@@ -602,6 +626,21 @@ bool session::on_frame(frame_type type, std::string_view payload) {
                         make_error(errc::access_denied,
                                    "'" + identity_
                                      + "' is not in the admin list")});
+        write(std::move(frame));
+        return true;
+      }
+      // A member id from the network names a process to dial: it must be
+      // HOST:PORT (raft/remote.hpp) before the member stores it in a
+      // configuration entry. Answered, not closed, like the admin check.
+      if (auto bad = bogus_member_id(req); !bad.empty()) {
+        lst_->log().refused(address_, identity_,
+                            "membership request names '" + bad
+                              + "', which is not HOST:PORT");
+        std::string frame;
+        encode(frame, membership_reply{
+                        req.id, {},
+                        make_error(errc::invalid_config,
+                                   "'" + bad + "' is not HOST:PORT")});
         write(std::move(frame));
         return true;
       }

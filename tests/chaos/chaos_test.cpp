@@ -20,6 +20,9 @@
 //   --corrupt-history replaces a read's value in the recorded history with
 //                     one never written before checking it: the run must
 //                     fail (shows what a failure prints)
+//   --no-membership   no membership nemesis (by default it removes and
+//                     re-adds members and transfers leadership with the
+//                     raft-kv CLI while the other faults run)
 //   --verbose         prints the plan and the fault trace as it happens
 #define BOOST_TEST_MODULE chaos
 #include <boost/test/unit_test.hpp>
@@ -62,6 +65,7 @@
 #include "kv_command.hpp"
 #include "linearizability.hpp"
 #include "members.hpp"
+#include "membership_nemesis.hpp"
 #include "netns.hpp"
 #include "schedule.hpp"
 
@@ -86,6 +90,7 @@ struct cli {
   double check_seconds = 120;
   bool corrupt = false;
   bool verbose = false;
+  bool membership = true;
 
   cli() {
     std::random_device rd;
@@ -118,6 +123,8 @@ struct cli {
         corrupt = true;
       else if (arg == "--verbose")
         verbose = true;
+      else if (arg == "--no-membership")
+        membership = false;
       else
         throw std::invalid_argument("unknown option " + arg);
     }
@@ -143,6 +150,8 @@ struct cli {
       s << " --keys " << keys;
     if (corrupt)
       s << " --corrupt-history";
+    if (!membership)
+      s << " --no-membership";
     return s.str();
   }
 };
@@ -425,8 +434,10 @@ private:
     return std::chrono::duration<double>(clock_type::now() - t0_).count();
   }
 
+  /// Also called by the membership nemesis's thread.
   void trace(const std::string& what) {
     auto line = fmt("  [%8.3f s] ", now()) + what;
+    std::lock_guard<std::mutex> guard{trace_mtx_};
     trace_.push_back(line);
     if (args_.verbose)
       std::cout << line << std::endl;
@@ -478,6 +489,7 @@ private:
   const cli& args_;
   clock_type::time_point t0_;
   run_result result_;
+  std::mutex trace_mtx_;
   std::vector<std::string> trace_;
   std::array<size_t, fault_kinds> faults_;
   std::unique_ptr<chaos_dir> dir_;
@@ -488,6 +500,8 @@ private:
   std::unique_ptr<caf::actor_system> sys_;
   std::unique_ptr<kv::client> status_;
   std::vector<pending> pending_;
+  /// Removes, re-adds and promotes members, transfers leadership.
+  std::unique_ptr<membership_nemesis> nemesis_;
   uint64_t net_generation_ = 0;
   // leader_churn, while now() < churn_until_.
   double churn_until_ = -1;
@@ -1007,10 +1021,21 @@ run_result chaos_run::run() {
                            std::ref(*clients[c]), timeout, args_.keys,
                            std::ref(rec), std::cref(stop));
     trace(fmt("faults from now on, for %.0f s", args_.seconds));
+    if (args_.membership) {
+      // Its CLI processes start from its thread, in the client namespace
+      // (the thread is made after enter_client).
+      nemesis_ = std::make_unique<membership_nemesis>(
+        procs_->ids(), args_.seed, [this](const std::string& x) { trace(x); });
+      nemesis_->start();
+    }
     try {
       run_faults(plan, faults_from);
     } catch (std::exception& e) {
       fail(std::string{"harness error during the faults: "} + e.what());
+    }
+    if (nemesis_) {
+      nemesis_->stop();
+      trace("membership nemesis stopped");
     }
   }
   double fault_seconds = now() - faults_from;
@@ -1020,6 +1045,18 @@ run_result chaos_run::run() {
   for (auto& t : threads)
     t.join();
   trace("clients stopped");
+  if (nemesis_) {
+    // Every member a voter again before the final checks.
+    std::string state;
+    if (nemesis_->restore(milliseconds(60000), state))
+      trace("membership restored: every member a voter");
+    else
+      fail("membership not restored within 60 s; last member list:\n" + state);
+    if (fault_seconds >= 30 && nemesis_->done() == 0)
+      fail("the membership nemesis changed nothing in "
+           + fmt("%.0f s", fault_seconds) + ": "
+           + nemesis_->summary());
+  }
   auto final_client = make_client(timeout);
   settle(rec, *final_client);
   double run_seconds = now();
@@ -1090,6 +1127,9 @@ run_result chaos_run::run() {
       << checked.keys << " keys in " << fmt("%.2f", check_s) << " s ("
       << checked.steps << " steps, " << checked.status << "); violations "
       << violations;
+  if (nemesis_)
+    sum << "; membership: " << nemesis_->done() << " changes done, "
+        << nemesis_->refused() << " refused: " << nemesis_->summary();
   result_.summary = sum.str();
   std::cout << result_.summary << std::endl;
   if (!result_.ok) {

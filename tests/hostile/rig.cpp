@@ -78,10 +78,14 @@ rig::rig(options opts) : opts_(std::move(opts)) {
     // "client" (the CLI's default identity) writes; "outsider" holds a
     // valid certificate from the same CA but is not on the access list.
     o.acl = {"client"};
+    o.acl.insert(o.acl.end(), opts_.identities.begin(), opts_.identities.end());
   }
   cluster_ = std::make_unique<kv_cluster>(o);
-  if (opts_.tls)
-    certs_ = make_certs(certs_tmp_->path, {"outsider"});
+  if (opts_.tls) {
+    std::vector<std::string> ids{"outsider"};
+    ids.insert(ids.end(), opts_.identities.begin(), opts_.identities.end());
+    certs_ = make_certs(certs_tmp_->path, ids);
+  }
   cluster_->start_all();
   BOOST_REQUIRE_MESSAGE(cluster_->await_leader(leader_timeout).has_value(),
                         "the cluster elected no leader");

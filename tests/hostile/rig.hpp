@@ -68,6 +68,9 @@ public:
     bool long_run = false;
     /// Extra `raft-kv serve` arguments (limits).
     std::vector<std::string> serve_args;
+    /// TLS: more identities on the access list besides "client", each
+    /// with a certificate of the cluster's CA (e.g. an admin).
+    std::vector<std::string> identities;
   };
 
   explicit rig(options opts);
