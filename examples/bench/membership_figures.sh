@@ -184,7 +184,7 @@ replacement() {
     rm -rf "$WORK/m$dead"
     serve "$fresh" "$survivors" --join --snapshot-threshold 500
     local deadline=$(( $(now_ms) + 20000 ))
-    until grep -q "waiting to be added" "$WORK/m$fresh.log"; do
+    until grep -qs "waiting to be added" "$WORK/m$fresh.log"; do
       [ "$(now_ms)" -lt "$deadline" ] || { say "the new member did not start"; return 1; }
       sleep 0.05
     done
