@@ -18,7 +18,8 @@
 # Environment: BUILD (build directory, default ./build), RUNS (3), PORT
 # (first of the ports used, 17700), HEARTBEAT (ms, 50: election timeout
 # 500-1000 ms), DOWN_MS (1500: how long a restarted member stays down),
-# SETTLE_MS (3000), PARTITION_MS (3000), TRANSFERS (10 per run), BEFORE_S (10).
+# SETTLE_MS (3000), PARTITION_MS (3000), REJOINS (cut-offs per run, 3),
+# TRANSFERS (10 per run), BEFORE_S (10).
 #
 # The "partition" stops the member with SIGSTOP and resumes it with SIGCONT:
 # it neither sends nor receives, but its timers do not run while stopped
@@ -37,6 +38,7 @@ HEARTBEAT=${HEARTBEAT:-50}
 DOWN_MS=${DOWN_MS:-1500}
 SETTLE_MS=${SETTLE_MS:-3000}
 PARTITION_MS=${PARTITION_MS:-3000}
+REJOINS=${REJOINS:-3}
 TRANSFERS=${TRANSFERS:-10}
 BEFORE_S=${BEFORE_S:-10}
 WHAT=${*:-elections transfer replacement}
@@ -105,7 +107,7 @@ stop_cluster() { local i; for i in "${!PIDS[@]}"; do stop "$i"; done; }
 
 # -- elections ---------------------------------------------------------------
 elections() {
-  local mode flags r i members leader t0 t1 kind victim
+  local mode flags r i j members leader t0 t1 kind victim
   members=$(cluster_of 1 2 3)
   for mode in on off; do
     flags=(); [ "$mode" = off ] && flags=(--no-pre-vote)
@@ -126,16 +128,19 @@ elections() {
         t1=$(max_term "$members")
         echo "figure elections prevote=$mode run=$r event=restart_$kind member=$(id_of "$i") elections=$((t1 - t0))"
       done
-      # A follower cut off (SIGSTOP) for PARTITION_MS, then back (SIGCONT).
-      leader=$(leader_id "$members")
-      for i in 1 2 3; do [ "$(id_of "$i")" != "$leader" ] && { victim=$i; break; }; done
-      t0=$(max_term "$members")
-      kill -STOP "${PIDS[$victim]}"
-      sleep_ms "$PARTITION_MS"
-      kill -CONT "${PIDS[$victim]}"
-      sleep_ms "$SETTLE_MS"
-      t1=$(max_term "$members")
-      echo "figure elections prevote=$mode run=$r event=rejoin_follower member=$(id_of "$victim") elections=$((t1 - t0))"
+      # A follower cut off (SIGSTOP) for PARTITION_MS, then back (SIGCONT),
+      # REJOINS times.
+      for j in $(seq "$REJOINS"); do
+        leader=$(leader_id "$members")
+        for i in 1 2 3; do [ "$(id_of "$i")" != "$leader" ] && { victim=$i; break; }; done
+        t0=$(max_term "$members")
+        kill -STOP "${PIDS[$victim]}"
+        sleep_ms "$PARTITION_MS"
+        kill -CONT "${PIDS[$victim]}"
+        sleep_ms "$SETTLE_MS"
+        t1=$(max_term "$members")
+        echo "figure elections prevote=$mode run=$r event=rejoin_follower member=$(id_of "$victim") elections=$((t1 - t0))"
+      done
       stop_cluster
     done
   done
