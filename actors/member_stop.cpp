@@ -160,6 +160,14 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
       caf::actor_cast<caf::abstract_actor*>(ptr));
     if (self == nullptr)
       return;
+    // A member that finished (it quit: an exit message, or it stopped for a
+    // remote transport) ran on_exit, which destroyed its state, handles
+    // included: nothing is left to release, and the state must not be
+    // touched (it did, and learner-bench crashed or hung at exit). Such an
+    // actor has no behaviour left; one cleaned up by the scheduler's stop
+    // (below, or in cleanup_and_release) keeps its behaviour and its state.
+    if (self->getf(caf::abstract_actor::is_cleaned_up_flag) && !self->alive())
+      return;
     if (!self->getf(caf::abstract_actor::is_cleaned_up_flag))
       self->cleanup(caf::make_error(caf::exit_reason::user_shutdown),
                     system->dummy_execution_unit());

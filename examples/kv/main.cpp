@@ -76,6 +76,7 @@ const std::map<std::string, std::string>& command_usage() {
      "                [--admins ID,...]  (who may change the members)\n"
      "                [--metrics HOST:PORT]  (Prometheus text at /metrics)\n"
      "                [--join]  (a new member: docs/operations.md)\n"
+     "                [--no-pre-vote]  (for comparison figures only)\n"
      "    --members lists every member, --id included (an odd count: 3 or 5);\n"
      "    it bootstraps a new cluster only: once DIR holds a configuration,\n"
      "    a different list is ignored (with a warning); use `raft-kv member`\n"
@@ -368,6 +369,9 @@ int serve(const args& a) {
   // A joining member waits to be added (config::join): --members only
   // tells it whom to reach, the current members or one of them.
   cfg.join = a.flag("--join");
+  // PreVote (thesis §9.6) stays on unless asked: off only to measure the
+  // disruption it prevents (examples/bench/membership_figures.sh).
+  cfg.pre_vote = !a.flag("--no-pre-vote");
   if (cfg.join && members.empty())
     usage("--join needs --members: the current cluster's members (or one "
           "of them)");
@@ -710,7 +714,7 @@ int main(int argc, char** argv) {
     for (auto k : {"--id", "--members", "--data", "--heartbeat",
                    "--snapshot-threshold", "--acl", "--admins", "--metrics"})
       known.push_back(k);
-    return serve(parse(argc, argv, known, {"--join"}));
+    return serve(parse(argc, argv, known, {"--join", "--no-pre-vote"}));
   }
   auto known = tls_opts;
   known.push_back("--cluster");

@@ -440,3 +440,67 @@ BOOST_AUTO_TEST_CASE(members_end_with_their_actor_system) {
   }
   BOOST_TEST(done.get() == "");
 }
+
+// Members that were ended with an exit message (so they ran on_exit, which
+// destroys an actor's state) and are still referenced when the actor system
+// ends: its destructor returns, and the release at system exit does not
+// touch their destroyed state. Before, it did: learner-bench, which ends its
+// members this way, crashed (rc 139) or hung at exit.
+BOOST_AUTO_TEST_CASE(members_ended_by_an_exit_message_end_with_their_system) {
+  temp_dir dir;
+  auto run = [&] {
+    caf::actor_system_config cfg;
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    add_message_types(cfg);
+    caf::actor_system sys{cfg};
+    std::vector<member_actor> members;
+    std::vector<std::string> ids{"127.0.0.1:7111", "127.0.0.1:7112",
+                                 "127.0.0.1:7113"};
+    for (auto& id : ids) {
+      config c;
+      c.host_port = id;
+      c.heartbeat = 5ms;
+      c.log_dir = dir.path + "/" + id;
+      c.log.threshold = log_level::off;
+      auto m = spawn_member(
+        sys, c, std::shared_ptr<state_machine>{std::make_shared<kv_machine>()});
+      if (!m)
+        return std::string{"spawn: "} + sys.render(m.error());
+      members.push_back(*m);
+    }
+    caf::scoped_actor self{sys};
+    std::string failure;
+    for (size_t i = 0; i < 3; ++i)
+      for (size_t j = 0; j < 3; ++j)
+        if (i != j)
+          self->request(members[i], caf::infinite, caf::add_atom::value,
+                        ids[j], caf::actor_cast<caf::actor>(members[j]))
+            .receive([](caf::ok_atom) {},
+                     [&](caf::error& err) { failure = sys.render(err); });
+    for (auto& m : members)
+      self->request(m, caf::infinite, start_atom::value)
+        .receive([](caf::ok_atom) {},
+                 [&](caf::error& err) { failure = sys.render(err); });
+    self->request(members[0], std::chrono::seconds(20), append_atom::value,
+                  put_cmd("k", "1"))
+      .receive([](append_reply&) {},
+               [&](caf::error& err) { failure = sys.render(err); });
+    // Ended as learner-bench ends them; the handles stay in `members`.
+    for (auto& m : members) {
+      self->monitor(m);
+      self->send_exit(m, caf::exit_reason::user_shutdown);
+    }
+    for (size_t down = 0; down < members.size(); ++down)
+      self->receive([](caf::down_msg&) {});
+    return failure;
+    // members, self and sys go out of scope here.
+  };
+  auto done = std::async(std::launch::async, run);
+  if (done.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    std::fprintf(stderr, "FAIL: the actor system did not shut down within "
+                         "60 s after its members were ended\n");
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  BOOST_TEST(done.get() == "");
+}
