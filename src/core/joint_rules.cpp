@@ -110,7 +110,9 @@ cluster_configuration leave_joint(const cluster_configuration& joint) {
 
 bool learner_caught_up(index_t match_index, index_t last_index,
                        size_t max_entries) {
-  return match_index + max_entries >= last_index;
+  // Match 0: it never acknowledged anything (an address where nobody
+  // answers, say); in a log shorter than one round it would pass otherwise.
+  return match_index != 0 && match_index + max_entries >= last_index;
 }
 
 } // namespace raft

@@ -251,6 +251,11 @@ BOOST_AUTO_TEST_CASE(a_learner_is_caught_up_within_one_round) {
   BOOST_TEST(learner_caught_up(900, 1000, 100));
   BOOST_TEST(!learner_caught_up(899, 1000, 100));
   BOOST_TEST(learner_caught_up(1000, 1000, 1));
+  // Never answered: not caught up, though the log is shorter than a round
+  // (hostile_membership_test promoted a learner at an address where
+  // nothing listened).
+  BOOST_TEST(!learner_caught_up(0, 5, 1024));
+  BOOST_TEST(learner_caught_up(1, 5, 1024));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -228,8 +228,10 @@ start_change(const cluster_configuration& current,
 cluster_configuration leave_joint(const cluster_configuration& joint);
 
 /// Thesis §4.2.1: a learner is caught up when it is within one round of
-/// entries of the leader: its match index at most `max_entries` (one
-/// AppendEntries' worth) behind `last_index`.
+/// entries of the leader: it has acknowledged entries (match index above 0:
+/// a learner that never answered is not caught up, however short the log)
+/// and its match index is at most `max_entries` (one AppendEntries' worth)
+/// behind `last_index`.
 bool learner_caught_up(index_t match_index, index_t last_index,
                        size_t max_entries);
 
