@@ -497,15 +497,8 @@ change_configuration(member_self* self, cluster_configuration target) {
   if (auto err = not_leading(self))
     return err;
   auto& st = self->state;
-  if (target.joint())
-    return make_error(errc::invalid_config,
-                      "a target configuration has no old voters");
-  target.normalize();
-  if (auto err = check(target))
+  if (auto err = check_target(target))
     return err;
-  if (target.voters.empty())
-    return make_error(errc::invalid_config,
-                      "a configuration needs at least one voter");
   if (target == st.configuration())
     return target; // In the wanted state already.
   if (auto err = refused_now(self))
