@@ -439,6 +439,44 @@ BOOST_AUTO_TEST_CASE(replacing_one_of_three_in_one_change) {
   BOOST_TEST(c->violation() == "");
 }
 
+// Thesis §4.3 (etcd's auto-leave): leaving C_old,new does not depend on the
+// leader that started the change. The leader appends C_old,new, the
+// followers store it but their acknowledgements never reach it, and it
+// crashes: the next leader is elected while joint, commits C_old,new with
+// its no-op and appends C_new itself.
+BOOST_AUTO_TEST_CASE(a_leader_elected_while_joint_leaves_it) {
+  auto c = make_cluster(4, 3, 15);
+  clients cl;
+  c->start_all();
+  auto l = leader_of(*c);
+  BOOST_REQUIRE(call(*c, cl, l, learner_atom::value, id_of(3), false)->value);
+  BOOST_REQUIRE(c->run_until([&] { return caught_up(*c, 3); }));
+  auto lid = id_of(l);
+  c->net->drop_if = [lid](const member_id&, const member_id& to,
+                          const caf::message& msg) {
+    return to == lid && msg.match_elements<append_entries_response>();
+  };
+  auto r = ask(*c, cl, l, promote_atom::value, id_of(3));
+  auto joint = c->state(l).configuration();
+  BOOST_REQUIRE(joint.joint());
+  std::vector<size_t> others;
+  for (size_t i = 0; i < 4; ++i)
+    if (i != l)
+      others.push_back(i);
+  BOOST_REQUIRE(c->run_until([&] { return all_have(*c, others, joint); }));
+  BOOST_REQUIRE(!r->done);
+  c->crash(l);
+  c->net->drop_if = nullptr;
+  std::optional<size_t> next;
+  BOOST_REQUIRE(c->run_until([&] {
+    next = c->leader();
+    return next && *next != l;
+  }));
+  BOOST_TEST(c->run_until(
+    [&] { return all_have(*c, others, config_of({0, 1, 2, 3})); }));
+  BOOST_TEST(c->violation() == "");
+}
+
 // 3 → 5 → 3 (a different three): each step one joint change; the cluster
 // works with the members outside the configuration gone.
 BOOST_AUTO_TEST_CASE(three_to_five_to_three) {
