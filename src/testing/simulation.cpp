@@ -172,8 +172,8 @@ private:
   template <class T>
   void ask(size_t l, fault kind, caf::message msg, const std::string& text);
   /// The configuration in force at live member i as its log says (thesis
-  /// §4.1), or the last one seen when its log holds none; `at`: its index
-  /// (0: not in the log).
+  /// §4.1), else its snapshot's or bootstrap configuration (the base of its
+  /// history); `at`: its index (the base's when not in the log).
   cluster_configuration config_of(size_t i, index_t& at);
   /// Live members a client may talk to (with membership changes: the
   /// members of the configuration last seen).
@@ -752,9 +752,17 @@ std::string simulation::names(const cluster_configuration& x) const {
 
 cluster_configuration simulation::config_of(size_t i, index_t& at) {
   at = 0;
-  if (auto c = latest_configuration(c_->state(i).log)) {
+  auto& st = c_->state(i);
+  if (auto c = latest_configuration(st.log)) {
     at = c->first;
     known_config_ = c->second;
+  } else {
+    // No entry in its log: its snapshot's configuration or the bootstrap
+    // one, never the last one seen elsewhere (an uncommitted entry of an
+    // earlier leader that this leader's log replaced: seed 123's
+    // "inherited joint configuration", docs/testing.md).
+    at = st.configs.base_index();
+    known_config_ = st.configs.base();
   }
   return known_config_;
 }
