@@ -155,8 +155,8 @@ member_id most_up_to_date_voter(member_state& st) {
 void hand_over(member_self* self, const member_id& successor) {
   auto& st = self->state;
   auto i = st.peers.find(successor);
-  if (successor.empty() || i == st.peers.end())
-    return;
+  if (successor.empty() || i == st.peers.end() || !i->second)
+    return; // Unreachable now: its election timer decides.
   log_line(self, log_level::info, "handing leadership over to " + successor);
   timeout_now_request req;
   req.term = st.persistent.current_term;
