@@ -178,14 +178,6 @@ bool may_campaign(const member_state& st) {
   return st.configuration().is_voter(st.id());
 }
 
-bool may_vote(const member_state& st) {
-  // Figure 2: currentTerm, votedFor and the log are persistent so that a
-  // vote is never given twice nor to a stale log; a member that joins with
-  // an empty disk (config::join, e.g. a wiped one) has lost them until a
-  // leader gives it the log.
-  return !st.configuration().empty();
-}
-
 std::vector<member_id> voters_but_self(const member_state& st) {
   auto& cfg = st.configuration();
   std::vector<member_id> result;

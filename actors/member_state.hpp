@@ -604,12 +604,6 @@ void ensure_directory(member_self* self);
 /// elections (learners, removed and joining members never do).
 bool may_campaign(const member_state& st);
 
-/// False for a member waiting to join (no configuration: a new or wiped
-/// disk): it grants no vote or pre-vote, since a wiped member lost the
-/// persistent state (Figure 2: votedFor, log) that its earlier votes relied
-/// on, and a stale member still counting it must not win with its vote.
-bool may_vote(const member_state& st);
-
 /// Election (and pre-vote) won: a majority of each configuration (thesis
 /// §4.3).
 bool won_election(const member_state& st);

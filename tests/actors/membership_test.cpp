@@ -642,30 +642,6 @@ BOOST_AUTO_TEST_CASE(a_restart_from_a_snapshot_keeps_the_configuration) {
   BOOST_TEST(c->violation() == "");
 }
 
-// Figure 2 (votedFor and the log are persistent): a member waiting to join
-// (a new or wiped disk) grants no vote. Found by the simulation (seed 294
-// with --membership on): n1 was replaced and wiped, and n2, down meanwhile
-// and still on {n1 n2 n3}, won term 8 with the wiped n1's vote, lacking an
-// entry n1 had helped commit.
-BOOST_AUTO_TEST_CASE(a_member_waiting_to_join_grants_no_vote) {
-  auto c = make_cluster(4, 3, 16);
-  c->start_all();
-  BOOST_REQUIRE(c->await_leader().has_value());
-  BOOST_REQUIRE(c->state(3).configuration().empty());
-  for (bool pre_vote : {true, false}) {
-    request_vote_request req;
-    req.term = c->state(3).persistent.current_term + 5;
-    req.candidate_id = id_of(0);
-    req.last_log_index = 0;
-    req.last_log_term = 0;
-    req.pre_vote = pre_vote;
-    caf::anon_send(caf::actor_cast<caf::actor>(c->members[3]), req);
-    c->run();
-  }
-  BOOST_TEST(c->state(3).persistent.voted_for.empty());
-  BOOST_TEST(c->violation() == "");
-}
-
 // A new cluster stores its bootstrap configuration (write_batch::bootstrap),
 // so that a restart with other members never obeys them.
 BOOST_AUTO_TEST_CASE(the_bootstrap_configuration_is_stored) {
