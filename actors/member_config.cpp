@@ -133,6 +133,37 @@ void answer_changes(member_self* self) {
   }
 }
 
+/// Leader: the voter of the configuration in force whose log matches ours
+/// furthest (empty if none is known).
+member_id most_up_to_date_voter(member_state& st) {
+  member_id best;
+  index_t best_match = 0;
+  for (auto& [id, pr] : st.leading().followers)
+    if (st.configuration().is_voter(id)
+        && (best.empty() || pr.match_index() > best_match)) {
+      best = id;
+      best_match = pr.match_index();
+    }
+  return best;
+}
+
+/// A leader that stepped down because C_new left it out: thesis §4.2.2 with
+/// §3.10, TimeoutNow to `successor` (a voter of C_new holding C_new, which
+/// committed on a majority of C_new), so that C_new gets a leader without
+/// waiting for an election timeout. Its RequestVotes carry `transfer`, which
+/// the others' stickiness (thesis §4.2.3) lets through.
+void hand_over(member_self* self, const member_id& successor) {
+  auto& st = self->state;
+  auto i = st.peers.find(successor);
+  if (successor.empty() || i == st.peers.end() || !i->second)
+    return; // Unreachable now: its election timer decides.
+  log_line(self, log_level::info, "handing leadership over to " + successor);
+  timeout_now_request req;
+  req.term = st.persistent.current_term;
+  req.leader_id = st.id();
+  send_to_peer(self, i->second, std::move(req));
+}
+
 } // namespace
 
 // -- the configuration in force -------------------------------------------------
@@ -335,6 +366,7 @@ void on_commit_advanced(member_self* self) {
     log_line(self, log_level::info,
              "stepping down: not a voter of the committed configuration "
                + to_string(st.configuration()));
+    auto successor = most_up_to_date_voter(st);
     fail_all_requests(self,
                       make_error(errc::leadership_lost,
                                  "the leader left the configuration; "
@@ -342,6 +374,7 @@ void on_commit_advanced(member_self* self) {
                       make_error(errc::leadership_lost,
                                  "the leader left the configuration"));
     become_follower(self, member_id{});
+    hand_over(self, successor);
     return;
   }
   maybe_promote(self);
@@ -464,15 +497,8 @@ change_configuration(member_self* self, cluster_configuration target) {
   if (auto err = not_leading(self))
     return err;
   auto& st = self->state;
-  if (target.joint())
-    return make_error(errc::invalid_config,
-                      "a target configuration has no old voters");
-  target.normalize();
-  if (auto err = check(target))
+  if (auto err = check_target(target))
     return err;
-  if (target.voters.empty())
-    return make_error(errc::invalid_config,
-                      "a configuration needs at least one voter");
   if (target == st.configuration())
     return target; // In the wanted state already.
   if (auto err = refused_now(self))

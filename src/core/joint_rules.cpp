@@ -77,9 +77,7 @@ caf::error change_allowed(index_t config_index, index_t term_start,
   return caf::none;
 }
 
-caf::expected<cluster_configuration>
-start_change(const cluster_configuration& current,
-             cluster_configuration target) {
+caf::error check_target(cluster_configuration& target) {
   if (target.joint())
     return make_error(errc::invalid_config,
                       "a target configuration has no old voters");
@@ -89,6 +87,14 @@ start_change(const cluster_configuration& current,
   if (target.voters.empty())
     return make_error(errc::invalid_config,
                       "a configuration needs at least one voter");
+  return caf::none;
+}
+
+caf::expected<cluster_configuration>
+start_change(const cluster_configuration& current,
+             cluster_configuration target) {
+  if (auto err = check_target(target))
+    return err;
   if (target == current)
     return make_error(errc::invalid_config,
                       "the configuration is already " + to_string(target));

@@ -212,6 +212,11 @@ caf::error change_allowed(index_t config_index, index_t term_start,
                           index_t commit_index,
                           const broken_rules& broken = {});
 
+/// Normalizes a change's `target` and checks it: invalid_config if it is
+/// joint (a target names no old voters), breaks the invariants (check()) or
+/// has no voter. start_change() and the member's requests share it.
+caf::error check_target(cluster_configuration& target);
+
 /// The configuration entry that starts a change from `current` (not joint)
 /// to `target` (voters and learners, no old_voters): thesis §4.3, a change
 /// of voters goes through the joint configuration {voters: target's,
