@@ -829,7 +829,8 @@ void receive_vote_request(member_self* self, request_vote_request& req,
   auto& st = self->state;
   request_vote_response resp;
   resp.from = st.id();
-  resp.vote_granted = should_grant_vote(st.persistent, st.log, req, st.broken);
+  resp.vote_granted = holds_a_vote(st)
+                      && should_grant_vote(st.persistent, st.log, req, st.broken);
   if (resp.vote_granted) {
     // Figure 2: votedFor is persistent; the grant leaves only once durable.
     st.persistent.voted_for = req.candidate_id;

@@ -503,6 +503,22 @@ change_configuration(member_self* self, cluster_configuration target) {
     return target; // In the wanted state already.
   if (auto err = refused_now(self))
     return err;
+  // Thesis §4.2.1: a member becomes a voter only as a caught-up learner, so
+  // that it holds the log before its vote counts (and holds_a_vote can tell
+  // a wiped member from a voter).
+  auto& cur = st.configuration();
+  for (auto& id : target.voters) {
+    if (cur.is_voter(id))
+      continue;
+    if (!cur.is_learner(id))
+      return make_error(errc::invalid_config,
+                        id + " is neither a voter nor a learner: add it as "
+                             "a learner first");
+    if (!caught_up(st, id))
+      return make_error(errc::not_caught_up,
+                        id + " matches index " + std::to_string(match_of(st, id))
+                          + " of " + std::to_string(st.log.last_index()));
+  }
   return begin_change(self, std::move(target));
 }
 

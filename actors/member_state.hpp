@@ -325,6 +325,17 @@ struct member_state {
   }
 };
 
+/// Whether this member may grant a vote or a pre-vote. Not while it holds no
+/// configuration at all (config::join, waiting to be added): a voter of any
+/// configuration was a caught-up learner first (thesis §4.2.1, enforced by
+/// every change), so it held one; holding none now means its storage was
+/// lost, and with it the log and votedFor its votes stood for (Figure 2).
+/// Granting anyway let a stale candidate win with a wiped member's vote
+/// (simulation seed 294, docs/membership.md).
+inline bool holds_a_vote(const member_state& st) {
+  return !st.configuration().empty();
+}
+
 /// Everything a member handles: what applications ask (member_actor), what
 /// peers and the transport send (member_peer_actor), and the timers and
 /// flush it sends itself. The compiler checks that every role's behaviour

@@ -41,9 +41,10 @@ void receive_pre_vote_request(member_self* self, request_vote_request& req,
   request_vote_response resp;
   resp.from = st.id();
   resp.pre_vote = true;
-  resp.vote_granted = should_grant_pre_vote(st.persistent, st.log, req,
-                                            leader_is_current(self),
-                                            st.broken);
+  resp.vote_granted = holds_a_vote(st)
+                      && should_grant_pre_vote(st.persistent, st.log, req,
+                                               leader_is_current(self),
+                                               st.broken);
   // Thesis §9.6: granting changes nothing here. A grant carries the term
   // asked for; a refusal our term, so a stale pre-candidate catches up.
   resp.term = resp.vote_granted ? req.term : st.persistent.current_term;

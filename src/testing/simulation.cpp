@@ -842,7 +842,8 @@ void simulation::maybe_change() {
     weights.emplace_back(promote, 3);
   if (voters.size() > 3 || !learners.empty())
     weights.emplace_back(remove, 3);
-  if (voters.size() >= 3 && (!learners.empty() || !spares.empty()))
+  // A new voter is a caught-up learner first (thesis §4.2.1).
+  if (voters.size() >= 3 && !learners.empty())
     weights.emplace_back(replace, 2);
   if (voters.size() > 1)
     weights.emplace_back(transfer, 2);
@@ -917,13 +918,7 @@ void simulation::maybe_change() {
         auto out = chance(0.25) && std::count(voters.begin(), voters.end(), *l)
                    ? *l
                    : pick(voters);
-        size_t in = 0;
-        if (!learners.empty() && (spares.empty() || chance(0.7))) {
-          in = pick(learners);
-        } else {
-          in = pick(spares);
-          fresh(in);
-        }
+        auto in = pick(learners);
         drop(target.voters, out);
         drop(target.learners, in);
         target.voters.push_back(c_->ids[in]);

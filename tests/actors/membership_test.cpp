@@ -415,6 +415,10 @@ BOOST_AUTO_TEST_CASE(replacing_one_of_three_in_one_change) {
   c->start_all();
   auto l = leader_of(*c);
   put_many(*c, l, 0, 5);
+  // Thesis §4.2.1: the newcomer is a caught-up learner first.
+  BOOST_REQUIRE(call(*c, cl, l, learner_atom::value, id_of(3), false)->value);
+  BOOST_REQUIRE(c->run_until([&] { return caught_up(*c, 3); }));
+  c->advance(100ms); // its acknowledgement reaches the leader
   auto gone = (l + 1) % 3;
   std::vector<size_t> target{3};
   for (size_t i = 0; i < 3; ++i)
@@ -485,6 +489,14 @@ BOOST_AUTO_TEST_CASE(three_to_five_to_three) {
   c->start_all();
   auto l = leader_of(*c);
   put_many(*c, l, 0, 5);
+  // A member that is not a learner yet cannot become a voter in one step
+  // (thesis §4.2.1): it holds nothing its vote could stand for.
+  auto direct = call(*c, cl, l, reconfig_atom::value, config_of({0, 1, 2, 3, 4}));
+  BOOST_TEST(is(direct->error, errc::invalid_config));
+  for (size_t n : {3, 4})
+    BOOST_REQUIRE(call(*c, cl, l, learner_atom::value, id_of(n), false)->value);
+  BOOST_REQUIRE(c->run_until([&] { return caught_up(*c, 3) && caught_up(*c, 4); }));
+  c->advance(100ms); // their acknowledgements reach the leader
   auto five = call(*c, cl, l, reconfig_atom::value, config_of({0, 1, 2, 3, 4}));
   BOOST_REQUIRE_MESSAGE(five->value, c->sys->render(five->error));
   put_many(*c, l, 5, 10);
@@ -500,6 +512,41 @@ BOOST_AUTO_TEST_CASE(three_to_five_to_three) {
   now = c->await_leader();
   BOOST_REQUIRE(now.has_value());
   put_many(*c, *now, 10, 15);
+  BOOST_TEST(c->violation() == "");
+}
+
+// Simulation seed 294, distilled: a member whose storage was wiped (it now
+// waits to join, holding no configuration) must not vote. The leader commits
+// entries on itself and one follower while the other follower is down; the
+// leader is wiped, the stale follower comes back and the up-to-date one is
+// cut off. The stale one must not win with the wiped member's vote (Leader
+// Completeness, §5.4): no leader until the up-to-date member is back.
+BOOST_AUTO_TEST_CASE(a_wiped_member_does_not_vote) {
+  auto c = make_cluster(3, 3, 21);
+  clients cl;
+  c->start_all();
+  auto l = leader_of(*c);
+  auto stale = (l + 1) % 3;
+  auto current = (l + 2) % 3;
+  put_many(*c, l, 0, 3);
+  c->crash(stale);
+  put_many(*c, l, 3, 6); // committed on l and `current` only
+  auto committed = c->state(l).commit_index;
+  c->wipe(l);
+  BOOST_TEST(c->state(l).configuration().empty());
+  for (auto other : {l, stale}) {
+    c->net->cut.emplace(c->ids[current], c->ids[other]);
+    c->net->cut.emplace(c->ids[other], c->ids[current]);
+  }
+  c->restart(stale);
+  c->advance(3s);
+  BOOST_TEST(c->state(stale).role != role::leader);
+  BOOST_TEST(c->state(l).persistent.voted_for.empty());
+  c->net->cut.clear();
+  auto now = c->await_leader();
+  BOOST_REQUIRE(now.has_value());
+  BOOST_TEST(*now == current);
+  BOOST_TEST(c->state(*now).log.last_index() >= committed);
   BOOST_TEST(c->violation() == "");
 }
 

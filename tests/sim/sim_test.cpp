@@ -270,6 +270,7 @@ BOOST_AUTO_TEST_CASE(regression_seeds) {
     {101180, 10000, "finding 6: a new leader replayed the whole log (stall)"},
     {9100077, 15000, "finding 7: restart with a snapshot beyond the log"},
     {26, 3000, "finding 8: the rig kept a truncated joint configuration", 1},
+    {294, 3000, "membership: a wiped member's vote elected a stale leader", 1},
   });
 }
 
