@@ -29,6 +29,7 @@
 #include "log_writer.hpp"
 #include "metrics_recorder.hpp"
 #include "snapshot_actor.hpp"
+#include "trace_recorder.hpp"
 #include "write_queue.hpp"
 
 namespace raft {
@@ -286,6 +287,11 @@ struct member_state {
   /// start this member sends each of them (rejoin_atom, id, self), so that a
   /// restarted incarnation replaces the dead handle they hold.
   std::set<member_id> announce_to;
+
+  // -- tracing (issue 14, trace_recorder.hpp) ------------------------------------
+
+  /// Stage stamps of sampled entries into config::trace (off when null).
+  trace_recorder trace;
 };
 
 /// Everything a member handles: what applications ask (member_actor), what
