@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(batched_puts_are_stamped_per_sampled_index) {
     std::map<std::pair<index_t, trace_stage>, int> seen;
     for (auto& s : t.logs[m]->stamps()) {
       BOOST_TEST(s.index % every == 0u);
-      BOOST_TEST(++seen[{s.index, s.stage}] == 1);
+      auto times = ++seen[std::make_pair(s.index, s.stage)];
+      BOOST_TEST(times == 1);
     }
   }
 }
