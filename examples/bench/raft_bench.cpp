@@ -194,6 +194,8 @@ load_target connect_target(caf::actor_system& sys, caf::scoped_actor& self,
   raft::client_options copts;
   copts.cluster = ids;
   copts.timeout = std::chrono::seconds(10);
+  if (o.client_window > 0)
+    copts.window = o.client_window;
   auto c = raft::spawn_client(sys, copts);
   if (!c)
     run.fail("cannot spawn the client: " + sys.render(c.error()));

@@ -52,6 +52,7 @@ struct options {
   std::string scheduler;              // empty: CAF's default (stealing)
   double sample_every = 0;            // 0: no samples
   uint32_t trace_every = 0;           // --trace N: 0 off
+  size_t client_window = 0;           // 0: raft::client's default
   // --recovery
   bool recovery = false;
   long long entries = 1000000;

@@ -61,6 +61,8 @@ const char* usage_text =
   "  --trace N     stamp every N-th log index at each stage of its put\n"
   "                (client send .. reply received, on every member) and\n"
   "                print the median and p99 of each stage; also in --json\n"
+  "  --client-window W  raft::client's messages in flight (default: the\n"
+  "                library's; processes mode)\n"
   "recovery mode (--recovery; 3 member processes, durable):\n"
   "  --entries N   entries in the prepared log (default 1000000)\n"
   "  --snapshot-at N  index the prepared snapshot covers (default 90% of\n"
@@ -144,6 +146,8 @@ options parse(int argc, char** argv) {
       o.sample_every = to_seconds(a, value(), 0.1, 3600);
     else if (a == "--trace")
       o.trace_every = static_cast<uint32_t>(to_int(a, value(), 1, 1000000));
+    else if (a == "--client-window")
+      o.client_window = static_cast<size_t>(to_int(a, value(), 1, 1024));
     else if (a == "--recovery")
       o.recovery = true;
     else if (a == "--entries")
