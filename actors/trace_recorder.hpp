@@ -52,10 +52,13 @@ private:
     // whole range at once: only the last ring's worth matters.
     index_t span = every * 4096;
     index_t from = upto - done > span ? upto - span : done;
-    auto t = now();
-    for (auto i = (from / every + 1) * every; i <= upto; i += every)
-      log_->record(i, stage, t);
     done = upto;
+    auto first = (from / every + 1) * every;
+    if (first > upto)
+      return; // no sampled entry in the range: no clock read
+    auto t = now();
+    for (auto i = first; i <= upto; i += every)
+      log_->record(i, stage, t);
   }
 
   std::shared_ptr<trace_log> log_;
