@@ -182,6 +182,7 @@ void propose(member_self* self, payload cmd, caf::response_promise rp) {
   e.index = st.log.last_index() + 1;
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
+  st.trace.stamp(trace_stage::leader_receive, e.index);
   st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp),
                                             self->clock().now()});
   st.writes.append(e);
@@ -262,6 +263,7 @@ void on_append_response(member_self* self, append_entries_response& resp) {
              refusal::bad_response);
       return;
     }
+    st.trace.stamp_upto(trace_stage::ack_received, resp.match_index);
     if (pr.on_success(resp.match_index)) {
       advance_commit(self);
       // A committed configuration may have ended our leadership (thesis
@@ -584,6 +586,7 @@ member_behavior member_impl(member_self* self, config cfg,
   st.transport = std::move(transport);
   st.snapshots = std::move(snapshots);
   st.owns_sm = owns_sm;
+  st.trace.configure(st.cfg.trace, self->clock());
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -761,6 +764,7 @@ void advance_commit(member_self* self) {
   if (commit > st.commit_index) {
     observe_commits(self, st.commit_index, commit);
     st.commit_index = commit;
+    st.trace.stamp_upto(trace_stage::commit, commit);
     // Tell followers soon: their forwarded appends wait for it.
     st.leading().commit_dirty = true;
     schedule_flush(self);
@@ -801,6 +805,7 @@ void receive_entries(member_self* self, append_entries_request& req,
     on_log_changed(self, out.first_appended);
   st.commit_index = follower_commit(st.commit_index, req.leader_commit,
                                     out.last_new_index);
+  st.trace.stamp_upto(trace_stage::follower_receive, out.last_new_index);
   apply_committed(self);
   resp.success = true;
   resp.match_index = out.last_new_index;

@@ -30,6 +30,7 @@
 #include "log_writer.hpp"
 #include "metrics_recorder.hpp"
 #include "snapshot_actor.hpp"
+#include "trace_recorder.hpp"
 #include "write_queue.hpp"
 
 namespace raft {
@@ -316,6 +317,11 @@ struct member_state {
   const cluster_configuration& configuration() const {
     return configs.current();
   }
+
+  // -- tracing (issue 14, trace_recorder.hpp) ------------------------------------
+
+  /// Stage stamps of sampled entries into config::trace (off when null).
+  trace_recorder trace;
 };
 
 /// Everything a member handles: what applications ask (member_actor), what

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "raft/core/rules.hpp"
 #include "raft/core/types.hpp"
 #include "raft/logging.hpp"
+#include "raft/trace.hpp"
 
 namespace raft {
 
@@ -102,6 +104,12 @@ struct config {
   /// max_bytes_per_message + this + headroom, so keep it at most
   /// default_max_entry_size for members that talk over the wire.
   size_t max_entry_size = default_max_entry_size;
+
+  // -- tracing (issue 14) -------------------------------------------------------
+
+  /// Stage stamps of sampled entries (raft/trace.hpp): one trace_log per
+  /// member, or null (the default: off, one branch per stage point).
+  std::shared_ptr<trace_log> trace;
 
   /// This member's id (`host_port`).
   const std::string& id() const {
