@@ -846,7 +846,9 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        state_machine_actor sm, bool owns_sm,
                                        storage_ptr store,
                                        transport_actor transport,
-                                       broken_rules broken = {}) {
+                                       broken_rules broken = {},
+                                       two_phase_state_machine_actor two_phase
+                                       = {}) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -877,7 +879,8 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                            "configured"));
   snapshot_actor snapshots;
   if (files)
-    snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
+    snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm,
+                                     std::move(two_phase));
   auto writer = spawn_log_writer(sys, store);
   // Remote members quit when they stop (their state is gone then): only
   // in-process members linger and are released at system exit.
@@ -914,8 +917,17 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
   // keep the actor system from shutting down.
   if (auto err = validate(cfg))
     return err;
-  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
-                    std::move(store), std::move(transport));
+  auto adapter = spawn_state_machine(sys, sm);
+  return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
+                    std::move(transport), {}, adapter);
+}
+
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         two_phase_state_machine_actor sm,
+                                         storage_ptr store,
+                                         transport_actor transport) {
+  return spawn_impl(sys, std::move(cfg), sm, false, std::move(store),
+                    std::move(transport), {}, sm);
 }
 
 namespace detail {
@@ -927,8 +939,9 @@ spawn_breaking_member(caf::actor_system& sys, config cfg, broken_rules broken,
     return make_error(errc::invalid_config, "no state machine");
   if (auto err = validate(cfg))
     return err;
-  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
-                    std::move(store), transport_actor{}, broken);
+  auto adapter = spawn_state_machine(sys, sm);
+  return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
+                    transport_actor{}, broken, adapter);
 }
 
 } // namespace detail
