@@ -336,10 +336,18 @@ BOOST_AUTO_TEST_CASE(restart_restores_a_two_phase_snapshot_then_replays) {
   auto f = (*l + 1) % 3;
   auto snap = c.state(f).snapshot.last_index;
   BOOST_REQUIRE(snap >= 30u);
+  // Thesis §5.1: the configuration is saved with the two-phase snapshot.
+  auto members = c.state(f).configuration();
+  BOOST_REQUIRE(!members.empty());
+  auto newest = snapshot_store{t.dirs[f]}.newest();
+  BOOST_REQUIRE(static_cast<bool>(newest));
+  BOOST_TEST(newest->meta.last_index == snap);
+  BOOST_TEST((newest->configuration == members));
   c.crash(f);
   c.restart(f);
   put_many(c, *l, 35, 38);
   BOOST_REQUIRE(c.converge(10s));
+  BOOST_TEST((c.state(f).configuration() == members));
   BOOST_TEST(c.machines[f]->restored_index == snap);
   for (auto& [index, cmd] : c.machines[f]->applied)
     BOOST_TEST(index > snap);
