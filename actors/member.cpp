@@ -188,6 +188,7 @@ void propose(member_self* self, payload cmd, caf::response_promise rp) {
   e.index = st.log.last_index() + 1;
   e.kind = entry_kind::command;
   e.data = std::move(cmd);
+  st.trace.stamp(trace_stage::leader_receive, e.index);
   st.commit_waiters.push_back(commit_waiter{e.index, e.term, std::move(rp),
                                             self->clock().now()});
   st.writes.append(e);
@@ -268,6 +269,7 @@ void on_append_response(member_self* self, append_entries_response& resp) {
              refusal::bad_response);
       return;
     }
+    st.trace.stamp_upto(trace_stage::ack_received, resp.match_index);
     if (pr.on_success(resp.match_index)) {
       advance_commit(self);
       // A committed configuration may have ended our leadership (thesis
@@ -590,6 +592,7 @@ member_behavior member_impl(member_self* self, config cfg,
   st.transport = std::move(transport);
   st.snapshots = std::move(snapshots);
   st.owns_sm = owns_sm;
+  st.trace.configure(st.cfg.trace, self->clock());
   auto seed = st.cfg.random_seed;
   if (seed == 0)
     seed = std::hash<std::string>{}(st.id())
@@ -768,6 +771,7 @@ void advance_commit(member_self* self) {
     observe_commits(self, st.commit_index, commit);
     release_committed(self, st.commit_index, commit);
     st.commit_index = commit;
+    st.trace.stamp_upto(trace_stage::commit, commit);
     // Tell followers soon: their forwarded appends wait for it.
     st.leading().commit_dirty = true;
     schedule_flush(self);
@@ -808,6 +812,7 @@ void receive_entries(member_self* self, append_entries_request& req,
     on_log_changed(self, out.first_appended);
   st.commit_index = follower_commit(st.commit_index, req.leader_commit,
                                     out.last_new_index);
+  st.trace.stamp_upto(trace_stage::follower_receive, out.last_new_index);
   apply_committed(self);
   resp.success = true;
   resp.match_index = out.last_new_index;
@@ -849,7 +854,9 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        state_machine_actor sm, bool owns_sm,
                                        storage_ptr store,
                                        transport_actor transport,
-                                       broken_rules broken = {}) {
+                                       broken_rules broken = {},
+                                       two_phase_state_machine_actor two_phase
+                                       = {}) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -880,7 +887,8 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                            "configured"));
   snapshot_actor snapshots;
   if (files)
-    snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm);
+    snapshots = spawn_snapshot_actor(sys, files, rec->snapshot, sm,
+                                     std::move(two_phase));
   auto writer = spawn_log_writer(sys, store);
   // Remote members quit when they stop (their state is gone then): only
   // in-process members linger and are released at system exit.
@@ -917,8 +925,17 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
   // keep the actor system from shutting down.
   if (auto err = validate(cfg))
     return err;
-  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
-                    std::move(store), std::move(transport));
+  auto adapter = spawn_state_machine(sys, sm);
+  return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
+                    std::move(transport), {}, adapter);
+}
+
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         two_phase_state_machine_actor sm,
+                                         storage_ptr store,
+                                         transport_actor transport) {
+  return spawn_impl(sys, std::move(cfg), sm, false, std::move(store),
+                    std::move(transport), {}, sm);
 }
 
 namespace detail {
@@ -930,8 +947,9 @@ spawn_breaking_member(caf::actor_system& sys, config cfg, broken_rules broken,
     return make_error(errc::invalid_config, "no state machine");
   if (auto err = validate(cfg))
     return err;
-  return spawn_impl(sys, std::move(cfg), spawn_state_machine(sys, sm), true,
-                    std::move(store), transport_actor{}, broken);
+  auto adapter = spawn_state_machine(sys, sm);
+  return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
+                    transport_actor{}, broken, adapter);
 }
 
 } // namespace detail

@@ -83,6 +83,9 @@ void on_write_done(member_self* self) {
   // Release what waited for this write, in order.
   for (auto& msg : st.writes.on_durable())
     send_released(self, std::move(msg));
+  st.trace.stamp_upto(st.role == role::leader ? trace_stage::leader_durable
+                                              : trace_stage::follower_durable,
+                      st.writes.durable_index());
   if (st.role == role::leader)
     advance_commit(self);
   start_write(self);
@@ -190,6 +193,7 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
                 std::vector<apply_result>& results) {
   auto& st = self->state;
   st.last_applied = upto;
+  st.trace.stamp_upto(trace_stage::applied, upto);
   // Proposals made here, in index order.
   size_t k = 0;
   auto& waiters = st.commit_waiters;

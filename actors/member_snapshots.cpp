@@ -32,7 +32,8 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
 void maybe_snapshot(member_self* self) {
   auto& st = self->state;
   if (!st.snapshots || st.cfg.snapshot_threshold <= 0 || st.snapshotting
-      || st.restoring || st.applying || st.role == role::stopped)
+      || st.snapshot_writing || st.restoring || st.applying
+      || st.role == role::stopped)
     return;
   auto threshold = static_cast<index_t>(st.cfg.snapshot_threshold);
   if (st.last_applied < st.snapshot.last_index + threshold
@@ -41,25 +42,50 @@ void maybe_snapshot(member_self* self) {
   snapshot_meta meta{st.last_applied, *st.log.term_at(st.last_applied)};
   st.snapshotting = true;
   auto started = self->clock().now();
-  // Thesis §5.1: the snapshot holds the configuration at its last index.
-  self->request(st.snapshots, caf::infinite, save_atom::value, meta,
-                st.configs.at(meta.last_index))
+  // Vanadium's raft interface: an error discards the snapshot; the log keeps
+  // everything, and the next attempt comes after another threshold.
+  auto discard = [=](const char* phase, const caf::error& err) {
+    auto& st = self->state;
+    st.snapshotting = false;
+    st.snapshot_writing = false;
+    st.next_snapshot_at = st.last_applied + threshold;
+    log_line(self, log_level::warning,
+             "snapshot at " + std::to_string(meta.last_index) + " discarded ("
+               + phase + "): " + self->system().render(err));
+    apply_committed(self);
+  };
+  // Thesis §5.1: the snapshot holds the configuration at its last index
+  // (taken now, with the view: the second phase saves it with the file).
+  auto configuration = st.configs.at(meta.last_index);
+  // Two phases (SaveToSnapshot): applies stop only until the state machine
+  // holds a consistent view; the snapshot is published, the log compacted
+  // and InstallSnapshot may send it only once its writing finished.
+  self->request(st.snapshots, caf::infinite, save_atom::value,
+                begin_atom::value, meta)
     .then(
-      [=](snapshot_info& info) {
-        self->state.metrics.on_snapshot_saved(started, self->clock().now(), info.size);
-        self->state.snapshotting = false;
-        on_snapshot_saved(self, meta);
-        apply_committed(self);
-      },
-      [=](caf::error& err) {
-        // Vanadium's raft interface: an error discards the snapshot; the log keeps everything.
+      [=](caf::ok_atom) {
         auto& st = self->state;
         st.snapshotting = false;
-        st.next_snapshot_at = st.last_applied + threshold;
-        log_line(self, log_level::warning, "snapshot at " + std::to_string(meta.last_index)
-                         + " discarded: " + self->system().render(err));
+        if (st.role == role::stopped)
+          return; // Nothing was published: the log still has everything.
+        st.snapshot_writing = true;
         apply_committed(self);
-      });
+        self->request(st.snapshots, caf::infinite, save_atom::value, meta,
+                      configuration)
+          .then(
+            [=](snapshot_info& info) {
+              auto& st = self->state;
+              st.snapshot_writing = false;
+              if (st.role == role::stopped)
+                return;
+              st.metrics.on_snapshot_saved(started, self->clock().now(),
+                                           info.size);
+              on_snapshot_saved(self, meta);
+              apply_committed(self);
+            },
+            [=](caf::error& err) { discard("writing", err); });
+      },
+      [=](caf::error& err) { discard("taking its view", err); });
 }
 
 void restore_at_start(member_self* self, const snapshot_info& newest) {
@@ -268,7 +294,8 @@ void receive_snapshot(member_self* self, install_snapshot_request& req,
     send_after_persist(self, leader, resp);
     return;
   }
-  if (!st.snapshots || st.installing || st.restoring || st.snapshotting)
+  if (!st.snapshots || st.installing || st.restoring || st.snapshotting
+      || st.snapshot_writing)
     return; // One chunk at a time; the leader resends.
   st.installing = true;
   if (req.offset == 0)

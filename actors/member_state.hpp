@@ -31,6 +31,7 @@
 #include "log_writer.hpp"
 #include "metrics_recorder.hpp"
 #include "snapshot_actor.hpp"
+#include "trace_recorder.hpp"
 #include "write_queue.hpp"
 
 namespace raft {
@@ -250,8 +251,12 @@ struct member_state {
   /// The newest durable snapshot.
   /// Invariant: snapshot.last_index <= last_applied.
   snapshot_meta snapshot;
-  /// The state machine is saving a snapshot: no apply runs (Vanadium's raft interface).
+  /// The state machine is taking a snapshot's consistent view (a one-phase
+  /// state machine: writing it): no apply runs (Vanadium's raft interface).
   bool snapshotting = false;
+  /// A snapshot's view was taken and is being written (two-phase save):
+  /// applies go on, no other snapshot starts, nothing is compacted yet.
+  bool snapshot_writing = false;
   /// The state machine is being restored from a snapshot: no apply runs.
   bool restoring = false;
   /// A received chunk is at the snapshot actor (follower).
@@ -323,6 +328,11 @@ struct member_state {
   const cluster_configuration& configuration() const {
     return configs.current();
   }
+
+  // -- tracing (issue 14, trace_recorder.hpp) ------------------------------------
+
+  /// Stage stamps of sampled entries into config::trace (off when null).
+  trace_recorder trace;
 };
 
 /// Whether this member may grant a vote or a pre-vote. Not while it holds no

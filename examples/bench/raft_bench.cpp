@@ -132,6 +132,10 @@ std::vector<std::string> launch_processes(const options& o, run_context& run) {
         args.push_back("--snapshot-threshold");
         args.push_back(std::to_string(o.snapshot_threshold));
       }
+      if (o.trace_every > 0) {
+        args.push_back("--trace");
+        args.push_back(std::to_string(o.trace_every));
+      }
       run.children.push_back(launch(ids[static_cast<size_t>(i)], args));
     }
   for (auto& c : run.children)
@@ -172,6 +176,8 @@ struct load_target {
   caf::actor target;
   std::vector<raft::member_actor> local_members;
   caf::actor client;
+  /// --trace --inproc: the members' stamps.
+  std::vector<std::shared_ptr<raft::trace_log>> traces;
 };
 
 load_target connect_target(caf::actor_system& sys, caf::scoped_actor& self,
@@ -180,7 +186,7 @@ load_target connect_target(caf::actor_system& sys, caf::scoped_actor& self,
                            run_context& run) {
   load_target t;
   if (o.inproc) {
-    t.target = inproc_cluster(sys, o, run.tmp, t.local_members);
+    t.target = inproc_cluster(sys, o, run.tmp, t.local_members, t.traces);
     if (!t.target)
       run.fail("in-process cluster did not come up");
     return t;
@@ -188,6 +194,8 @@ load_target connect_target(caf::actor_system& sys, caf::scoped_actor& self,
   raft::client_options copts;
   copts.cluster = ids;
   copts.timeout = std::chrono::seconds(10);
+  if (o.client_window > 0)
+    copts.window = o.client_window;
   auto c = raft::spawn_client(sys, copts);
   if (!c)
     run.fail("cannot spawn the client: " + sys.render(c.error()));
@@ -336,13 +344,14 @@ void print_progress(const options& o, const stats& st,
 load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
                       const options& o, const load_target& t,
                       const std::vector<std::string>& ids,
-                      const run_context& run) {
+                      run_context& run) {
   load_figures r;
   auto st = std::make_shared<stats>();
   auto t0 = clk::now();
   st->t_start = t0 + secs(o.warmup);
   st->t_end = st->t_start + secs(o.seconds);
   st->sampling = o.sample_every > 0;
+  st->trace_every = o.trace_every;
   for (int i = 0; i < o.clients; ++i)
     sys.spawn(bench_client, t.target, st, i, o.size);
   std::vector<pid_t> member_pids;
@@ -353,6 +362,7 @@ load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
       if (c.name != "echo")
         member_pids.push_back(c.pid);
   std::vector<double> cpu0(member_pids.size());
+  auto cpu_t0 = clk::now();
   double self_cpu0 = 0;
   counter_snapshot counters0;
   uint64_t last = 0;
@@ -367,6 +377,11 @@ load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
     samples.print_header();
   while (clk::now() < st->t_end) {
     auto nap = std::chrono::milliseconds(250);
+    if (!sampled) // read CPU and counters when the window begins
+      nap = std::max(std::chrono::milliseconds(1),
+                     std::min(nap, std::chrono::duration_cast<
+                                     std::chrono::milliseconds>(
+                                     st->t_start - clk::now())));
     if (o.sample_every > 0 && sampled) {
       auto due = samples.last() + secs(o.sample_every) - clk::now();
       nap = std::max(std::chrono::milliseconds(1),
@@ -377,6 +392,7 @@ load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
     auto now = clk::now();
     if (!sampled && now >= st->t_start) {
       sampled = true;
+      cpu_t0 = now;
       for (size_t i = 0; i < member_pids.size(); ++i)
         cpu0[i] = cpu_seconds(member_pids[i]);
       self_cpu0 = cpu_seconds(getpid());
@@ -420,12 +436,27 @@ load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
           / static_cast<double>(committed);
   }
   double wall = o.seconds;
+  // CPU per committed put: user + system time of every process (members
+  // and this load process) between the two counter readings, over the
+  // entries committed in between.
+  double cpu_sum = 0;
   for (size_t i = 0; i < member_pids.size(); ++i) {
-    r.cpu_pct.push_back(100.0 * (cpu_seconds(member_pids[i]) - cpu0[i])
-                        / wall);
+    auto used = cpu_seconds(member_pids[i]) - cpu0[i];
+    r.cpu_pct.push_back(100.0 * used / wall);
     r.rss.push_back(rss_mib(member_pids[i]));
+    cpu_sum += used;
   }
-  r.client_cpu = 100.0 * (cpu_seconds(getpid()) - self_cpu0) / wall;
+  auto self_used = cpu_seconds(getpid()) - self_cpu0;
+  r.client_cpu = 100.0 * self_used / wall;
+  if (!o.inproc) // in-process, member_pids is this process already
+    cpu_sum += self_used;
+  if (counters0.ok && counters1.ok && counters1.commit > counters0.commit) {
+    r.cpu_us_per_put = 1e6 * cpu_sum
+                       / static_cast<double>(counters1.commit
+                                             - counters0.commit);
+    r.cpu_window_s = std::chrono::duration<double>(clk::now() - cpu_t0)
+                       .count();
+  }
   std::fprintf(stderr, "\n");
   // Wait for the clients' last replies (bounded by the request timeout).
   auto wait_until = clk::now() + std::chrono::seconds(12);
@@ -438,6 +469,23 @@ load_figures run_load(caf::actor_system& sys, caf::scoped_actor& self,
   std::sort(r.lat.begin(), r.lat.end());
   r.failed = st->failed.load();
   r.samples = std::move(samples.samples);
+  if (o.trace_every > 0) {
+    std::vector<client_trace> traced;
+    {
+      std::lock_guard<std::mutex> guard{st->mtx};
+      traced = st->traced;
+    }
+    std::vector<std::vector<raft::trace_stamp>> stamps;
+    if (o.inproc)
+      for (auto& log : t.traces)
+        stamps.push_back(log->stamps());
+    else
+      for (auto& c : run.children)
+        if (c.name != "echo")
+          stamps.push_back(
+            fetch_member_trace(c, std::chrono::seconds(10)));
+    r.trace = join_traces(traced, stamps, o.trace_every);
+  }
   return r;
 }
 

@@ -10,6 +10,7 @@
 //                              batching counters
 //   raft_bench_report.cpp      the report (text and JSON)
 //   raft_bench_recovery.cpp    --recovery mode
+//   raft_bench_trace.cpp       --trace: stage stamps fetched and joined
 #pragma once
 
 #include <array>
@@ -50,6 +51,8 @@ struct options {
   long long snapshot_threshold = -1; // -1: the library's default
   std::string scheduler;              // empty: CAF's default (stealing)
   double sample_every = 0;            // 0: no samples
+  uint32_t trace_every = 0;           // --trace N: 0 off
+  size_t client_window = 0;           // 0: raft::client's default
   // --recovery
   bool recovery = false;
   long long entries = 1000000;
@@ -85,9 +88,11 @@ int run_member(const options& o);
 int run_echo(const options& o);
 std::string render(caf::actor_system& sys, const caf::error& err);
 /// Spawns, connects and starts N members; returns the leader's handle.
+/// With --trace, each member stamps into its own log in `traces`.
 caf::actor inproc_cluster(caf::actor_system& sys, const options& o,
                           const std::string& tmp,
-                          std::vector<raft::member_actor>& members);
+                          std::vector<raft::member_actor>& members,
+                          std::vector<std::shared_ptr<raft::trace_log>>& traces);
 
 // -- child processes and /proc (raft_bench_processes.cpp) ---------------------------
 
@@ -131,8 +136,18 @@ void sync_dir_files(const std::string& dir, bool evict);
 /// 6.25% wide), lock-free, for per-interval percentiles of long runs.
 constexpr size_t hist_buckets = 29 * 16;
 
+/// The client's own stamps of a traced put (raft/trace.hpp: client_send and
+/// reply_received), ns on CLOCK_MONOTONIC; the index comes with the reply.
+struct client_trace {
+  raft::index_t index = 0;
+  int64_t send_ns = 0;
+  int64_t reply_ns = 0;
+};
+
 struct stats {
   bool sampling = false;
+  uint32_t trace_every = 0;          // --trace
+  std::vector<client_trace> traced; // replies inside the window (mtx)
   std::array<std::atomic<uint64_t>, hist_buckets> hist{};
   clk::time_point t_start;
   clk::time_point t_end;
@@ -184,6 +199,49 @@ counter_snapshot read_counters(caf::scoped_actor& self,
                                const std::vector<raft::member_actor>& local,
                                const caf::actor& client,
                                const std::vector<std::string>& ids);
+
+// -- --trace (raft_bench_trace.cpp) --------------------------------------------------
+
+/// One stage of the path: the time since the stage it waits for (`after`;
+/// commit waits for the later of the leader's write and the first
+/// acknowledgement) and since the client sent the put, over the traced puts.
+struct stage_figures {
+  raft::trace_stage stage = raft::trace_stage::client_send;
+  std::string after;
+  double p50_us = 0;
+  double p99_us = 0;
+  double since_send_p50_us = 0;
+  double since_send_p99_us = 0;
+};
+
+struct trace_figures {
+  uint32_t every = 0;
+  /// Puts the clients traced inside the window; those with every stage.
+  size_t traced = 0;
+  size_t complete = 0;
+  std::vector<stage_figures> stages;
+  /// Share of the complete puts whose commit waited for the leader's own
+  /// write rather than for the first follower's acknowledgement.
+  double leader_write_last_pct = 0;
+  /// Stamps fetched from the members.
+  size_t member_stamps = 0;
+};
+
+/// Member mode, on SIGUSR1: prints the member's stamps on stdout ("TRACE n",
+/// n lines "index stage ns", "TRACE-END").
+void print_member_trace(const raft::trace_log& log);
+/// Asks a member process for its stamps (SIGUSR1) and reads them; empty on
+/// timeout.
+std::vector<raft::trace_stamp> fetch_member_trace(child& c,
+                                                  std::chrono::milliseconds
+                                                    timeout);
+/// Joins the clients' stamps with the members' by index.
+trace_figures
+join_traces(const std::vector<client_trace>& clients,
+            const std::vector<std::vector<raft::trace_stamp>>& members,
+            uint32_t every);
+void print_trace_text(const trace_figures& t);
+std::string trace_json(const trace_figures& t);
 
 // -- the report (raft_bench_report.cpp) -----------------------------------------------
 

@@ -58,6 +58,11 @@ const char* usage_text =
   "                default) or sharing\n"
   "  --sample-every S  record throughput, p50/p99, RSS and disk use of\n"
   "                each member every S seconds (\"sample\" lines, --json)\n"
+  "  --trace N     stamp every N-th log index at each stage of its put\n"
+  "                (client send .. reply received, on every member) and\n"
+  "                print the median and p99 of each stage; also in --json\n"
+  "  --client-window W  raft::client's messages in flight (default: the\n"
+  "                library's; processes mode)\n"
   "recovery mode (--recovery; 3 member processes, durable):\n"
   "  --entries N   entries in the prepared log (default 1000000)\n"
   "  --snapshot-at N  index the prepared snapshot covers (default 90% of\n"
@@ -139,6 +144,10 @@ options parse(int argc, char** argv) {
       o.snapshot_threshold = to_int(a, value(), 0, 1LL << 40);
     else if (a == "--sample-every")
       o.sample_every = to_seconds(a, value(), 0.1, 3600);
+    else if (a == "--trace")
+      o.trace_every = static_cast<uint32_t>(to_int(a, value(), 1, 1000000));
+    else if (a == "--client-window")
+      o.client_window = static_cast<size_t>(to_int(a, value(), 1, 1024));
     else if (a == "--recovery")
       o.recovery = true;
     else if (a == "--entries")
@@ -192,6 +201,7 @@ void block_signals(sigset_t& set) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1); // member mode: print the trace (--trace)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 

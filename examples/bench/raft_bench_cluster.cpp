@@ -254,6 +254,8 @@ int run_member(const options& o) {
   cfg.log_dir = o.data; // empty: memory log
   if (o.snapshot_threshold >= 0)
     cfg.snapshot_threshold = o.snapshot_threshold;
+  if (o.trace_every > 0)
+    cfg.trace = std::make_shared<raft::trace_log>(o.trace_every);
   raft::remote_options ropts;
   ropts.members = split(o.member_list);
   auto tl = std::make_shared<timeline>();
@@ -288,7 +290,10 @@ int run_member(const options& o) {
   if (o.timing)
     report_serving(sys, m->member, *tl, t_main, t_sys, t_spawned, t_started);
   int sig = 0;
-  sigwait(&set, &sig);
+  // SIGUSR1: the parent asks for the trace (--trace); anything else ends.
+  while (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+    if (cfg.trace)
+      print_member_trace(*cfg.trace);
   std::_Exit(0); // the log is a throw-away temp dir
 }
 
@@ -326,7 +331,8 @@ std::string render(caf::actor_system& sys, const caf::error& err) {
 /// Spawns, connects and starts N members; returns the leader's handle.
 caf::actor inproc_cluster(caf::actor_system& sys, const options& o,
                           const std::string& tmp,
-                          std::vector<raft::member_actor>& members) {
+                          std::vector<raft::member_actor>& members,
+                          std::vector<std::shared_ptr<raft::trace_log>>& traces) {
   caf::scoped_actor self{sys};
   std::vector<std::string> ids;
   for (int i = 0; i < o.members; ++i) {
@@ -338,6 +344,10 @@ caf::actor inproc_cluster(caf::actor_system& sys, const options& o,
     }
     if (o.snapshot_threshold >= 0)
       cfg.snapshot_threshold = o.snapshot_threshold;
+    if (o.trace_every > 0) {
+      cfg.trace = std::make_shared<raft::trace_log>(o.trace_every);
+      traces.push_back(cfg.trace);
+    }
     auto m = raft::spawn_member(sys, cfg, std::make_shared<kv::machine>());
     if (!m) {
       std::cerr << "raft-bench: cannot spawn member: " << render(sys, m.error())

@@ -129,12 +129,14 @@ caf::behavior bench_client(caf::event_based_actor* self, caf::actor target,
   auto value = std::make_shared<std::string>(size, 'v');
   auto n = std::make_shared<uint64_t>(static_cast<uint64_t>(id) * 7919);
   auto lat = std::make_shared<std::vector<uint32_t>>();
+  auto traced = std::make_shared<std::vector<client_trace>>();
   auto next = std::make_shared<std::function<void()>>();
   *next = [=] {
     if (clk::now() >= st->t_end) {
       {
         std::lock_guard<std::mutex> guard{st->mtx};
         st->lat_us.insert(st->lat_us.end(), lat->begin(), lat->end());
+        st->traced.insert(st->traced.end(), traced->begin(), traced->end());
       }
       ++st->finished;
       self->quit();
@@ -148,14 +150,25 @@ caf::behavior bench_client(caf::event_based_actor* self, caf::actor target,
       ->request(target, std::chrono::seconds(10), raft::append_atom::value,
                 kv::put_cmd(key, *value))
       .then(
-        [=](raft::append_reply&) {
+        [=](raft::append_reply& reply) {
           auto t1 = clk::now();
           ++st->completed;
           auto us = static_cast<uint32_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0)
               .count());
-          if (t0 >= st->t_start && t1 <= st->t_end)
+          if (t0 >= st->t_start && t1 <= st->t_end) {
             lat->push_back(us);
+            // --trace: the leader stamped this index too (raft/trace.hpp).
+            if (st->trace_every > 0 && reply.index % st->trace_every == 0)
+              traced->push_back(client_trace{
+                reply.index,
+                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  t0.time_since_epoch())
+                  .count(),
+                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  t1.time_since_epoch())
+                  .count()});
+          }
           if (st->sampling)
             st->hist[hist_bucket(us)].fetch_add(1, std::memory_order_relaxed);
           (*next)();

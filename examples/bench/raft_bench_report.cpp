@@ -90,6 +90,11 @@ void print_report(const options& o, const std::string& tmp,
               "between members per entry committed\n",
               f.entries_per_fsync, o.fsync ? " (fdatasync)" : " (memory log)",
               f.messages_per_entry);
+  std::printf("  cpu         %.1f us per committed put, all processes "
+              "(members and load; user + system over %.2f s)\n",
+              f.cpu_us_per_put, f.cpu_window_s);
+  if (o.trace_every > 0)
+    print_trace_text(f.trace);
   auto dr = ops_drift(f.samples);
   if (f.samples.size() >= 3)
     print_samples(o, f.samples, dr);
@@ -110,6 +115,10 @@ void print_report(const options& o, const std::string& tmp,
                 probes.fsync_prealloc_p50, probes.rtt_p50,
                 f.entries_per_fsync, f.messages_per_entry, probes.load_before,
                 probes.load_after);
+  if (o.json)
+    std::printf(",\"cpu_us_per_put\":%.1f", f.cpu_us_per_put);
+  if (o.json && o.trace_every > 0)
+    std::printf(",\"trace\":%s", trace_json(f.trace).c_str());
   if (o.json && o.sample_every > 0)
     std::printf(",\"sample_every\":%.1f,\"ops_first_third\":%.0f,"
                 "\"ops_last_third\":%.0f,\"ops_trend_pct_per_min\":%.2f,"

@@ -28,6 +28,13 @@ struct load_figures {
   std::vector<double> cpu_pct;
   std::vector<double> rss;
   double client_cpu = 0;
+  /// CPU (user + system) of all processes, members and load, per entry
+  /// committed in the window, us; -1 if the counters were not read. The
+  /// window it covers, s.
+  double cpu_us_per_put = -1;
+  double cpu_window_s = 0;
+  /// --trace: the stage breakdown.
+  trace_figures trace;
   double entries_per_fsync = -1;
   double messages_per_entry = -1;
   std::vector<sample> samples;

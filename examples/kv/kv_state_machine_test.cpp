@@ -82,3 +82,58 @@ BOOST_AUTO_TEST_CASE(snapshots_round_trip_and_damaged_ones_are_refused) {
   std::istringstream longer{snap + "x"};
   BOOST_TEST(static_cast<bool>(y.restore_snapshot(3, longer)));
 }
+
+// Two-phase save (state_machine::begin_snapshot): the writer writes the state
+// as it was when the view was taken, whatever was applied since, and the
+// same bytes as a one-phase save at that moment.
+BOOST_AUTO_TEST_CASE(a_view_is_not_changed_by_later_applies) {
+  kv::machine m;
+  for (int k = 0; k < 3000; ++k)
+    m.apply(k + 1, kv::put_cmd("k" + std::to_string(k), std::to_string(k)));
+  std::ostringstream one_phase;
+  BOOST_REQUIRE(!m.save_snapshot(one_phase));
+  auto before = m.contents();
+  auto writer = m.begin_snapshot();
+  BOOST_REQUIRE(static_cast<bool>(writer));
+  BOOST_REQUIRE(static_cast<bool>(*writer));
+  // Change every key, add and delete some, while the view is held.
+  for (int k = 0; k < 3000; ++k)
+    m.apply(3001 + k, kv::put_cmd("k" + std::to_string(k), "new"));
+  m.apply(6001, kv::put_cmd("added", "x"));
+  m.apply(6002, kv::del_cmd("k7"));
+  m.apply(6003, kv::cas_cmd("k8", "new", "newer"));
+  // Each changed shard was copied once, not once per change.
+  BOOST_TEST(m.shard_copies() <= kv::machine::shard_count);
+  BOOST_TEST(m.shard_copies() > 0u);
+  std::ostringstream two_phase;
+  BOOST_REQUIRE(!(*writer)(two_phase));
+  BOOST_TEST(two_phase.str() == one_phase.str());
+  kv::machine restored;
+  std::istringstream in{two_phase.str()};
+  BOOST_REQUIRE(!restored.restore_snapshot(3000, in));
+  BOOST_TEST((restored.contents() == before));
+  // The live state has every change.
+  auto now = m.contents();
+  BOOST_TEST(now.at("k1") == "new");
+  BOOST_TEST(now.at("k8") == "newer");
+  BOOST_TEST(now.count("k7") == 0u);
+  BOOST_TEST(now.at("added") == "x");
+  // Without a new view, changes go in place: no more copies.
+  auto copies = m.shard_copies();
+  m.apply(6004, kv::put_cmd("k1", "again"));
+  BOOST_TEST(m.shard_copies() == copies);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_store_writes_an_empty_state) {
+  kv::machine m;
+  auto writer = m.begin_snapshot();
+  BOOST_REQUIRE(static_cast<bool>(writer));
+  m.apply(1, kv::put_cmd("later", "x"));
+  std::ostringstream out;
+  BOOST_REQUIRE(!(*writer)(out));
+  kv::machine restored;
+  restored.apply(1, kv::put_cmd("stale", "x"));
+  std::istringstream in{out.str()};
+  BOOST_REQUIRE(!restored.restore_snapshot(0, in));
+  BOOST_TEST(restored.contents().empty());
+}

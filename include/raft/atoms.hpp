@@ -50,4 +50,9 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;
 /// Client request: change to a given configuration (joint consensus).
 using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
 
+/// Two-phase snapshot save: take a consistent view, writing follows.
+using begin_atom = caf::atom_constant<caf::atom("begin")>;
+/// Two-phase snapshot save: the writing finished (or failed).
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
 } // namespace raft

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "raft/core/rules.hpp"
 #include "raft/core/types.hpp"
 #include "raft/logging.hpp"
+#include "raft/trace.hpp"
 
 namespace raft {
 
@@ -125,6 +127,12 @@ struct config {
   /// to the system (glibc: malloc_trim; elsewhere nothing). The compacted
   /// entries' pages otherwise stay in the process between live allocations.
   bool trim_memory_after_snapshot = true;
+
+  // -- tracing (issue 14) -------------------------------------------------------
+
+  /// Stage stamps of sampled entries (raft/trace.hpp): one trace_log per
+  /// member, or null (the default: off, one branch per stage point).
+  std::shared_ptr<trace_log> trace;
 
   /// This member's id (`host_port`).
   const std::string& id() const {

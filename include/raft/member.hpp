@@ -193,6 +193,13 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
                                          storage_ptr store = nullptr,
                                          transport_actor transport = {});
 
+/// Spawns a member that applies commands through the actor `sm`, which
+/// saves snapshots in two phases (applies go on while a snapshot is written).
+caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
+                                         two_phase_state_machine_actor sm,
+                                         storage_ptr store = nullptr,
+                                         transport_actor transport = {});
+
 /// Registers caf-raft's message types and its error category. Call it on the
 /// actor_system_config of every process that runs members or talks to them.
 void add_message_types(caf::actor_system_config& cfg);

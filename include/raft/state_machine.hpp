@@ -2,11 +2,13 @@
 // a C++ interface, or a typed actor that answers the same three requests.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "caf/expected.hpp"
 #include "caf/fwd.hpp"
 #include "caf/replies_to.hpp"
 #include "caf/typed_actor.hpp"
@@ -31,6 +33,13 @@ typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
   return f(caf::meta::type_name("apply_result"), x.result, x.error);
 }
 
+/// The second phase of a two-phase save (state_machine::begin_snapshot):
+/// writes the consistent view taken in the first phase into `out`. It runs
+/// on another thread while commands are applied, so it must touch only that
+/// view, never the live state. An error (or a failed stream) discards the
+/// snapshot; writing nothing is an empty snapshot.
+using snapshot_writer = std::function<caf::error(std::ostream& out)>;
+
 /// The application's state machine, as a C++ interface. All calls come from
 /// one actor, one at a time, so implementations need no locking.
 class state_machine {
@@ -53,6 +62,17 @@ public:
   /// indexes it is given to skip replays.
   virtual caf::error save_snapshot(std::ostream& out) = 0;
 
+  /// Two-phase save (Vanadium's SaveToSnapshot: "Until SaveToSnapshot
+  /// returns, no commands will be Apply()ed. Closing the response channel
+  /// signals that the snapshot is finished"): takes a consistent view of
+  /// everything applied so far, cheaply, and returns the writer that writes
+  /// it later, off the apply path. Applies resume as soon as this returns;
+  /// the snapshot is published (and the log compacted) only once the writer
+  /// finished without error. An error here discards the snapshot.
+  /// The default returns no writer (an empty function): the member then
+  /// calls save_snapshot, with applies stopped until it returns.
+  virtual caf::expected<snapshot_writer> begin_snapshot();
+
   /// Replaces the whole state with the snapshot in `in`, which covers every
   /// command up to `index`. Called on restart and when far behind; applies
   /// of later commands follow.
@@ -71,8 +91,28 @@ using state_machine_actor = caf::typed_actor<
   caf::replies_to<save_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<restore_atom, index_t, std::string>::with<caf::ok_atom>>;
 
-/// Runs a C++ state machine inside an actor of type state_machine_actor.
-state_machine_actor spawn_state_machine(caf::actor_system& sys,
-                                        std::shared_ptr<state_machine> sm);
+/// A state machine actor that also saves in two phases (Vanadium's
+/// SaveToSnapshot), so that applies need not wait while a snapshot is
+/// written. The member uses only these for saving:
+/// - (save, begin, path): take a consistent view of everything applied so
+///   far and start writing it into the file at `path`; answer once the view
+///   exists. The member sends the next apply only after this answer, and
+///   applies go on while the file is written.
+/// - (save, done, path): answer once the writing begun for `path` finished:
+///   ok_atom if the file is complete, an error otherwise. The member
+///   publishes the snapshot (and compacts its log) only after ok; an error
+///   discards it. The member sends it only after (save, begin, path) was
+///   answered with ok, and begins no other save before this is answered.
+/// The one-phase (save, path) stays part of the interface for members and
+/// tools that use it.
+using two_phase_state_machine_actor = state_machine_actor::extend<
+  caf::replies_to<save_atom, begin_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<save_atom, done_atom, std::string>::with<caf::ok_atom>>;
+
+/// Runs a C++ state machine inside an actor. It saves in two phases when
+/// `sm->begin_snapshot()` returns a writer (the writer runs on an actor of
+/// its own), and in one phase otherwise.
+two_phase_state_machine_actor
+spawn_state_machine(caf::actor_system& sys, std::shared_ptr<state_machine> sm);
 
 } // namespace raft

@@ -31,6 +31,10 @@ caf::error recording_machine::save_snapshot(std::ostream& out) {
   return inner->save_snapshot(out);
 }
 
+caf::expected<snapshot_writer> recording_machine::begin_snapshot() {
+  return inner->begin_snapshot();
+}
+
 caf::error recording_machine::restore_snapshot(index_t index,
                                                std::istream& in) {
   auto err = inner->restore_snapshot(index, in);
@@ -488,13 +492,13 @@ std::optional<size_t> sim_cluster::leader() {
 // -- driving ------------------------------------------------------------------------------
 
 bool sim_cluster::next_runnable() {
-  if (frozen_.empty() && (writers_.empty() || !disk_latency))
+  if (frozen_.empty() && !hold && (writers_.empty() || !disk_latency))
     return sched->has_job();
   auto& jobs = sched->jobs;
   auto t = now();
   for (auto i = jobs.begin(); i != jobs.end(); ++i) {
     auto job = *i;
-    if (frozen_.count(job) > 0)
+    if (frozen_.count(job) > 0 || (hold && hold(job)))
       continue;
     if (disk_latency) {
       auto w = writers_.find(job);

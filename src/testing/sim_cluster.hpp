@@ -118,6 +118,8 @@ public:
 
   caf::error restore_snapshot(index_t index, std::istream& in) override;
 
+  caf::expected<snapshot_writer> begin_snapshot() override;
+
   /// The application's state machine.
   std::shared_ptr<state_machine> inner;
   /// Every command applied in this lifetime, in order: (index, bytes).
@@ -220,6 +222,10 @@ public:
   bool holds_state(size_t i) const;
 
   bool paused(size_t i) const;
+
+  /// Jobs for which this returns true wait in the queue (a test holding back,
+  /// say, a snapshot writer); unset: none waits. Checked before each message.
+  std::function<bool(caf::resumable* job)> hold;
 
   /// Simulated disk latency: each batch waits this long at member i's log
   /// writer before it is written (and a crash meanwhile loses it). Unset or
