@@ -397,6 +397,10 @@ BOOST_AUTO_TEST_CASE(members_end_with_their_actor_system) {
       config c;
       c.host_port = id;
       c.heartbeat = 5ms;
+      // Real time on a loaded machine (fsync per batch): the appends below
+      // may wait for a leader longer than the derived 400 ms; what is
+      // tested is the shutdown.
+      c.append_timeout = 20s;
       c.log_dir = dir.path + "/" + id;
       c.log.threshold = log_level::off;
       auto m = spawn_member(
@@ -460,6 +464,10 @@ BOOST_AUTO_TEST_CASE(members_ended_by_an_exit_message_end_with_their_system) {
       config c;
       c.host_port = id;
       c.heartbeat = 5ms;
+      // Real time on a loaded machine (fsync per batch): the appends below
+      // may wait for a leader longer than the derived 400 ms; what is
+      // tested is the shutdown.
+      c.append_timeout = 20s;
       c.log_dir = dir.path + "/" + id;
       c.log.threshold = log_level::off;
       auto m = spawn_member(
