@@ -159,7 +159,7 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
     auto req = make_request(pr.next_index() - 1);
     req.entries = st.log.slice(pr.next_index(), st.cfg.max_entries_per_message,
                                st.cfg.max_bytes_per_message);
-    pr.on_sent(req.entries.back().index, payload_bytes_of(req.entries));
+    pr.on_sent(req.entries.back().index, payload_bytes(req));
     st.counters.entries_sent += req.entries.size();
     st.metrics.totals.append_entries.observe(req.entries.size());
     send_to_peer(self, peer, std::move(req));

@@ -93,6 +93,15 @@ bool caught_up(member_state& st, const member_id& id) {
                            st.cfg.max_entries_per_message);
 }
 
+/// Thesis §4.2.1: errc::not_caught_up unless learner `id` may vote.
+caf::error refuse_unless_caught_up(member_state& st, const member_id& id) {
+  if (caught_up(st, id))
+    return caf::none;
+  return make_error(errc::not_caught_up,
+                    id + " matches index " + std::to_string(match_of(st, id))
+                      + " of " + std::to_string(st.log.last_index()));
+}
+
 cluster_configuration promoted(cluster_configuration cfg,
                                const member_id& id) {
   cfg.learners.erase(std::remove(cfg.learners.begin(), cfg.learners.end(), id),
@@ -158,10 +167,7 @@ void hand_over(member_self* self, const member_id& successor) {
   if (successor.empty() || i == st.peers.end() || !i->second)
     return; // Unreachable now: its election timer decides.
   log_line(self, log_level::info, "handing leadership over to " + successor);
-  timeout_now_request req;
-  req.term = st.persistent.current_term;
-  req.leader_id = st.id();
-  send_to_peer(self, i->second, std::move(req));
+  send_timeout_now(self, i->second);
 }
 
 } // namespace
@@ -462,10 +468,8 @@ caf::result<cluster_configuration> promote_learner(member_self* self,
   if (auto err = refused_now(self))
     return err;
   // Thesis §4.2.1: only a learner within one round of entries.
-  if (!caught_up(st, id))
-    return make_error(errc::not_caught_up,
-                      id + " matches index " + std::to_string(match_of(st, id))
-                        + " of " + std::to_string(st.log.last_index()));
+  if (auto err = refuse_unless_caught_up(st, id))
+    return err;
   return begin_change(self, promoted(cur, id));
 }
 
@@ -514,10 +518,8 @@ change_configuration(member_self* self, cluster_configuration target) {
       return make_error(errc::invalid_config,
                         id + " is neither a voter nor a learner: add it as "
                              "a learner first");
-    if (!caught_up(st, id))
-      return make_error(errc::not_caught_up,
-                        id + " matches index " + std::to_string(match_of(st, id))
-                          + " of " + std::to_string(st.log.last_index()));
+    if (auto err = refuse_unless_caught_up(st, id))
+      return err;
   }
   return begin_change(self, std::move(target));
 }

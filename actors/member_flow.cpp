@@ -11,13 +11,6 @@
 
 namespace raft {
 
-size_t payload_bytes_of(const entry_vector& entries) {
-  size_t n = 0;
-  for (auto& e : entries)
-    n += e.data.size();
-  return n;
-}
-
 caf::error admit_proposal(member_self* self, const payload& cmd) {
   auto& st = self->state;
   auto& budget = st.leading().uncommitted;

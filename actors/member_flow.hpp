@@ -12,9 +12,6 @@
 
 namespace raft {
 
-/// Payload bytes of entries (what progress counts in flight).
-size_t payload_bytes_of(const entry_vector& entries);
-
 /// Leader: refuses a client's command with errc::overloaded when it would
 /// pass config::max_uncommitted_bytes, else counts it as uncommitted.
 /// Called by propose() only: the leader's no-op and configuration entries

@@ -540,6 +540,10 @@ caf::result<caf::ok_atom> start_transfer(member_self* self,
 /// Leader: sends TimeoutNow once the target's log matches ours.
 void maybe_send_timeout_now(member_self* self);
 
+/// TimeoutNow in our term to `to` (thesis §3.10): it starts an election at
+/// once.
+void send_timeout_now(member_self* self, const peer_actor& to);
+
 /// A leader became known (step accepted it): answers a pending transfer
 /// whose target it is.
 void on_leader_known(member_self* self);

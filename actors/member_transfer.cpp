@@ -124,11 +124,15 @@ void maybe_send_timeout_now(member_self* self) {
   // entries come while the transfer lasts).
   if (f->second.match_index() < st.log.last_index())
     return;
-  timeout_now_request req;
-  req.term = st.persistent.current_term;
-  req.leader_id = st.id();
   ld->timeout_now_sent = true;
-  send_to_peer(self, st.peers[ld->transfer_target], std::move(req));
+  send_timeout_now(self, st.peers[ld->transfer_target]);
+}
+
+void send_timeout_now(member_self* self, const peer_actor& to) {
+  timeout_now_request req;
+  req.term = self->state.persistent.current_term;
+  req.leader_id = self->state.id();
+  send_to_peer(self, to, std::move(req));
 }
 
 void on_leader_known(member_self* self) {
