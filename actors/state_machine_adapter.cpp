@@ -4,7 +4,6 @@
 // taken here, between two apply batches, and written by an actor of its own
 // (snapshot_writer_actor), so applies resume while the file is written.
 
-#include <fstream>
 #include <map>
 
 #include "caf/actor_system.hpp"
@@ -13,6 +12,7 @@
 
 #include "raft/errc.hpp"
 #include "raft/state_machine.hpp"
+#include "raft/storage/paced_file_stream.hpp"
 #include "system_exit_hook.hpp"
 
 namespace raft {
@@ -32,23 +32,27 @@ caf::expected<snapshot_writer> state_machine::begin_snapshot() {
 
 namespace {
 
-/// Writes a snapshot file with `write`, which gets the open stream.
+/// Writes a snapshot file with `write`, which gets the open stream: a
+/// paced_ofstream, whose write-back runs slice by slice instead of all at
+/// the snapshot store's fsync, where it would hold up the log's fdatasyncs
+/// (docs/storage.md, "Writing a snapshot"). The first error wins: a failed
+/// write (a full disk) is reported even if `write` did not notice it.
 template <class Write>
 caf::error write_snapshot_file(const std::string& path, Write&& write) {
-  std::ofstream out{path, std::ios::binary | std::ios::trunc};
-  if (!out)
-    return make_error(errc::snapshot_failure, "cannot open " + path);
+  paced_ofstream out{default_file_io(), path};
+  if (out.buf().failure())
+    return out.buf().failure();
+  caf::error result;
   try {
-    if (auto err = write(out))
-      return err;
+    result = write(out);
   } catch (std::exception& ex) {
-    return make_error(errc::snapshot_failure,
-                      std::string{"snapshot writer threw: "} + ex.what());
+    result = make_error(errc::snapshot_failure,
+                        std::string{"snapshot writer threw: "} + ex.what());
   }
-  out.flush();
-  if (!out)
-    return make_error(errc::snapshot_failure, "cannot write " + path);
-  return caf::none;
+  auto io_err = out.close();
+  if (io_err)
+    return io_err;
+  return result;
 }
 
 // -- the writer: one actor per two-phase save -------------------------------------
@@ -64,9 +68,13 @@ struct writer_state {
 
 snapshot_writer_actor::behavior_type
 writer_impl(snapshot_writer_actor::stateful_pointer<writer_state> self,
-            snapshot_writer write, std::string path) {
+            snapshot_writer write, std::string path, bool background) {
   return {
     [=](save_atom) -> caf::result<caf::ok_atom> {
+      // On a thread of its own: yield the CPU and the disk to the log
+      // writer and the members while writing.
+      if (background)
+        lower_this_thread_priority();
       auto rp = self->make_response_promise<caf::ok_atom>();
       if (auto err = write_snapshot_file(path, write))
         rp.deliver(std::move(err));
@@ -86,12 +94,12 @@ snapshot_writer_actor spawn_writer(caf::actor_system& sys,
   if (detach_helpers(sys)) {
     auto a = sys.spawn<caf::detached + caf::hidden>(writer_impl,
                                                     std::move(write),
-                                                    std::move(path));
+                                                    std::move(path), true);
     end_with_system(sys, a.address());
     return a;
   }
   return sys.spawn<caf::hidden>(writer_impl, std::move(write),
-                                std::move(path));
+                                std::move(path), false);
 }
 
 // -- the adapter -----------------------------------------------------------------------

@@ -50,6 +50,16 @@ int file_io::fsync(int fd) {
   return ::fsync(fd);
 }
 
+int file_io::sync_file_range(int fd, uint64_t offset, uint64_t n,
+                             unsigned flags) {
+  int res;
+  do {
+    res = ::sync_file_range(fd, static_cast<off64_t>(offset),
+                            static_cast<off64_t>(n), flags);
+  } while (res < 0 && errno == EINTR);
+  return res;
+}
+
 int file_io::ftruncate(int fd, uint64_t size) {
   int res;
   do {

@@ -44,6 +44,12 @@ public:
 
   /// The size of an open file (fstat), or -1.
   virtual int64_t file_size(int fd);
+
+  /// sync_file_range(2): starts or awaits write-back of [offset, offset + n)
+  /// (paced_file_stream.hpp). Not a durability point: no metadata, no
+  /// flush of the disk's cache.
+  virtual int sync_file_range(int fd, uint64_t offset, uint64_t n,
+                              unsigned flags);
 };
 
 using file_io_ptr = std::shared_ptr<file_io>;
