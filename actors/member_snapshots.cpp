@@ -5,6 +5,8 @@
 #include "member_flow.hpp"
 #include "member_state.hpp"
 
+#include <algorithm>
+
 #include "caf/event_based_actor.hpp"
 
 #include "raft/errc.hpp"
@@ -29,6 +31,19 @@ void on_snapshot_saved(member_self* self, snapshot_meta meta) {
 
 } // namespace
 
+index_t snapshot_stagger(const cluster_configuration& cfg,
+                         const member_id& self_id, index_t threshold) {
+  auto members = cfg.voters;
+  members.insert(members.end(), cfg.learners.begin(), cfg.learners.end());
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  auto i = std::find(members.begin(), members.end(), self_id);
+  if (members.size() < 2 || i == members.end())
+    return 0;
+  auto rank = static_cast<index_t>(i - members.begin());
+  return threshold * rank / (2 * static_cast<index_t>(members.size()));
+}
+
 void maybe_snapshot(member_self* self) {
   auto& st = self->state;
   if (!st.snapshots || st.cfg.snapshot_threshold <= 0 || st.snapshotting
@@ -36,6 +51,10 @@ void maybe_snapshot(member_self* self) {
       || st.role == role::stopped)
     return;
   auto threshold = static_cast<index_t>(st.cfg.snapshot_threshold);
+  if (st.next_snapshot_at == 0)
+    st.next_snapshot_at = st.snapshot.last_index + threshold
+                          + snapshot_stagger(st.configuration(), st.id(),
+                                             threshold);
   if (st.last_applied < st.snapshot.last_index + threshold
       || st.last_applied < st.next_snapshot_at)
     return;

@@ -485,6 +485,15 @@ void forward_query(member_self* self, payload query,
 /// Snapshots (member_snapshots.cpp): saves one once enough was applied.
 void maybe_snapshot(member_self* self);
 
+/// How many entries later than `threshold` this member takes its first
+/// snapshot: members sorted by id take theirs at 0, 1/(2n), 2/(2n), ... of
+/// the threshold, so that they do not all write a snapshot at the same
+/// index (the writers would compete for the cores and the disk at once:
+/// docs/benchmarks.md, "Writing without disturbing the log"). Later
+/// snapshots follow every `threshold` entries and stay apart.
+index_t snapshot_stagger(const cluster_configuration& cfg,
+                         const member_id& self_id, index_t threshold);
+
 /// Restores the state machine from the newest snapshot at start.
 void restore_at_start(member_self* self, const snapshot_info& newest);
 

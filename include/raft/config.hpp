@@ -37,7 +37,9 @@ struct config {
   /// each snapshot stalls the commit path for as long as the save takes;
   /// 100,000 (etcd's --snapshot-count) keeps that rare: with 10,000, p99
   /// at 64 clients was 3 x higher (docs/benchmarks.md). The log in memory
-  /// holds up to this many entries past the snapshot.
+  /// holds up to this many entries past the snapshot. Members take their
+  /// first snapshot up to half a threshold apart (by their place among the
+  /// members' ids), so that they do not all write one at once.
   int64_t snapshot_threshold = 100000;
   /// Where snapshot files go (default: log_dir). With neither set, the
   /// member takes no snapshots.

@@ -107,6 +107,26 @@ BOOST_AUTO_TEST_CASE(snapshot_then_restart) {
   BOOST_TEST(c.violation() == "");
 }
 
+// Members take their first snapshot at different indexes (snapshot_stagger,
+// member_snapshots.cpp), so that their writers do not all run at once.
+BOOST_AUTO_TEST_CASE(members_snapshot_apart) {
+  temp_dirs t{3};
+  test_cluster c{3, 1, with_snapshots(t, 30)};
+  c.start_all();
+  auto l = c.await_leader();
+  BOOST_REQUIRE(l.has_value());
+  put_many(c, *l, 0, 48);
+  BOOST_REQUIRE(c.converge(10s));
+  std::set<raft::index_t> taken;
+  for (size_t i = 0; i < 3; ++i) {
+    auto at = c.state(i).snapshot.last_index;
+    BOOST_TEST(at >= 30u, "member " << i);
+    taken.insert(at);
+  }
+  BOOST_TEST(taken.size() == 3u, "snapshots at the same index");
+  BOOST_TEST(c.violation() == "");
+}
+
 // docs/storage.md, "The log and the snapshot, reconciled": a crash after a
 // snapshot was published but before the log caught up with it (its
 // compaction, or the entries it covers, not yet durable). The member must
