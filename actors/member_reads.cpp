@@ -22,6 +22,8 @@ namespace {
 
 void query_state_machine(member_self* self, index_t read_index,
                          const payload& query, caf::response_promise rp) {
+  if (query_directly(self, read_index, query, rp))
+    return;
   self->request(self->state.sm, caf::infinite, query_atom::value, query)
     .then(
       [=](apply_result& r) mutable {
@@ -44,7 +46,7 @@ uint64_t confirmed_round(const member_state& st) {
 
 void start_read(member_self* self, payload query, caf::response_promise rp) {
   auto& st = self->state;
-  if (st.broken.serve_reads_without_quorum_check) {
+  if (st.broken.serve_reads_without_quorum_check && !queries_wait(self)) {
     query_state_machine(self, st.last_applied, query, std::move(rp));
     return;
   }
@@ -68,6 +70,10 @@ void broadcast_read_round(member_self* self) {
 void serve_reads(member_self* self) {
   auto& st = self->state;
   if (!st.if_leading() || st.leading().reads.empty())
+    return;
+  // A C++ state machine being saved or restored on another thread: no
+  // query until it is done (apply_directly serves them then).
+  if (queries_wait(self))
     return;
   auto confirmed = confirmed_round(st);
   while (!st.leading().reads.empty()) {

@@ -1,0 +1,144 @@
+// Applying without an actor hop (issue 14): a member spawned with a C++
+// state_machine calls apply and query itself, on its own thread, straight
+// from its log entries. Saves and restores still run off the member's thread
+// (the state machine adapter and its snapshot writer), with applies and
+// queries stopped while they touch the state machine (`snapshotting`,
+// `restoring`): the state machine object is used by two threads, but never
+// by both at once, and every hand-over between them is a message, which
+// orders the memory accesses. Implementations need no locks of their own.
+
+#include "member_state.hpp"
+
+#include "caf/event_based_actor.hpp"
+
+#include "raft/errc.hpp"
+
+namespace raft {
+
+namespace {
+
+/// Answers the appends proposed here up to `index` (in index order): the one
+/// at `index` with `result` if its entry is ours (same term); those before it
+/// never reached the state machine as ours, since another leader's entry
+/// took their index (§5.4.1), or their index holds no command.
+void answer_proposals(member_self* self, index_t index, term_t term,
+                      apply_result* result) {
+  auto& waiters = self->state.commit_waiters;
+  while (!waiters.empty() && waiters.front().index <= index) {
+    auto& w = waiters.front();
+    if (result && w.index == index && w.term == term) {
+      w.promise.deliver(append_reply{w.index, std::move(result->result),
+                                     std::move(result->error)});
+    } else {
+      w.promise.deliver(make_error(errc::leadership_lost,
+                                   "entry overwritten by a newer leader"));
+    }
+    waiters.pop_front();
+  }
+}
+
+/// Everything up to `upto` is applied: what waited for it goes on.
+void applied_upto(member_self* self, index_t upto) {
+  auto& st = self->state;
+  st.last_applied = upto;
+  st.trace.stamp_upto(trace_stage::applied, upto);
+  answer_proposals(self, upto, 0, nullptr);
+  release_apply_waiters(self);
+}
+
+/// Queries and applies must wait: the state machine is being saved (one
+/// phase, or a two-phase view being taken) or restored on another thread
+/// (Vanadium's raft interface: no Apply until SaveToSnapshot returns).
+bool state_machine_busy(const member_state& st) {
+  return st.snapshotting || st.restoring;
+}
+
+} // namespace
+
+void apply_directly(member_self* self) {
+  auto& st = self->state;
+  if (st.role == role::stopped || state_machine_busy(st))
+    return;
+  // A continuation is queued: the next batch waits for its turn, behind the
+  // messages that arrived meanwhile.
+  if (st.apply_queued)
+    return;
+  if (st.last_applied < st.commit_index) {
+    // Figure 2, Rules for Servers: "If commitIndex > lastApplied: increment
+    // lastApplied, apply log[lastApplied] to state machine", in log order,
+    // at most max_apply_batch entries per message.
+    auto from = st.last_applied + 1;
+    auto upto = std::min(st.commit_index,
+                         st.last_applied + st.cfg.max_apply_batch);
+    auto& sm = *st.direct_sm;
+    for (auto i = from; i <= upto; ++i) {
+      auto& e = st.log.at(i);
+      if (e.kind != entry_kind::command)
+        continue; // No-ops (§5.4.2) and configurations are Raft's own.
+      apply_result result;
+      try {
+        result = sm.apply(i, e.data);
+      } catch (std::exception& ex) {
+        // As the adapter does: the application's error for this command,
+        // which is applied (docs/api.md).
+        result = apply_result{{}, ex.what()};
+      } catch (...) {
+        // Anything else ends the state machine actor of the adapter: its
+        // state is unknown, so stop rather than skip the command (the
+        // commands before it are applied and answered).
+        applied_upto(self, i - 1);
+        shut_down(self, make_error(errc::state_machine_failure,
+                                   "state machine failure: apply threw a "
+                                   "non-standard exception at index "
+                                     + std::to_string(i)));
+        return;
+      }
+      answer_proposals(self, i, e.term, &result);
+    }
+    applied_upto(self, upto);
+  }
+  serve_reads(self);
+  maybe_snapshot(self);
+  // Long backlogs (replay after a restart): one batch per message, so that
+  // heartbeats, AppendEntries and votes are handled in between.
+  if (st.role != role::stopped && !state_machine_busy(st)
+      && st.last_applied < st.commit_index && !st.apply_queued) {
+    st.apply_queued = true;
+    self->send(self, apply_atom::value);
+  }
+}
+
+void on_apply_continuation(member_self* self) {
+  self->state.apply_queued = false;
+  apply_committed(self);
+}
+
+bool query_directly(member_self* self, index_t read_index,
+                    const payload& query, caf::response_promise& rp) {
+  auto& st = self->state;
+  if (!st.direct_sm)
+    return false;
+  apply_result result;
+  try {
+    result = st.direct_sm->query(query);
+  } catch (std::exception& ex) {
+    result = apply_result{{}, ex.what()};
+  } catch (...) {
+    auto err = make_error(errc::state_machine_failure,
+                          "state machine failure: query threw a "
+                          "non-standard exception");
+    rp.deliver(err);
+    shut_down(self, err);
+    return true;
+  }
+  rp.deliver(
+    append_reply{read_index, std::move(result.result), std::move(result.error)});
+  return true;
+}
+
+bool queries_wait(member_self* self) {
+  auto& st = self->state;
+  return st.direct_sm && state_machine_busy(st);
+}
+
+} // namespace raft
