@@ -113,27 +113,23 @@ void on_apply_continuation(member_self* self) {
   apply_committed(self);
 }
 
-bool query_directly(member_self* self, index_t read_index,
-                    const payload& query, caf::response_promise& rp) {
+std::optional<caf::expected<apply_result>>
+query_directly(member_self* self, const payload& query) {
   auto& st = self->state;
   if (!st.direct_sm)
-    return false;
-  apply_result result;
+    return std::nullopt;
   try {
-    result = st.direct_sm->query(query);
+    return st.direct_sm->query(query);
   } catch (std::exception& ex) {
-    result = apply_result{{}, ex.what()};
+    // As the adapter does: the query's error.
+    return apply_result{{}, ex.what()};
   } catch (...) {
     auto err = make_error(errc::state_machine_failure,
                           "state machine failure: query threw a "
                           "non-standard exception");
-    rp.deliver(err);
     shut_down(self, err);
-    return true;
+    return caf::expected<apply_result>{std::move(err)};
   }
-  rp.deliver(
-    append_reply{read_index, std::move(result.result), std::move(result.error)});
-  return true;
 }
 
 bool queries_wait(member_self* self) {

@@ -22,8 +22,15 @@ namespace {
 
 void query_state_machine(member_self* self, index_t read_index,
                          const payload& query, caf::response_promise rp) {
-  if (query_directly(self, read_index, query, rp))
+  if (auto direct = query_directly(self, query)) {
+    // A C++ state machine, queried here (member_apply.cpp).
+    if (*direct)
+      rp.deliver(append_reply{read_index, std::move((*direct)->result),
+                              std::move((*direct)->error)});
+    else
+      rp.deliver(direct->error());
     return;
+  }
   self->request(self->state.sm, caf::infinite, query_atom::value, query)
     .then(
       [=](apply_result& r) mutable {

@@ -724,10 +724,10 @@ void apply_directly(member_self* self);
 /// The apply_atom continuation arrived: the next batch.
 void on_apply_continuation(member_self* self);
 
-/// Queries a C++ state machine here and answers `rp`; false (nothing done)
-/// for state machines given as actors.
-bool query_directly(member_self* self, index_t read_index,
-                    const payload& query, caf::response_promise& rp);
+/// Queries a C++ state machine here: its answer, or state_machine_failure
+/// (the member stopped); nothing for state machines given as actors.
+std::optional<caf::expected<apply_result>>
+query_directly(member_self* self, const payload& query);
 
 /// A C++ state machine is being saved or restored off the member's thread:
 /// queries wait (serve_reads runs again once it is done).
