@@ -93,6 +93,8 @@ void apply_directly(member_self* self) {
                                      + std::to_string(i)));
         return;
       }
+      // Stamped before the reply leaves, as the adapter's path did.
+      st.trace.stamp_upto(trace_stage::applied, i);
       answer_proposals(self, i, e.term, &result);
     }
     applied_upto(self, upto);
