@@ -71,33 +71,44 @@ void apply_directly(member_self* self) {
     auto upto = std::min(st.commit_index,
                          st.last_applied + st.cfg.max_apply_batch);
     auto& sm = *st.direct_sm;
-    for (auto i = from; i <= upto; ++i) {
+    // The batch first, then the replies (as the adapter's path did): the
+    // results of its commands, in order.
+    std::vector<apply_result> results;
+    results.reserve(static_cast<size_t>(upto - from + 1));
+    index_t failed_at = 0;
+    for (auto i = from; i <= upto && failed_at == 0; ++i) {
       auto& e = st.log.at(i);
       if (e.kind != entry_kind::command)
         continue; // No-ops (§5.4.2) and configurations are Raft's own.
-      apply_result result;
       try {
-        result = sm.apply(i, e.data);
+        results.push_back(sm.apply(i, e.data));
       } catch (std::exception& ex) {
         // As the adapter does: the application's error for this command,
         // which is applied (docs/api.md).
-        result = apply_result{{}, ex.what()};
+        results.push_back(apply_result{{}, ex.what()});
       } catch (...) {
-        // Anything else ends the state machine actor of the adapter: its
-        // state is unknown, so stop rather than skip the command (the
-        // commands before it are applied and answered).
-        applied_upto(self, i - 1);
-        shut_down(self, make_error(errc::state_machine_failure,
-                                   "state machine failure: apply threw a "
-                                   "non-standard exception at index "
-                                     + std::to_string(i)));
-        return;
+        // Anything else ended the adapter's actor: the state is unknown,
+        // so stop rather than skip the command; those before it are
+        // applied and answered.
+        failed_at = i;
       }
-      // Stamped before the reply leaves, as the adapter's path did.
-      st.trace.stamp_upto(trace_stage::applied, i);
-      answer_proposals(self, i, e.term, &result);
     }
-    applied_upto(self, upto);
+    auto done = failed_at != 0 ? failed_at - 1 : upto;
+    st.trace.stamp_upto(trace_stage::applied, done);
+    size_t k = 0;
+    for (auto i = from; i <= done; ++i) {
+      auto& e = st.log.at(i);
+      if (e.kind == entry_kind::command)
+        answer_proposals(self, i, e.term, &results[k++]);
+    }
+    applied_upto(self, done);
+    if (failed_at != 0) {
+      shut_down(self, make_error(errc::state_machine_failure,
+                                 "state machine failure: apply threw a "
+                                 "non-standard exception at index "
+                                   + std::to_string(failed_at)));
+      return;
+    }
   }
   serve_reads(self);
   maybe_snapshot(self);
