@@ -109,9 +109,14 @@ void apply_directly(member_self* self) {
                                    + std::to_string(failed_at)));
       return;
     }
+    // After an applied batch, as the adapter's path: reads that waited for
+    // it, then a snapshot may begin (between two batches).
+    serve_reads(self);
+    maybe_snapshot(self);
+  } else {
+    // Queries that waited for a save or a restore to end.
+    serve_reads(self);
   }
-  serve_reads(self);
-  maybe_snapshot(self);
   // Long backlogs (replay after a restart): one batch per message, so that
   // heartbeats, AppendEntries and votes are handled in between.
   if (st.role != role::stopped && !state_machine_busy(st)
