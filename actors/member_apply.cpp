@@ -53,11 +53,26 @@ bool state_machine_busy(const member_state& st) {
   return st.snapshotting || st.restoring;
 }
 
+/// A failure found where stopping at once would pull the member's state
+/// from under its caller (a query inside serve_reads): the member stops on
+/// its next message, as it did when the adapter's actor ended; meanwhile
+/// nothing is applied or queried (`stop_reason` set while running).
+void stop_soon(member_self* self, caf::error reason) {
+  auto& st = self->state;
+  if (st.stop_reason)
+    return;
+  st.stop_reason = std::move(reason);
+  if (!st.apply_queued) {
+    st.apply_queued = true;
+    self->send(self, apply_atom::value);
+  }
+}
+
 } // namespace
 
 void apply_directly(member_self* self) {
   auto& st = self->state;
-  if (st.role == role::stopped || state_machine_busy(st))
+  if (st.role == role::stopped || state_machine_busy(st) || st.stop_reason)
     return;
   // A continuation is queued: the next batch waits for its turn, behind the
   // messages that arrived meanwhile.
@@ -103,7 +118,9 @@ void apply_directly(member_self* self) {
     }
     applied_upto(self, done);
     if (failed_at != 0) {
-      shut_down(self, make_error(errc::state_machine_failure,
+      // Stopping here would pull the state from under our caller (e.g.
+      // advance_commit): on the next message instead.
+      stop_soon(self, make_error(errc::state_machine_failure,
                                  "state machine failure: apply threw a "
                                  "non-standard exception at index "
                                    + std::to_string(failed_at)));
@@ -127,7 +144,13 @@ void apply_directly(member_self* self) {
 }
 
 void on_apply_continuation(member_self* self) {
-  self->state.apply_queued = false;
+  auto& st = self->state;
+  st.apply_queued = false;
+  if (st.stop_reason && st.role != role::stopped) {
+    auto reason = st.stop_reason; // stop_soon
+    shut_down(self, reason);
+    return;
+  }
   apply_committed(self);
 }
 
@@ -145,14 +168,14 @@ query_directly(member_self* self, const payload& query) {
     auto err = make_error(errc::state_machine_failure,
                           "state machine failure: query threw a "
                           "non-standard exception");
-    shut_down(self, err);
+    stop_soon(self, err);
     return caf::expected<apply_result>{std::move(err)};
   }
 }
 
 bool queries_wait(member_self* self) {
   auto& st = self->state;
-  return st.direct_sm && state_machine_busy(st);
+  return st.direct_sm && (state_machine_busy(st) || st.stop_reason);
 }
 
 } // namespace raft

@@ -78,17 +78,19 @@ void serve_reads(member_self* self) {
   auto& st = self->state;
   if (!st.if_leading() || st.leading().reads.empty())
     return;
-  // A C++ state machine being saved or restored on another thread: no
-  // query until it is done (apply_directly serves them then).
-  if (queries_wait(self))
-    return;
   auto confirmed = confirmed_round(st);
-  while (!st.leading().reads.empty()) {
-    auto& r = st.leading().reads.front();
-    if (r.round > confirmed || r.read_index > st.last_applied)
+  // A C++ state machine being saved or restored on another thread, or one
+  // that failed a query: no query (apply_directly serves them once it is
+  // done; a failed one stops the member).
+  for (auto* ld = st.if_leading();
+       ld && !ld->reads.empty() && !queries_wait(self);
+       ld = st.if_leading()) {
+    auto& front = ld->reads.front();
+    if (front.round > confirmed || front.read_index > st.last_applied)
       return; // Later reads have later rounds and read indexes.
+    auto r = std::move(front);
+    ld->reads.pop_front();
     query_state_machine(self, r.read_index, r.query, std::move(r.promise));
-    st.leading().reads.pop_front();
   }
 }
 

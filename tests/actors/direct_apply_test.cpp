@@ -61,7 +61,9 @@ public:
     return apply_result{"done " + std::to_string(index), {}};
   }
 
-  apply_result query(const payload&) override {
+  apply_result query(const payload& q) override {
+    if (q.bytes() == "throw-other")
+      throw 42;
     ++queries;
     return apply_result{"last " + std::to_string(last), {}};
   }
@@ -229,6 +231,32 @@ BOOST_AUTO_TEST_CASE(a_non_standard_exception_stops_the_member) {
       BOOST_TEST(c.machines[i]->last == st.last_applied);
     }
   }
+  BOOST_TEST(c.violation() == "");
+}
+
+// A query that throws anything but a std::exception stops the leader (as
+// the adapter's crash did) with state_machine_failure, without crashing it;
+// the other queries of its round get an answer too.
+BOOST_AUTO_TEST_CASE(a_non_standard_exception_in_a_query_stops_the_member) {
+  probe_cluster c{3, 16};
+  c.start_all();
+  auto l = c.await_leader();
+  BOOST_REQUIRE(l.has_value());
+  BOOST_REQUIRE(c.append(*l, cmd("a"))->value);
+  std::optional<caf::expected<append_reply>> bad;
+  std::optional<caf::expected<append_reply>> next;
+  c.request_async(*l, caf::make_message(query_atom::value, cmd("throw-other")),
+                  10s, [&](caf::expected<append_reply> r) { bad = std::move(r); });
+  c.request_async(*l, caf::make_message(query_atom::value, cmd("q")), 10s,
+                  [&](caf::expected<append_reply> r) { next = std::move(r); });
+  BOOST_REQUIRE(c.run_until([&] { return bad && next; }));
+  BOOST_REQUIRE(!bad->engaged());
+  BOOST_TEST(has_code(bad->error(), errc::state_machine_failure),
+             c.sys->render(bad->error()));
+  BOOST_TEST(!next->engaged());
+  BOOST_TEST(!c.alive(*l));
+  BOOST_TEST(c.exit_reason(*l).find("query threw") != std::string::npos,
+             c.exit_reason(*l));
   BOOST_TEST(c.violation() == "");
 }
 
