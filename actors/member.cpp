@@ -341,6 +341,7 @@ auto always(member_self* self) {
       replace_peer(self, id, handle, true);
     },
     [=](transfer_atom, uint64_t id) { on_transfer_timeout(self, id); },
+    [=](apply_atom) { on_apply_continuation(self); },
     [=](election_atom, term_t) {
       // The election timer (§5.2).
       auto& st = self->state;
@@ -577,8 +578,10 @@ member_behavior member_impl(member_self* self, config cfg,
                             recovered_state rec, log_writer_actor writer,
                             state_machine_actor sm, bool owns_sm,
                             transport_actor transport,
-                          snapshot_actor snapshots, snapshot_info newest) {
+                          snapshot_actor snapshots, snapshot_info newest,
+                            std::shared_ptr<state_machine> direct_sm) {
   auto& st = self->state;
+  st.direct_sm = std::move(direct_sm);
   st.cfg = std::move(cfg);
   st.broken = broken;
   st.persistent = rec.state;
@@ -856,7 +859,9 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                        transport_actor transport,
                                        broken_rules broken = {},
                                        two_phase_state_machine_actor two_phase
-                                       = {}) {
+                                       = {},
+                                       std::shared_ptr<state_machine> direct_sm
+                                       = nullptr) {
   if (auto err = validate(cfg))
     return err;
   if (!sm)
@@ -899,7 +904,8 @@ caf::expected<member_actor> spawn_impl(caf::actor_system& sys, config cfg,
                                   std::move(rec->log), std::move(writer),
                                   std::move(sm), owns_sm, std::move(transport),
                                   std::move(snapshots),
-                                  std::move(rec->snapshot));
+                                  std::move(rec->snapshot),
+                                  std::move(direct_sm));
   if (!remote)
     release_at_system_exit(sys, caf::actor_cast<caf::actor>(m));
   return caf::actor_cast<member_actor>(m);
@@ -925,9 +931,11 @@ caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
   // keep the actor system from shutting down.
   if (auto err = validate(cfg))
     return err;
+  // The member applies and queries `sm` itself; the adapter saves and
+  // restores it off the member's thread (member_apply.cpp).
   auto adapter = spawn_state_machine(sys, sm);
   return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
-                    std::move(transport), {}, adapter);
+                    std::move(transport), {}, adapter, std::move(sm));
 }
 
 caf::expected<member_actor> spawn_member(caf::actor_system& sys, config cfg,
@@ -949,7 +957,7 @@ spawn_breaking_member(caf::actor_system& sys, config cfg, broken_rules broken,
     return err;
   auto adapter = spawn_state_machine(sys, sm);
   return spawn_impl(sys, std::move(cfg), adapter, true, std::move(store),
-                    transport_actor{}, broken, adapter);
+                    transport_actor{}, broken, adapter, std::move(sm));
 }
 
 } // namespace detail

@@ -134,6 +134,11 @@ void apply_committed(member_self* self) {
   auto& st = self->state;
   if (st.role == role::stopped)
     return;
+  if (st.direct_sm) {
+    // A C++ state machine: applied here, without a hop (member_apply.cpp).
+    apply_directly(self);
+    return;
+  }
   // Vanadium's raft interface: no Apply while a snapshot is saved or restored.
   if (st.snapshotting || st.restoring)
     return;

@@ -22,6 +22,15 @@ namespace {
 
 void query_state_machine(member_self* self, index_t read_index,
                          const payload& query, caf::response_promise rp) {
+  if (auto direct = query_directly(self, query)) {
+    // A C++ state machine, queried here (member_apply.cpp).
+    if (*direct)
+      rp.deliver(append_reply{read_index, std::move((*direct)->result),
+                              std::move((*direct)->error)});
+    else
+      rp.deliver(direct->error());
+    return;
+  }
   self->request(self->state.sm, caf::infinite, query_atom::value, query)
     .then(
       [=](apply_result& r) mutable {
@@ -44,7 +53,7 @@ uint64_t confirmed_round(const member_state& st) {
 
 void start_read(member_self* self, payload query, caf::response_promise rp) {
   auto& st = self->state;
-  if (st.broken.serve_reads_without_quorum_check) {
+  if (st.broken.serve_reads_without_quorum_check && !queries_wait(self)) {
     query_state_machine(self, st.last_applied, query, std::move(rp));
     return;
   }
@@ -70,12 +79,18 @@ void serve_reads(member_self* self) {
   if (!st.if_leading() || st.leading().reads.empty())
     return;
   auto confirmed = confirmed_round(st);
-  while (!st.leading().reads.empty()) {
-    auto& r = st.leading().reads.front();
-    if (r.round > confirmed || r.read_index > st.last_applied)
+  // A C++ state machine being saved or restored on another thread, or one
+  // that failed a query: no query (apply_directly serves them once it is
+  // done; a failed one stops the member).
+  for (auto* ld = st.if_leading();
+       ld && !ld->reads.empty() && !queries_wait(self);
+       ld = st.if_leading()) {
+    auto& front = ld->reads.front();
+    if (front.round > confirmed || front.read_index > st.last_applied)
       return; // Later reads have later rounds and read indexes.
+    auto r = std::move(front);
+    ld->reads.pop_front();
     query_state_machine(self, r.read_index, r.query, std::move(r.promise));
-    st.leading().reads.pop_front();
   }
 }
 

@@ -333,6 +333,16 @@ struct member_state {
 
   /// Stage stamps of sampled entries into config::trace (off when null).
   trace_recorder trace;
+
+  // -- applying without a hop (issue 14, member_apply.cpp) ----------------------
+
+  /// The application's C++ state machine, when the member was spawned with
+  /// one: apply and query are called here, on the member's thread; `sm` is
+  /// then its adapter, used only to save and restore off this thread. Null
+  /// for state machines given as actors.
+  std::shared_ptr<state_machine> direct_sm;
+  /// An apply_atom continuation (the next batch) is in the mailbox.
+  bool apply_queued = false;
 };
 
 /// Whether this member may grant a vote or a pre-vote. Not while it holds no
@@ -368,7 +378,9 @@ using member_node_actor = caf::detail::tl_apply_t<
       // A leadership transfer's timeout, by its id (thesis §3.10).
       caf::reacts_to<transfer_atom, uint64_t>,
       // An in-process peer restarted with a new handle (peers by id).
-      caf::reacts_to<rejoin_atom, member_id, caf::actor>>>>,
+      caf::reacts_to<rejoin_atom, member_id, caf::actor>,
+      // The next apply batch of a C++ state machine (member_apply.cpp).
+      caf::reacts_to<apply_atom>>>>,
   caf::typed_actor>;
 
 /// A member's behaviour in one role.
@@ -710,6 +722,25 @@ void release_helpers(member_self* self);
 /// Drops the member's handles to helpers and peers when its actor system
 /// ends without a stop (system_exit_hook.hpp).
 void release_at_system_exit(caf::actor_system& sys, const caf::actor& member);
+
+// -- applying without a hop (member_apply.cpp) ---------------------------------------
+
+/// apply_committed for a C++ state machine: applies up to
+/// config::max_apply_batch committed entries here and now, then queues an
+/// apply_atom to itself for the rest.
+void apply_directly(member_self* self);
+
+/// The apply_atom continuation arrived: the next batch.
+void on_apply_continuation(member_self* self);
+
+/// Queries a C++ state machine here: its answer, or state_machine_failure
+/// (the member stopped); nothing for state machines given as actors.
+std::optional<caf::expected<apply_result>>
+query_directly(member_self* self, const payload& query);
+
+/// A C++ state machine is being saved or restored off the member's thread:
+/// queries wait (serve_reads runs again once it is done).
+bool queries_wait(member_self* self);
 
 /// Refuses a command above config::max_entry_size (errc::entry_too_large),
 /// before anything is written.

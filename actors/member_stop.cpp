@@ -100,6 +100,7 @@ member_behavior stopped_behavior(member_self* self) {
     [=](flush_atom) {},
     [=](transfer_atom, uint64_t) {},
     [=](rejoin_atom, const member_id&, const caf::actor&) {},
+    [=](apply_atom) {},
     [=](peer_atom, const member_id&, const peer_actor&) {},
     [=](const request_vote_request&) {},
     [=](const request_vote_response&) {},

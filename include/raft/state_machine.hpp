@@ -40,8 +40,8 @@ typename Inspector::result_type inspect(Inspector& f, apply_result& x) {
 /// snapshot; writing nothing is an empty snapshot.
 using snapshot_writer = std::function<caf::error(std::ostream& out)>;
 
-/// The application's state machine, as a C++ interface. All calls come from
-/// one actor, one at a time, so implementations need no locking.
+/// The application's state machine, as a C++ interface. Calls come one at a time, so implementations need no locking:
+/// apply and query on the member's thread, saves and restores on its adapter's while the member applies and queries nothing.
 class state_machine {
 public:
   virtual ~state_machine();
