@@ -47,9 +47,10 @@ std::vector<outcome> send_all(caf::actor_system& sys, raft::client_actor c,
     caf::scoped_actor self{sys};
     auto n = msgs.size();
     auto left = std::make_shared<size_t>(n);
+    auto dest = caf::actor_cast<caf::actor>(c); // requests as messages
     auto waiter = sys.spawn([=](caf::event_based_actor* a) {
       for (size_t i = 0; i < n; ++i)
-        a->request(c, seconds(20), msgs[i])
+        a->request(dest, seconds(20), msgs[i])
           .then(
             [=](raft::append_reply& r) {
               (*out)[i].done = true;
