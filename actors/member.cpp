@@ -177,7 +177,7 @@ void replicate_to(member_self* self, const member_id& id, progress& pr,
 
 } // namespace
 
-void propose(member_self* self, payload cmd, caf::response_promise rp) {
+void propose(member_self* self, payload cmd, reply_to rp) {
   auto& st = self->state;
   if (auto err = admit_proposal(self, cmd)) { // back-pressure (issue 14)
     rp.deliver(std::move(err));
@@ -414,6 +414,27 @@ auto running(member_self* self) {
     [=](start_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::already_started);
     },
+    // Client commands: each role's path (leader proposes, follower
+    // forwards, candidate parks) is in member_batch.cpp, one for the
+    // single request and the batch alike.
+    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      append_one(self, std::move(cmd), rp);
+      return caf::delegated<append_reply>{};
+    },
+    [=](query_atom, payload& query) -> caf::result<append_reply> {
+      auto rp = self->make_response_promise();
+      query_one(self, std::move(query), rp);
+      return caf::delegated<append_reply>{};
+    },
+    [=](append_atom, std::vector<payload>& cmds)
+      -> caf::result<std::vector<command_outcome>> {
+      return batch_request(self, cmds, false);
+    },
+    [=](query_atom, std::vector<payload>& cmds)
+      -> caf::result<std::vector<command_outcome>> {
+      return batch_request(self, cmds, true);
+    },
     [=](election_atom) -> caf::result<caf::ok_atom> {
       // StartElection (Vanadium's raft interface): force an election now. An
       // operator's request, like a transfer's TimeoutNow: no pre-vote, and it
@@ -490,6 +511,14 @@ member_behavior idle(member_self* self) {
     [=](query_atom, payload&) -> caf::result<append_reply> {
       return make_error(errc::not_started);
     },
+    [=](append_atom, std::vector<payload>&)
+      -> caf::result<std::vector<command_outcome>> {
+      return make_error(errc::not_started);
+    },
+    [=](query_atom, std::vector<payload>&)
+      -> caf::result<std::vector<command_outcome>> {
+      return make_error(errc::not_started);
+    },
     [=](election_atom) -> caf::result<caf::ok_atom> {
       return make_error(errc::not_started);
     },
@@ -505,67 +534,18 @@ member_behavior idle(member_self* self) {
   return behavior_of(std::move(before_start), always(self), no_heartbeat());
 }
 
+// Followers and candidates handle client commands as every running role
+// does (running(), member_batch.cpp): forwarded, or parked.
 member_behavior following(member_self* self) {
-  auto role = std::make_tuple(
-    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
-      if (auto err = check_entry_size(self, cmd))
-        return err;
-      if (auto err = not_member_error(self))
-        return err;
-      // Append anywhere (Vanadium's raft interface): a follower forwards to the leader.
-      auto rp = self->make_response_promise();
-      forward_append(self, std::move(cmd), rp);
-      return caf::delegated<append_reply>{};
-    },
-    [=](query_atom, payload& query) -> caf::result<append_reply> {
-      if (auto err = not_member_error(self))
-        return err;
-      auto rp = self->make_response_promise();
-      forward_query(self, std::move(query), rp);
-      return caf::delegated<append_reply>{};
-    });
-  return behavior_of(std::move(role), running(self), always(self),
-                     no_heartbeat());
+  return behavior_of(running(self), always(self), no_heartbeat());
 }
 
 member_behavior candidating(member_self* self) {
-  auto role = std::make_tuple(
-    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
-      if (auto err = check_entry_size(self, cmd))
-        return err;
-      // No leader during an election: wait for one (or the timeout).
-      auto rp = self->make_response_promise();
-      park_append(self, std::move(cmd), rp);
-      return caf::delegated<append_reply>{};
-    },
-    [=](query_atom, payload& query) -> caf::result<append_reply> {
-      auto rp = self->make_response_promise();
-      park_append(self, std::move(query), rp, true);
-      return caf::delegated<append_reply>{};
-    });
-  return behavior_of(std::move(role), running(self), always(self),
-                     no_heartbeat());
+  return behavior_of(running(self), always(self), no_heartbeat());
 }
 
 member_behavior leading(member_self* self) {
   auto role = std::make_tuple(
-    [=](append_atom, payload& cmd) -> caf::result<append_reply> {
-      if (auto err = check_entry_size(self, cmd))
-        return err;
-      // Thesis §3.10: no new proposals while handing over leadership.
-      if (!self->state.leading().transfer_target.empty())
-        return make_error(errc::transfer_in_progress,
-                          "leadership is being transferred to "
-                            + self->state.leading().transfer_target);
-      auto rp = self->make_response_promise();
-      propose(self, std::move(cmd), rp);
-      return caf::delegated<append_reply>{};
-    },
-    [=](query_atom, payload& query) -> caf::result<append_reply> {
-      auto rp = self->make_response_promise();
-      start_read(self, std::move(query), rp);
-      return caf::delegated<append_reply>{};
-    },
     [=](heartbeat_atom, term_t term) {
       if (term == self->state.persistent.current_term)
         on_heartbeat(self);
@@ -978,6 +958,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<append_entries_response>(
     "raft::append_entries_response");
   cfg.add_message_type<append_reply>("raft::append_reply");
+  // Batch requests (member_actor's append and query of a batch).
+  cfg.add_message_type<std::vector<payload>>("std::vector<raft::payload>");
+  cfg.add_message_type<command_outcome>("raft::command_outcome");
+  cfg.add_message_type<std::vector<command_outcome>>(
+    "std::vector<raft::command_outcome>");
   cfg.add_message_type<snapshot_meta>("raft::snapshot_meta");
   cfg.add_message_type<install_snapshot_request>(
     "raft::install_snapshot_request");

@@ -257,7 +257,7 @@ void fail_all_requests(member_self* self, const caf::error& appended,
   fail_changes(self, appended);
 }
 
-void park_append(member_self* self, payload cmd, caf::response_promise rp,
+void park_append(member_self* self, payload cmd, reply_to rp,
                  bool is_query) {
   auto& st = self->state;
   auto id = st.next_parked_id++;
@@ -266,7 +266,7 @@ void park_append(member_self* self, payload cmd, caf::response_promise rp,
   self->delayed_send(self, st.cfg.append_timeout, deadline_atom::value, id);
 }
 
-void forward_append(member_self* self, payload cmd, caf::response_promise rp) {
+void forward_append(member_self* self, payload cmd, reply_to rp) {
   auto& st = self->state;
   if (st.role == role::leader) {
     propose(self, std::move(cmd), std::move(rp));

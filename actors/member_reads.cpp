@@ -21,7 +21,7 @@ namespace raft {
 namespace {
 
 void query_state_machine(member_self* self, index_t read_index,
-                         const payload& query, caf::response_promise rp) {
+                         const payload& query, reply_to rp) {
   if (auto direct = query_directly(self, query)) {
     // A C++ state machine, queried here (member_apply.cpp).
     if (*direct)
@@ -51,7 +51,7 @@ uint64_t confirmed_round(const member_state& st) {
 
 } // namespace
 
-void start_read(member_self* self, payload query, caf::response_promise rp) {
+void start_read(member_self* self, payload query, reply_to rp) {
   auto& st = self->state;
   if (st.broken.serve_reads_without_quorum_check && !queries_wait(self)) {
     query_state_machine(self, st.last_applied, query, std::move(rp));
@@ -94,8 +94,7 @@ void serve_reads(member_self* self) {
   }
 }
 
-void forward_query(member_self* self, payload query,
-                   caf::response_promise rp) {
+void forward_query(member_self* self, payload query, reply_to rp) {
   auto& st = self->state;
   if (st.role == role::leader) {
     start_read(self, std::move(query), std::move(rp));

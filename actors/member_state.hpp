@@ -30,6 +30,7 @@
 
 #include "log_writer.hpp"
 #include "metrics_recorder.hpp"
+#include "reply_to.hpp"
 #include "snapshot_actor.hpp"
 #include "trace_recorder.hpp"
 #include "write_queue.hpp"
@@ -40,7 +41,7 @@ namespace raft {
 struct commit_waiter {
   index_t index;
   term_t term;
-  caf::response_promise promise;
+  reply_to promise;
   /// When the leader received the append (commit latency).
   caf::actor_clock::time_point proposed_at;
 };
@@ -49,14 +50,14 @@ struct commit_waiter {
 /// has applied the entry too.
 struct apply_waiter {
   append_reply reply;
-  caf::response_promise promise;
+  reply_to promise;
 };
 
 /// An append (or query) that arrived while no leader was known.
 struct parked_append {
   uint64_t id;
   payload command;
-  caf::response_promise promise;
+  reply_to promise;
   bool is_query = false;
 };
 
@@ -66,7 +67,7 @@ struct pending_read {
   uint64_t round;
   index_t read_index;
   payload query;
-  caf::response_promise promise;
+  reply_to promise;
 };
 
 /// A leader's InstallSnapshot transfer to one follower: one chunk at a time.
@@ -470,18 +471,18 @@ void send_to_peer(member_self* self, const peer_actor& dest, T&& msg) {
 }
 
 /// Parks an append until a leader is known (or its deadline passes).
-void park_append(member_self* self, payload cmd, caf::response_promise rp,
+void park_append(member_self* self, payload cmd, reply_to rp,
                  bool is_query = false);
 
 /// Forwards an append to the known leader; the reply is delivered once this
 /// member has applied the entry too.
-void forward_append(member_self* self, payload cmd, caf::response_promise rp);
+void forward_append(member_self* self, payload cmd, reply_to rp);
 
 /// Leader: appends a client's command to the log and replicates it.
-void propose(member_self* self, payload cmd, caf::response_promise rp);
+void propose(member_self* self, payload cmd, reply_to rp);
 
 /// Queries (member_reads.cpp): registers a query at the leader.
-void start_read(member_self* self, payload query, caf::response_promise rp);
+void start_read(member_self* self, payload query, reply_to rp);
 
 /// Leader: broadcasts a new read round if a query waits for one.
 void broadcast_read_round(member_self* self);
@@ -491,8 +492,18 @@ void broadcast_read_round(member_self* self);
 void serve_reads(member_self* self);
 
 /// Follower or candidate: sends a query to the leader (or parks it).
-void forward_query(member_self* self, payload query,
-                   caf::response_promise rp);
+void forward_query(member_self* self, payload query, reply_to rp);
+
+/// One client command (member_batch.cpp), answered through `rp` as the
+/// role's single append (or query) handler would: a leader proposes, a
+/// follower forwards, a candidate parks.
+void append_one(member_self* self, payload cmd, reply_to rp);
+void query_one(member_self* self, payload query, reply_to rp);
+
+/// A batch request: each command through append_one (or query_one), the
+/// outcomes answered together once the last is known.
+caf::result<std::vector<command_outcome>>
+batch_request(member_self* self, std::vector<payload>& cmds, bool is_query);
 
 /// Snapshots (member_snapshots.cpp): saves one once enough was applied.
 void maybe_snapshot(member_self* self);

@@ -62,6 +62,14 @@ member_behavior stopped_behavior(member_self* self) {
     [=](query_atom, payload&) -> caf::result<append_reply> {
       return refuse_request();
     },
+    [=](append_atom, std::vector<payload>&)
+      -> caf::result<std::vector<command_outcome>> {
+      return refuse_request();
+    },
+    [=](query_atom, std::vector<payload>&)
+      -> caf::result<std::vector<command_outcome>> {
+      return refuse_request();
+    },
     [=](start_atom) -> caf::result<caf::ok_atom> { return refuse_request(); },
     [=](election_atom) -> caf::result<caf::ok_atom> {
       return refuse_request();

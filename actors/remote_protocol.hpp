@@ -35,16 +35,8 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 using payload_vector = std::vector<payload>;
 
-/// One append of a batch: the reply, or the error (then `reply` is empty).
-struct append_outcome {
-  append_reply reply;
-  caf::error error;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, append_outcome& x) {
-  return f(caf::meta::type_name("raft::append_outcome"), x.reply, x.error);
-}
+/// One append of a batch: the reply, or the error (raft/member.hpp).
+using append_outcome = command_outcome;
 
 using outcome_vector = std::vector<append_outcome>;
 

@@ -173,9 +173,11 @@ transport_impl(transport_self* self, member_id self_id,
 } // namespace
 
 void add_remote_message_types(caf::actor_system_config& cfg) {
+  // member_actor's batch types too: add_message_types registers them under
+  // the same names (registering twice is harmless).
   cfg.add_message_type<payload_vector>("std::vector<raft::payload>");
-  cfg.add_message_type<append_outcome>("raft::append_outcome");
-  cfg.add_message_type<outcome_vector>("std::vector<raft::append_outcome>");
+  cfg.add_message_type<append_outcome>("raft::command_outcome");
+  cfg.add_message_type<outcome_vector>("std::vector<raft::command_outcome>");
 }
 
 } // namespace remote

@@ -326,43 +326,58 @@ caf::behavior bridge_impl(caf::event_based_actor* self, caf::actor member,
             });
         return;
       }
+      // One request for the whole frame (member_actor's batch append or
+      // query): one message in, one out, whatever the batch size.
       auto n = cmds.size();
-      auto results = std::make_shared<wire::client_reply>();
-      results->id = id;
-      results->outcomes.resize(n);
-      auto left = std::make_shared<size_t>(n);
-      auto finish = [=] {
+      auto on_outcomes = [=](outcome_vector& out) {
+        wire::client_reply reply;
+        reply.id = id;
+        if (out.size() != n) {
+          // The member answers one outcome per command; anything else is
+          // a bug here, and the client must not match outcomes to commands.
+          reply.outcomes.resize(n);
+          for (auto& o : reply.outcomes)
+            o.error = make_error(errc::timeout,
+                                 "the member's answer did not match the "
+                                 "batch; outcome unknown");
+        } else {
+          reply.outcomes.reserve(n);
+          for (auto& o : out)
+            reply.outcomes.push_back(wire::client_outcome{
+              std::move(o.reply),
+              o.error ? normalize(self->system(), std::move(o.error))
+                      : caf::error{}});
+        }
         std::string frame;
-        wire::encode(frame, *results);
+        wire::encode(frame, reply);
+        eng->reply(session, std::move(frame));
+      };
+      auto on_error = [=](caf::error& err) {
+        // The whole request failed (not started, stopped, the member gone):
+        // every command gets the error, as each would have alone.
+        wire::client_reply reply;
+        reply.id = id;
+        reply.outcomes.resize(n);
+        auto e = normalize(self->system(), std::move(err));
+        for (auto& o : reply.outcomes)
+          o.error = e;
+        std::string frame;
+        wire::encode(frame, reply);
         eng->reply(session, std::move(frame));
       };
       if (n == 0) {
-        finish();
+        outcome_vector none;
+        on_outcomes(none);
         return;
       }
-      // One local request each: the member batches them into one write
-      // and one replication round.
-      for (size_t i = 0; i < n; ++i) {
-        auto on_reply = [=](append_reply& r) {
-          results->outcomes[i].reply = std::move(r);
-          if (--*left == 0)
-            finish();
-        };
-        auto on_error = [=](caf::error& err) {
-          results->outcomes[i].error = normalize(self->system(),
-                                                 std::move(err));
-          if (--*left == 0)
-            finish();
-        };
-        if (op == static_cast<uint8_t>(wire::client_op::query))
-          self->request(member, caf::infinite, query_atom::value,
-                        std::move(cmds[i]))
-            .then(on_reply, on_error);
-        else
-          self->request(member, caf::infinite, append_atom::value,
-                        std::move(cmds[i]))
-            .then(on_reply, on_error);
-      }
+      if (op == static_cast<uint8_t>(wire::client_op::query))
+        self->request(member, caf::infinite, query_atom::value,
+                      std::move(cmds))
+          .then(on_outcomes, on_error);
+      else
+        self->request(member, caf::infinite, append_atom::value,
+                      std::move(cmds))
+          .then(on_outcomes, on_error);
     },
   };
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "caf/actor.hpp"
+#include "caf/error.hpp"
 #include "caf/expected.hpp"
 #include "caf/fwd.hpp"
 #include "caf/replies_to.hpp"
@@ -38,6 +39,19 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, append_reply& x) {
   return f(caf::meta::type_name("append_reply"), x.index, x.result,
            x.apply_error);
+}
+
+/// One command's outcome in a batch request (member_actor's
+/// `(append_atom, std::vector<payload>)`): the reply, or the error (then
+/// `reply` is empty). Each means what the single request's answer would.
+struct command_outcome {
+  append_reply reply;
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command_outcome& x) {
+  return f(caf::meta::type_name("raft::command_outcome"), x.reply, x.error);
 }
 
 /// A member's view of itself (Vanadium's Status, and more).
@@ -100,6 +114,14 @@ typename Inspector::result_type inspect(Inspector& f, member_status& x) {
 ///             state machine after it confirmed its leadership with a
 ///             majority (ReadIndex, thesis §6.4); never written to the log.
 ///             `index` in the reply is the read index.
+/// - append / query of a batch: (append_atom | query_atom,
+///             std::vector<payload>) answers every command at once, with one
+///             command_outcome each, in order, once the last is answered;
+///             each outcome is what the single request would have answered
+///             (a too-large command fails alone; outcome_unknown() as
+///             there). Before start and after stop the whole request fails
+///             (not_started, stopped). One message for a client's batch
+///             (the wire's bridge); a follower forwards each command.
 /// - status:   id, role, term, leader, ... (Vanadium: Status).
 /// - election: starts an election now (Vanadium: StartElection); like a
 ///             leadership transfer's, it skips PreVote and leader stickiness.
@@ -136,6 +158,10 @@ using member_actor = caf::typed_actor<
   caf::replies_to<stop_atom>::with<caf::ok_atom>,
   caf::replies_to<append_atom, payload>::with<append_reply>,
   caf::replies_to<query_atom, payload>::with<append_reply>,
+  caf::replies_to<append_atom, std::vector<payload>>::with<
+    std::vector<command_outcome>>,
+  caf::replies_to<query_atom, std::vector<payload>>::with<
+    std::vector<command_outcome>>,
   caf::replies_to<status_atom>::with<member_status>,
   caf::replies_to<election_atom>::with<caf::ok_atom>,
   caf::replies_to<metrics_atom>::with<member_metrics>,
