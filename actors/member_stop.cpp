@@ -101,6 +101,8 @@ member_behavior stopped_behavior(member_self* self) {
     [=](transfer_atom, uint64_t) {},
     [=](rejoin_atom, const member_id&, const caf::actor&) {},
     [=](peer_atom, const member_id&, const peer_actor&) {},
+    [=](peer_atom, const member_id&, const peer_actor&,
+        const peer_channel_ptr&) {},
     [=](const request_vote_request&) {},
     [=](const request_vote_response&) {},
     [=](const append_entries_request&) {},
