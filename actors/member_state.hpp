@@ -414,10 +414,6 @@ void send_after_persist(member_self* self, const peer_actor& dest, T msg) {
   send_held(self, dest, caf::make_message(std::move(msg)));
 }
 
-/// Sends what the write queue released: its content was checked against
-/// peer_actor when it was held (send_after_persist, receive_entries).
-/// (A typed actor's send() refuses an untyped destination: enqueued as
-/// send() would, with this member as the sender.)
 /// The channel of the session behind `dest`, if it is a remote peer's link
 /// the transport gave one with (peer_channel.hpp); null otherwise.
 template <class Handle>
@@ -430,6 +426,10 @@ peer_channel* channel_to(const member_state& st, const Handle& dest) {
   return nullptr;
 }
 
+/// Sends what the write queue released: its content was checked against
+/// peer_actor when it was held (send_after_persist, receive_entries).
+/// (A typed actor's send() refuses an untyped destination: enqueued as
+/// send() would, with this member as the sender.)
 inline void send_released(member_self* self, write_queue::outgoing msg) {
   ++self->state.counters.messages_sent;
   // Payload bytes are not known here: the message is counted with 0 (what

@@ -97,7 +97,7 @@ struct fixture {
     c.host_port = self_id;
     c.heartbeat = 10ms;
     c.random_seed = 1;
-    c.log = [](log_level, const std::string&) {};
+    c.log.threshold = log_level::off;
     auto m = spawn_member(*sys, c, std::make_shared<test::kv_machine>(),
                           std::make_shared<memory_storage>(),
                           caf::actor_cast<transport_actor>(transport));
@@ -179,7 +179,7 @@ BOOST_FIXTURE_TEST_CASE(rpcs_go_through_the_channel_not_the_link, fixture) {
   // Elected with the peer's vote: AppendEntries (the leader's no-op and
   // heartbeats) take the same way.
   vote_from_peer(status().term);
-  BOOST_TEST(status().role == role::leader);
+  BOOST_TEST((status().role == role::leader));
   BOOST_TEST(count(ch->sent, "append_request") >= 1u);
   BOOST_TEST((*link_messages)[0] == 0);
   // The counters still count them (messages_sent, per peer in metrics).
@@ -204,7 +204,7 @@ BOOST_FIXTURE_TEST_CASE(nothing_while_down_and_nothing_on_a_stale_session,
   elect();
   BOOST_TEST(count(second->sent, "vote_request") == 1u);
   vote_from_peer(status().term);
-  BOOST_TEST(status().role == role::leader);
+  BOOST_TEST((status().role == role::leader));
   BOOST_TEST(count(second->sent, "append_request") >= 1u);
   BOOST_TEST(first->sent.size() == 1u);
   BOOST_TEST((*link_messages)[0] == 0);
