@@ -181,6 +181,7 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
     st.sm = state_machine_actor{};
     for (auto& kvp : st.peers)
       kvp.second = peer_actor{};
+    st.channels.clear(); // the sessions (and their links) they hold
     st.transport = transport_actor{};
   });
 }

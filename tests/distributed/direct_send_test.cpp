@@ -49,7 +49,8 @@ struct node {
     opts.members = ids;
     auto m = raft::spawn_remote_member(*sys, c,
                                        std::make_shared<kv::machine>(), opts);
-    BOOST_REQUIRE_MESSAGE(m, sys->render(m.error()));
+    if (!m)
+      BOOST_FAIL(sys->render(m.error()));
     member = m->member;
     caf::scoped_actor self{*sys};
     self->request(member, seconds(5), raft::start_atom::value)
@@ -58,6 +59,13 @@ struct node {
   }
 
   ~node() {
+    // Stopped first: a remote member then quits, its transport, links and
+    // listener with it (its sessions drop).
+    {
+      caf::scoped_actor self{*sys};
+      self->request(member, seconds(5), raft::stop_atom::value)
+        .receive([](caf::ok_atom) {}, [](caf::error&) {});
+    }
     member = nullptr;
     sys.reset();
   }
