@@ -82,7 +82,7 @@ namespace {
 
 /// The transport found (or lost) the way to a peer.
 void on_peer_handle(member_self* self, const member_id& id,
-                    const peer_actor& handle) {
+                    const peer_actor& handle, peer_channel_ptr channel) {
   auto& st = self->state;
   auto i = st.peers.find(id);
   if (i == st.peers.end()) {
@@ -90,6 +90,12 @@ void on_peer_handle(member_self* self, const member_id& id,
     return;
   }
   i->second = handle;
+  // A new session comes with its own channel; without one (the session is
+  // down) nothing is sent the direct way.
+  if (channel && handle)
+    st.channels[id] = {handle, std::move(channel)};
+  else
+    st.channels.erase(id);
   // Whatever was in flight to it may be lost: resend from its last match.
   if (auto* ld = st.if_leading()) {
     auto f = ld->followers.find(id);
@@ -334,7 +340,11 @@ auto always(member_self* self) {
       return caf::ok_atom::value;
     },
     [=](peer_atom, const member_id& id, const peer_actor& handle) {
-      on_peer_handle(self, id, handle);
+      on_peer_handle(self, id, handle, nullptr);
+    },
+    [=](peer_atom, const member_id& id, const peer_actor& handle,
+        peer_channel_ptr& channel) {
+      on_peer_handle(self, id, handle, std::move(channel));
     },
     [=](rejoin_atom, const member_id& id, const caf::actor& handle) {
       // A peer restarted in-process tells us its new handle (peers by id).

@@ -30,6 +30,7 @@
 
 #include "log_writer.hpp"
 #include "metrics_recorder.hpp"
+#include "peer_channel.hpp"
 #include "reply_to.hpp"
 #include "snapshot_actor.hpp"
 #include "trace_recorder.hpp"
@@ -189,6 +190,10 @@ struct member_state {
   std::map<member_id, peer_actor> peers;
   /// Resolves members added by id alone (remote members); may be invalid.
   transport_actor transport;
+  /// Remote peers' sessions, reached without their link actor
+  /// (peer_channel.hpp): the link's handle it came with, and the channel.
+  /// Used only for messages to that very handle; an in-process peer has none.
+  std::map<member_id, std::pair<peer_actor, peer_channel_ptr>> channels;
 
   // -- role data: exists only in its role ---------------------------------------
 
@@ -381,7 +386,9 @@ using member_node_actor = caf::detail::tl_apply_t<
       // An in-process peer restarted with a new handle (peers by id).
       caf::reacts_to<rejoin_atom, member_id, caf::actor>,
       // The next apply batch of a C++ state machine (member_apply.cpp).
-      caf::reacts_to<apply_atom>>>>,
+      caf::reacts_to<apply_atom>,
+      // The transport: a remote peer's link and its session's channel.
+      caf::reacts_to<peer_atom, member_id, peer_actor, peer_channel_ptr>>>>,
   caf::typed_actor>;
 
 /// A member's behaviour in one role.
@@ -420,6 +427,18 @@ void send_after_persist(member_self* self, const peer_actor& dest, T msg) {
   send_held(self, dest, caf::make_message(std::move(msg)));
 }
 
+/// The channel of the session behind `dest`, if it is a remote peer's link
+/// the transport gave one with (peer_channel.hpp); null otherwise.
+template <class Handle>
+peer_channel* channel_to(const member_state& st, const Handle& dest) {
+  if (!dest)
+    return nullptr;
+  for (auto& kvp : st.channels)
+    if (kvp.second.first.address() == dest.address())
+      return kvp.second.second.get();
+  return nullptr;
+}
+
 /// Sends what the write queue released: its content was checked against
 /// peer_actor when it was held (send_after_persist, receive_entries).
 /// (A typed actor's send() refuses an untyped destination: enqueued as
@@ -429,6 +448,10 @@ inline void send_released(member_self* self, write_queue::outgoing msg) {
   // Payload bytes are not known here: the message is counted with 0 (what
   // waits for durability are acknowledgements and votes, not entries).
   self->state.metrics.on_sent(self->state.peers, msg.dest, 0);
+  // A remote peer: straight to its session, without the link's hop.
+  if (auto* ch = channel_to(self->state, msg.dest);
+      ch && ch->send_message(msg.content))
+    return;
   if (msg.dest)
     msg.dest->enqueue(caf::make_mailbox_element(self->ctrl(),
                                                 caf::make_message_id(), {},
@@ -467,6 +490,12 @@ template <class T>
 void send_to_peer(member_self* self, const peer_actor& dest, T&& msg) {
   ++self->state.counters.messages_sent;
   self->state.metrics.on_sent(self->state.peers, dest, payload_bytes(msg));
+  // A remote peer: encoded here and handed to its session's io thread (one
+  // thread hand-off; through the link actor it was two).
+  if (auto* ch = channel_to(self->state, dest)) {
+    ch->send(msg);
+    return;
+  }
   self->send(dest, std::forward<T>(msg));
 }
 

@@ -110,6 +110,8 @@ member_behavior stopped_behavior(member_self* self) {
     [=](rejoin_atom, const member_id&, const caf::actor&) {},
     [=](apply_atom) {},
     [=](peer_atom, const member_id&, const peer_actor&) {},
+    [=](peer_atom, const member_id&, const peer_actor&,
+        const peer_channel_ptr&) {},
     [=](const request_vote_request&) {},
     [=](const request_vote_response&) {},
     [=](const append_entries_request&) {},
@@ -188,6 +190,7 @@ void release_at_system_exit(caf::actor_system& sys, const caf::actor& member) {
     st.sm = state_machine_actor{};
     for (auto& kvp : st.peers)
       kvp.second = peer_actor{};
+    st.channels.clear(); // the sessions (and their links) they hold
     st.transport = transport_actor{};
   });
 }

@@ -19,6 +19,7 @@
 
 #include "raft/member.hpp"
 
+#include "peer_channel.hpp"
 #include "remote_auth.hpp"
 #include "wire_engine.hpp"
 
@@ -54,9 +55,18 @@ void add_remote_message_types(caf::actor_system_config& cfg);
 /// flight: outcome unknown). It quits when the connection fails or is lost,
 /// with errc::access_denied when the other side refused us (retrying will
 /// not help) and errc::unreachable otherwise; and when `owner` goes down.
+///
+/// With `with_channel` (a member's transport), the owner hears
+/// `(ready_atom, target, peer_channel_ptr)` instead: the session's channel,
+/// through which the member sends its Raft RPCs without the link's hop.
 caf::actor spawn_link(caf::actor_system& sys, caf::actor owner,
                       wire::engine_ptr eng, member_id target,
-                      wire::peer_kind kind, caf::timespan request_timeout);
+                      wire::peer_kind kind, caf::timespan request_timeout,
+                      bool with_channel = false);
+
+/// A channel over the dialed session `conn` (wire_peer_channel.cpp): each
+/// Raft RPC encoded once, by the caller, and queued on the io thread.
+peer_channel_ptr make_peer_channel(wire::dial_handle_ptr conn);
 
 /// Spawns the bridge of a listener: it answers the client operations
 /// (wire_req_atom) of sessions by asking `member`, and hands the encoded

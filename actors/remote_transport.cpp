@@ -25,6 +25,8 @@
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/event_based_actor.hpp"
+#include "caf/mailbox_element.hpp"
+#include "caf/message_id.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
@@ -65,7 +67,7 @@ struct transport_state {
 /// What the transport handles: the member's requests (transport_actor),
 /// its links' `ready` and its own retry timers.
 using transport_impl_actor = transport_actor::extend<
-  caf::reacts_to<ready_atom, member_id>,
+  caf::reacts_to<ready_atom, member_id, peer_channel_ptr>,
   caf::reacts_to<retry_atom, member_id, uint64_t>>;
 
 using transport_self = transport_impl_actor::stateful_base<transport_state>;
@@ -75,7 +77,8 @@ void dial(transport_self* self, const member_id& id) {
   auto& p = st.peers[id];
   ++p.attempt;
   p.link = spawn_link(self->system(), caf::actor_cast<caf::actor>(self),
-                      st.eng, id, wire::peer_kind::member, st.request_timeout);
+                      st.eng, id, wire::peer_kind::member, st.request_timeout,
+                      true);
   self->monitor(p.link);
 }
 
@@ -148,7 +151,7 @@ transport_impl(transport_self* self, member_id self_id,
       st.eng->allow_member(id);
       dial(self, id);
     },
-    [=](ready_atom, const member_id& id) {
+    [=](ready_atom, const member_id& id, peer_channel_ptr& channel) {
       auto& st = self->state;
       auto& p = st.peers[id];
       auto src = self->current_sender();
@@ -158,8 +161,18 @@ transport_impl(transport_self* self, member_id self_id,
       p.backoff = caf::timespan{0};
       p.failures = 0;
       log_line(st.self_id, "connected to " + id);
-      self->send(st.member, peer_atom::value, id,
-                 caf::actor_cast<peer_actor>(p.link));
+      // The link's handle (forwarded client requests) and the session's
+      // channel (the member's Raft RPCs, without the link's hop). Not in
+      // member_peer_actor's public interface: enqueued untyped, in order
+      // with the (peer_atom, id, invalid handle) that reports it down.
+      auto member = caf::actor_cast<caf::actor>(st.member);
+      member->enqueue(
+        caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), {},
+                                  caf::make_message(
+                                    peer_atom::value, id,
+                                    caf::actor_cast<peer_actor>(p.link),
+                                    std::move(channel))),
+        self->context());
     },
     [=](retry_atom, const member_id& id, uint64_t attempt) {
       auto& p = self->state.peers[id];

@@ -4,9 +4,13 @@
 // messages, and actors hand encoded frames back to the io thread.
 //
 //   member ──► link actor ──frame──► io thread ══ TCP/TLS ══► io thread
-//                ▲  (wire_reply)                                │ session:
-//                └─────────────── io thread ◄══ replies ══ bridge ◄┤ auth, limits
-//                                                      member ◄──┘ (Raft RPCs)
+//     │          ▲  (wire_reply)                                │ session:
+//     │          └───────────── io thread ◄══ replies ══ bridge ◄┤ auth, limits
+//     └─Raft RPCs: frame (peer_channel)─► io thread    member ◄──┘ (Raft RPCs)
+//
+// (A member's own Raft RPCs skip its link actor: it encodes them and posts
+// the frames to the session itself, through the channel the transport gave
+// it: actors/peer_channel.hpp. The link carries forwarded client requests.)
 //
 // A listener (one per member) authenticates every session before it decodes
 // anything but the hello, binds the session's identity (TLS certificate, or

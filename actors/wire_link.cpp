@@ -51,6 +51,8 @@ struct link_state {
   caf::actor owner;
   member_id target;
   caf::timespan request_timeout;
+  /// Give the owner the session's channel when it stands (a transport's).
+  bool with_channel = false;
   bool up = false;
   bool ticking = false;
   uint64_t next_id = 1;
@@ -116,8 +118,10 @@ bool take(link_self* self, uint64_t id, pending_request& out) {
 
 caf::behavior link_impl(link_self* self, caf::actor owner,
                         wire::engine_ptr eng, member_id target,
-                        wire::peer_kind kind, caf::timespan request_timeout) {
+                        wire::peer_kind kind, caf::timespan request_timeout,
+                        bool with_channel) {
   auto& st = self->state;
+  st.with_channel = with_channel;
   st.eng = std::move(eng);
   st.owner = std::move(owner);
   st.target = std::move(target);
@@ -131,7 +135,8 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
       self->quit();
   });
   return {
-    // -- Raft RPCs, one way --------------------------------------------------------
+    // -- Raft RPCs, one way (a member of a transport sends them through the
+    //    session's channel instead: peer_channel.hpp) -------------------------------
     [=](request_vote_request& m) { send_rpc(self, m); },
     [=](request_vote_response& m) { send_rpc(self, m); },
     [=](append_entries_request& m) { send_rpc(self, m); },
@@ -161,8 +166,13 @@ caf::behavior link_impl(link_self* self, caf::actor owner,
     },
     // -- from the io thread ----------------------------------------------------------
     [=](wire_up_atom, uint64_t) {
-      self->state.up = true;
-      self->send(self->state.owner, ready_atom::value, self->state.target);
+      auto& st = self->state;
+      st.up = true;
+      if (st.with_channel)
+        self->send(st.owner, ready_atom::value, st.target,
+                   make_peer_channel(st.conn));
+      else
+        self->send(st.owner, ready_atom::value, st.target);
     },
     [=](wire_reply_atom, uint64_t id, outcome_vector& out) {
       pending_request p;
@@ -386,9 +396,10 @@ caf::behavior bridge_impl(caf::event_based_actor* self, caf::actor member,
 
 caf::actor spawn_link(caf::actor_system& sys, caf::actor owner,
                       wire::engine_ptr eng, member_id target,
-                      wire::peer_kind kind, caf::timespan request_timeout) {
+                      wire::peer_kind kind, caf::timespan request_timeout,
+                      bool with_channel) {
   return sys.spawn(link_impl, std::move(owner), std::move(eng),
-                   std::move(target), kind, request_timeout);
+                   std::move(target), kind, request_timeout, with_channel);
 }
 
 caf::actor spawn_bridge(caf::actor_system& sys, caf::actor member,
