@@ -22,27 +22,14 @@
 #include "raft/messages.hpp"
 
 #include "sim_cluster.hpp"
+#include "temp_dirs.hpp"
 
 using namespace raft;
+using raft::test::temp_dirs;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// Temporary snapshot directories, one per member, removed at the end.
-struct temp_dirs {
-  explicit temp_dirs(size_t n) {
-    char tmpl[] = "/tmp/caf-raft-direct-XXXXXX";
-    root = mkdtemp(tmpl);
-    for (size_t i = 0; i < n; ++i)
-      dirs.push_back(root + "/m" + std::to_string(i));
-  }
-  ~temp_dirs() {
-    fs::remove_all(root);
-  }
-  std::string root;
-  std::vector<std::string> dirs;
-};
 
 /// Answers "done <index>"; "err..." is refused (an apply error);
 /// "throw-std" throws a std::exception, "throw-other" an int. Saves and

@@ -18,6 +18,7 @@
 
 #include "raft/core/rules.hpp"
 
+#include "temp_dirs.hpp"
 #include "test_cluster.hpp"
 
 namespace raft {
@@ -159,20 +160,6 @@ bool all_have(test_cluster& c, const std::vector<size_t>& members,
     return !c.alive(i) || c.state(i).configuration() == cfg;
   });
 }
-
-struct temp_dirs {
-  explicit temp_dirs(size_t n) {
-    char tmpl[] = "/tmp/caf-raft-members-XXXXXX";
-    root = mkdtemp(tmpl);
-    for (size_t i = 0; i < n; ++i)
-      dirs.push_back(root + "/m" + std::to_string(i));
-  }
-  ~temp_dirs() {
-    std::filesystem::remove_all(root);
-  }
-  std::string root;
-  std::vector<std::string> dirs;
-};
 
 } // namespace
 

@@ -18,6 +18,7 @@
 #include "raft/errc.hpp"
 #include "raft/messages.hpp"
 
+#include "temp_dirs.hpp"
 #include "test_cluster.hpp"
 
 using namespace raft;
@@ -26,21 +27,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// Temporary snapshot directories, one per member, removed at the end.
-struct temp_dirs {
-  explicit temp_dirs(size_t n) {
-    char tmpl[] = "/tmp/caf-raft-snap-XXXXXX";
-    root = mkdtemp(tmpl);
-    for (size_t i = 0; i < n; ++i)
-      dirs.push_back(root + "/m" + std::to_string(i));
-  }
-  ~temp_dirs() {
-    fs::remove_all(root);
-  }
-  std::string root;
-  std::vector<std::string> dirs;
-};
 
 test_cluster::tweak_fn with_snapshots(const temp_dirs& t, int64_t threshold,
                                       test_cluster::tweak_fn more = {}) {

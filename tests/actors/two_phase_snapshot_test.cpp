@@ -31,6 +31,7 @@
 
 #include "kv_machine.hpp"
 #include "sim_cluster.hpp"
+#include "temp_dirs.hpp"
 #include "snapshot_actor.hpp"
 
 using namespace raft;
@@ -39,21 +40,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// Temporary snapshot directories, one per member, removed at the end.
-struct temp_dirs {
-  explicit temp_dirs(size_t n) {
-    char tmpl[] = "/tmp/caf-raft-2phase-XXXXXX";
-    root = mkdtemp(tmpl);
-    for (size_t i = 0; i < n; ++i)
-      dirs.push_back(root + "/m" + std::to_string(i));
-  }
-  ~temp_dirs() {
-    fs::remove_all(root);
-  }
-  std::string root;
-  std::vector<std::string> dirs;
-};
 
 /// What the test machines' writers do.
 enum class writer_mode { write, fail, empty };
