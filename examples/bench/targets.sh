@@ -39,16 +39,24 @@ tag() { # adds "system", "round" and the load average to a JSON line
 x = json.loads(sys.argv[1]); x.update(system=sys.argv[2], round=int(sys.argv[3]),
   load=float(open("/proc/loadavg").read().split()[0])); print(json.dumps(x))' "$1" "$2" "$3"
 }
+# Between runs: the previous run's dirty pages written back and its files'
+# removal done, so that no run pays for the one before it (the no-fsync run
+# right after 256 durable clients measured 40% lower without this).
+settle() { sync; sleep 3; }
 for r in $(seq 1 "$rounds"); do
   echo "round $r of $rounds ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
   if [ "${SKIP_ETCD:-0}" != 1 ]; then
     bash "$HERE/etcd/run.sh" --members "$members" --seconds "$seconds" --format json 1 64 256 |
-      while read -r line; do tag "$line" etcd "$r" >> "$out"; done
+      while read -r line; do
+        case $line in "{"*) tag "$line" etcd "$r" >> "$out" ;; *) echo "$line" >&2 ;; esac
+      done
   fi
   for c in 1 64 256; do
+    settle
     line=$("$RB" --members "$members" --clients "$c" --seconds "$seconds" --json "${extra[@]}" | tail -1)
     tag "$line" caf-raft "$r" >> "$out"
   done
+  settle
   line=$("$RB" --members "$members" --clients 64 --seconds "$seconds" --no-fsync --json "${extra[@]}" | tail -1)
   tag "$line" caf-raft-nofsync "$r" >> "$out"
 done
