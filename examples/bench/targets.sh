@@ -40,8 +40,7 @@ x = json.loads(sys.argv[1]); x.update(system=sys.argv[2], round=int(sys.argv[3])
   load=float(open("/proc/loadavg").read().split()[0])); print(json.dumps(x))' "$1" "$2" "$3"
 }
 # Between runs: the previous run's dirty pages written back and its files'
-# removal done, so that no run pays for the one before it (the no-fsync run
-# right after 256 durable clients measured 40% lower without this).
+# removal done, so that no run pays for the one before it.
 settle() { sync; sleep 3; }
 for r in $(seq 1 "$rounds"); do
   echo "round $r of $rounds ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
