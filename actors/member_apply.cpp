@@ -17,35 +17,6 @@ namespace raft {
 
 namespace {
 
-/// Answers the appends proposed here up to `index` (in index order): the one
-/// at `index` with `result` if its entry is ours (same term); those before it
-/// never reached the state machine as ours, since another leader's entry
-/// took their index (§5.4.1), or their index holds no command.
-void answer_proposals(member_self* self, index_t index, term_t term,
-                      apply_result* result) {
-  auto& waiters = self->state.commit_waiters;
-  while (!waiters.empty() && waiters.front().index <= index) {
-    auto& w = waiters.front();
-    if (result && w.index == index && w.term == term) {
-      w.promise.deliver(append_reply{w.index, std::move(result->result),
-                                     std::move(result->error)});
-    } else {
-      w.promise.deliver(make_error(errc::leadership_lost,
-                                   "entry overwritten by a newer leader"));
-    }
-    waiters.pop_front();
-  }
-}
-
-/// Everything up to `upto` is applied: what waited for it goes on.
-void applied_upto(member_self* self, index_t upto) {
-  auto& st = self->state;
-  st.last_applied = upto;
-  st.trace.stamp_upto(trace_stage::applied, upto);
-  answer_proposals(self, upto, 0, nullptr);
-  release_apply_waiters(self);
-}
-
 /// Queries and applies must wait: the state machine is being saved (one
 /// phase, or a two-phase view being taken) or restored on another thread
 /// (Vanadium's raft interface: no Apply until SaveToSnapshot returns).

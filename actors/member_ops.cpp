@@ -196,21 +196,23 @@ namespace {
 
 void on_applied(member_self* self, index_t upto, const entry_vector& commands,
                 std::vector<apply_result>& results) {
-  auto& st = self->state;
-  st.last_applied = upto;
-  st.trace.stamp_upto(trace_stage::applied, upto);
-  // Proposals made here, in index order.
-  size_t k = 0;
-  auto& waiters = st.commit_waiters;
-  while (!waiters.empty() && waiters.front().index <= upto) {
+  for (size_t k = 0; k < commands.size(); ++k)
+    answer_proposals(self, commands[k].index, commands[k].term, &results[k]);
+  applied_upto(self, upto);
+  serve_reads(self);
+  maybe_snapshot(self);
+}
+
+} // namespace
+
+void answer_proposals(member_self* self, index_t index, term_t term,
+                      apply_result* result) {
+  auto& waiters = self->state.commit_waiters;
+  while (!waiters.empty() && waiters.front().index <= index) {
     auto& w = waiters.front();
-    while (k < commands.size() && commands[k].index < w.index)
-      ++k;
-    if (k < commands.size() && commands[k].index == w.index
-        && commands[k].term == w.term && k < results.size()) {
-      auto& r = results[k];
-      w.promise.deliver(append_reply{w.index, std::move(r.result),
-                                     std::move(r.error)});
+    if (result && w.index == index && w.term == term) {
+      w.promise.deliver(append_reply{w.index, std::move(result->result),
+                                     std::move(result->error)});
     } else {
       // Another leader's entry took this index: ours was never committed.
       w.promise.deliver(make_error(errc::leadership_lost,
@@ -218,12 +220,15 @@ void on_applied(member_self* self, index_t upto, const entry_vector& commands,
     }
     waiters.pop_front();
   }
-  release_apply_waiters(self);
-  serve_reads(self);
-  maybe_snapshot(self);
 }
 
-} // namespace
+void applied_upto(member_self* self, index_t upto) {
+  auto& st = self->state;
+  st.last_applied = upto;
+  st.trace.stamp_upto(trace_stage::applied, upto);
+  answer_proposals(self, upto, 0, nullptr);
+  release_apply_waiters(self);
+}
 
 void release_apply_waiters(member_self* self) {
   auto& st = self->state;

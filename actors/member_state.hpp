@@ -567,6 +567,18 @@ void check_transfers(member_self* self);
 /// Delivers forwarded appends this member has now applied.
 void release_apply_waiters(member_self* self);
 
+/// Answers the appends proposed here up to `index` (in index order): the one
+/// at `index` with `result` if its entry is ours (same term); those before it
+/// never reached the state machine as ours, since another leader's entry
+/// took their index (§5.4.1), or their index holds no command. Both apply
+/// paths (the adapter's and member_apply.cpp's) answer through this.
+void answer_proposals(member_self* self, index_t index, term_t term,
+                      apply_result* result);
+
+/// Everything up to `upto` is applied: proposals and forwarded appends that
+/// waited for it are answered.
+void applied_upto(member_self* self, index_t upto);
+
 /// Role transitions (member.cpp).
 void become_follower(member_self* self, const member_id& leader);
 /// The election timer fired: a pre-vote round first if config::pre_vote
