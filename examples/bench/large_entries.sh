@@ -11,16 +11,9 @@ n=${2:-10}
 work=$(mktemp -d /tmp/raft-large-XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
-ports=()
-for _ in 1 2 3; do
-  ports+=($(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'))
-done
-m=127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}
-for i in 0 1 2; do
-  "$kv" serve --id 127.0.0.1:${ports[$i]} --members "$m" --data "$work/m$i" \
-    >"$work/m$i.log" 2>&1 &
-  pids+=($!)
-done
+# shellcheck source=kv_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kv_cluster.sh"
+start_kv_cluster
 leader_term() {
   "$kv" status --cluster "$m" --timeout 1000 2>/dev/null \
     | awk '/ leader /{print $1, $3}' | sort -u | head -1

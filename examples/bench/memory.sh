@@ -22,17 +22,9 @@ bench=$build/examples/kv/raft-kv-bench
 work=$(mktemp -d /tmp/raft-memory-XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
-ports=()
-for _ in 1 2 3; do
-  ports+=($(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'))
-done
-m=127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}
-for i in 0 1 2; do
-  # shellcheck disable=SC2086
-  "$kv" serve --id 127.0.0.1:${ports[$i]} --members "$m" --data "$work/m$i" \
-    ${SERVE_FLAGS:-} >"$work/m$i.log" 2>&1 &
-  pids+=($!)
-done
+# shellcheck source=kv_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kv_cluster.sh"
+start_kv_cluster
 for _ in $(seq 1 100); do
   "$kv" status --cluster "$m" --timeout 1000 2>/dev/null | grep -q ' leader ' && break
   sleep 0.1
